@@ -1,0 +1,24 @@
+"""The app factory: wires settings, the store and one router per resource. Behaviour lives in the routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..settings import Settings, get_settings
+from ..store import Store, open_store
+from .problems import install_problem_handlers
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="filmgraph",
+        version=__version__,
+        description="A knowledge graph of film diplomacy: SPARQL 1.1, REST lookups and linked-data pages.",
+    )
+    app.state.settings = settings
+    app.state.store = store if store is not None else open_store(settings)
+    install_problem_handlers(app)
+    # Routers are included here, one per resource (sparql, graph store, entities, queries, pages, export).
+    return app

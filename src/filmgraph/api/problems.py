@@ -1,0 +1,23 @@
+"""One place that turns filmgraph errors into HTTP: RFC 9457 problem JSON."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ..errors import FilmgraphError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def problem_response(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def _filmgraph_error(request: Request, error: FilmgraphError) -> JSONResponse:
+    return problem_response(error.status_code, error.title, str(error))
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(FilmgraphError, _filmgraph_error)  # type: ignore[arg-type]

@@ -1,0 +1,89 @@
+"""One small exception hierarchy; the API maps it to HTTP in one place (filmgraph.api.problems)."""
+
+from __future__ import annotations
+
+
+class FilmgraphError(Exception):
+    """Base of every error filmgraph raises on purpose."""
+
+    status_code = 500
+    title = "Internal error"
+
+
+class BadRequest(FilmgraphError):
+    status_code = 400
+    title = "Bad request"
+
+
+class QuerySyntaxError(BadRequest):
+    """The SPARQL text did not parse; the message is the parser's."""
+
+    title = "Malformed SPARQL"
+
+
+class UnsupportedFormat(BadRequest):
+    title = "Unsupported format"
+
+
+class NotFound(FilmgraphError):
+    status_code = 404
+    title = "Not found"
+
+
+class Unauthorized(FilmgraphError):
+    status_code = 401
+    title = "Unauthorized"
+
+
+class Forbidden(FilmgraphError):
+    status_code = 403
+    title = "Forbidden"
+
+
+class NotAcceptable(FilmgraphError):
+    status_code = 406
+    title = "Not acceptable"
+
+
+class PayloadTooLarge(FilmgraphError):
+    status_code = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(FilmgraphError):
+    status_code = 415
+    title = "Unsupported media type"
+
+
+class InvalidParameter(FilmgraphError):
+    status_code = 422
+    title = "Invalid parameter"
+
+
+class QueryTimeout(FilmgraphError):
+    status_code = 503
+    title = "Query timed out"
+
+
+class Overloaded(FilmgraphError):
+    status_code = 503
+    title = "Service overloaded"
+
+
+class BackendUnavailable(FilmgraphError):
+    status_code = 502
+    title = "Backend unavailable"
+
+
+class BuildError(FilmgraphError):
+    """The build refused its input; the message names the file and line or the offending node."""
+
+    title = "Build failed"
+
+
+class ValidationFailed(BuildError):
+    title = "SHACL validation failed"
+
+
+class InconsistentOntology(BuildError):
+    title = "Ontology and data are inconsistent"

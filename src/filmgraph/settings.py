@@ -1,0 +1,49 @@
+"""Settings in one typed object: command-line flags and FILMGRAPH_* environment variables, read once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FILMGRAPH_", extra="ignore")
+
+    # where things are
+    store: Path = Field(default=PROJECT_ROOT / "var" / "store", description="Embedded store directory")
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", description="Sources and claims")
+    ontology_dir: Path = Field(default=PROJECT_ROOT / "ontology", description="Ontology and SHACL shapes")
+    queries_dir: Path = Field(default=PROJECT_ROOT / "queries", description="Named research questions")
+
+    # serving
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str | None = Field(default=None, description="Public base URL, if not http://host:port")
+    token: str | None = Field(default=None, description="Bearer token for writes; none = read-only")
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # limits
+    query_timeout: float = Field(default=30.0, gt=0, description="Seconds before a query is stopped")
+    max_query_length: int = Field(default=100_000, gt=0, description="Characters; longer gets 413")
+    max_result_rows: int = Field(default=100_000, gt=0)
+    workers: int = Field(default=2, ge=1, description="Query worker processes")
+    max_pending_queries: int = Field(default=64, ge=1, description="Queued queries before 503")
+
+    # backend: embedded (default) or a remote SPARQL 1.1 endpoint
+    backend: str = Field(default="embedded", pattern="^(embedded|remote)$")
+    remote_query_url: str | None = None
+    remote_update_url: str | None = None
+    remote_graph_store_url: str | None = None
+    remote_user: str | None = None
+    remote_password: str | None = None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

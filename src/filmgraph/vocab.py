@@ -1,0 +1,54 @@
+"""The project's IRIs: namespaces, named graphs and prefixes, in one place at the bottom of the data flow.
+
+Every other module takes IRIs from here so that the ontology, the build, the API and the exports agree.
+"""
+
+from __future__ import annotations
+
+from pyoxigraph import NamedNode
+
+BASE = "https://w3id.org/filmgraph/"
+ONTOLOGY = BASE + "ontology"
+FG = ONTOLOGY + "#"  # ontology terms
+ID = BASE + "id/"  # data individuals (entities, claims, spans, sources)
+GRAPH = BASE + "graph/"  # named graphs
+
+ONTOLOGY_GRAPH = GRAPH + "ontology"
+SHAPES_GRAPH = GRAPH + "shapes"
+INFERRED_GRAPH = GRAPH + "inferred"
+SOURCE_GRAPH_PREFIX = GRAPH + "source/"
+
+# Prefixes used by Turtle exports, SPARQL examples and the service description.
+PREFIXES: dict[str, str] = {
+    "fg": FG,
+    "fgid": ID,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "org": "http://www.w3.org/ns/org#",
+    "schema": "https://schema.org/",
+    "time": "http://www.w3.org/2006/time#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "nif": "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "wd": "http://www.wikidata.org/entity/",
+}
+
+
+def source_graph(source_id: str) -> str:
+    """The named graph that holds everything drawn from one source."""
+    return SOURCE_GRAPH_PREFIX + source_id
+
+
+def entity_iri(local_name: str) -> NamedNode:
+    """The IRI of a data individual from its local name (flat, no slash)."""
+    return NamedNode(ID + local_name)
+
+
+def fg(term: str) -> NamedNode:
+    """An ontology term."""
+    return NamedNode(FG + term)
