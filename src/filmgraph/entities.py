@@ -1,0 +1,296 @@
+"""Entity lookups over a `Store`: the entity card and its relations, each with the evidence behind it.
+
+A relation is an edge `S P O` seen from one entity. It comes from a plain triple (asserted in a source graph or
+inferred) or only from a relation claim (`fg:Claim` with rdf:subject/predicate/object) whose status is not
+fg:Asserted, which never yields a plain triple (docs/model.md). Its evidence is the matching claim's, or, for the
+edges of an n-ary node (an agreement's parties, a post's holder), that node's own provenance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from pyoxigraph import Literal, NamedNode
+
+from .errors import InvalidParameter, NotFound
+from .lookup import (
+    RDF_TYPE,
+    SPARQL_PREFIXES,
+    curie,
+    entity_refs,
+    is_inferred_graph,
+    labels,
+    provenance,
+    term_matches,
+)
+from .records import (
+    Attribute,
+    Direction,
+    EntityCard,
+    EntityRef,
+    Identifier,
+    LabelValue,
+    Origin,
+    PropertyGroup,
+    Provenance,
+    Relation,
+    TypeAssertion,
+)
+from .store import Store
+from .vocab import ID, PREFIXES
+
+_P = PREFIXES
+ENTITY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$")
+
+LABEL_KINDS = {_P["skos"] + "prefLabel": "pref", _P["skos"] + "altLabel": "alt", _P["rdfs"] + "label": "label"}
+DESCRIPTION_PROPERTIES = (_P["skos"] + "definition", _P["dcterms"] + "description", _P["rdfs"] + "comment")
+IDENTIFIER_PROPERTIES = {
+    _P["skos"] + "exactMatch",
+    _P["owl"] + "sameAs",
+    _P["fg"] + "iso3166Alpha2",
+    _P["fg"] + "iso3166Alpha3",
+}
+# Edges that record how a claim is made rather than what it says: shown as provenance, never as relations.
+PROVENANCE_PREDICATES = {
+    RDF_TYPE,
+    _P["rdf"] + "subject",
+    _P["rdf"] + "predicate",
+    _P["rdf"] + "object",
+    _P["fg"] + "evidence",
+    _P["fg"] + "epistemicStatus",
+    _P["fg"] + "inSentence",
+    _P["prov"] + "wasDerivedFrom",
+    _P["nif"] + "referenceContext",
+}
+# Nodes that are provenance machinery (claims, spans, sentences), not things a reader looks up.
+PROVENANCE_TYPES = {
+    "fg:Claim",
+    "rdf:Statement",
+    "fg:EvidenceSpan",
+    "fg:Sentence",
+    "nif:String",
+    "nif:OffsetBasedString",
+    "nif:Sentence",
+    "nif:Context",
+}
+
+Edge = tuple[str, str, str]
+
+
+def entity_node(entity_id: str) -> NamedNode:
+    """The IRI of an entity from its local name; rejects anything that is not a flat local name."""
+    if not ENTITY_ID.match(entity_id):
+        raise InvalidParameter(f"not an entity id (letters, digits, '-', '.', '_', '~'): {entity_id!r}")
+    return NamedNode(ID + entity_id)
+
+
+def is_provenance_node(ref: EntityRef) -> bool:
+    return any(t in PROVENANCE_TYPES for t in ref.types)
+
+
+_OUT = "SELECT ?e ?p ?o ?g WHERE { GRAPH ?g { ?e ?p ?o } }"
+_IN = "SELECT ?e ?s ?p ?g WHERE { GRAPH ?g { ?s ?p ?e } FILTER(isIRI(?s)) }"
+_CLAIMS = """
+SELECT DISTINCT ?e ?claim ?s ?p ?o WHERE {
+  { ?claim rdf:subject ?e } UNION { ?claim rdf:object ?e }
+  ?claim rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+  FILTER(isIRI(?s) && isIRI(?o))
+}"""
+
+
+def _statements(store: Store, node: NamedNode) -> tuple[list[dict], list[dict]]:
+    bindings = {"e": node}
+    return store.query(_OUT, bindings=bindings).rows, store.query(_IN, bindings=bindings).rows
+
+
+def _edges(node: NamedNode, out_rows: list[dict], in_rows: list[dict]) -> dict[Edge, Origin]:
+    """Plain triples between IRIs around the node; a triple asserted anywhere counts as asserted."""
+    edges: dict[Edge, Origin] = {}
+    me = node.value
+    found = [((me, r["p"].value, r["o"].value), r["g"]) for r in out_rows if isinstance(r["o"], NamedNode)]
+    found += [((r["s"].value, r["p"].value, me), r["g"]) for r in in_rows]
+    for edge, graph in found:
+        origin: Origin = "inferred" if is_inferred_graph(graph) else "asserted"
+        if edges.get(edge) != "asserted":
+            edges[edge] = origin
+    return edges
+
+
+def _claims(store: Store, node: NamedNode) -> dict[Edge, list[str]]:
+    claims: dict[Edge, list[str]] = defaultdict(list)
+    for row in store.query(SPARQL_PREFIXES + _CLAIMS, bindings={"e": node}).rows:
+        claims[(row["s"].value, row["p"].value, row["o"].value)].append(row["claim"].value)
+    return claims
+
+
+def _edge_provenance(
+    edge: Edge, claims: dict[Edge, list[str]], carriers: dict[str, Provenance]
+) -> list[Provenance]:
+    """The matching claims' provenance; else the n-ary node's (subject first) when it is itself a claim."""
+    if edge in claims:
+        return [carriers[c] for c in sorted(claims[edge]) if c in carriers]
+    for end in (edge[0], edge[2]):
+        if end in carriers and carriers[end].status is not None:
+            return [carriers[end]]
+    return []
+
+
+def _relation(edge: Edge, me: str, origin: Origin, refs, property_labels, evidence) -> Relation:
+    direction: Direction = "out" if edge[0] == me else "in"
+    other = edge[2] if direction == "out" else edge[0]
+    return Relation(
+        property=edge[1],
+        property_label=property_labels.get(edge[1]),
+        direction=direction,
+        other=refs[other],
+        origin=origin,
+        status=next((p.status for p in evidence if p.status), None),
+        provenance=evidence,
+    )
+
+
+def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_rows: list[dict]) -> list[Relation]:
+    me = node.value
+    edges = _edges(node, out_rows, in_rows)
+    claims = _claims(store, node)
+    for edge in claims:
+        edges.setdefault(edge, "claim")
+    edges = {e: o for e, o in edges.items() if e[1] not in PROVENANCE_PREDICATES and e[1] not in IDENTIFIER_PROPERTIES}
+    others = {e[2] if e[0] == me else e[0] for e in edges} | {me}
+    refs = entity_refs(store, others)
+    edges = {e: o for e, o in edges.items() if not is_provenance_node(refs[e[2] if e[0] == me else e[0]])}
+    carriers = provenance(store, {c for cs in claims.values() for c in cs} | {x for e in edges for x in (e[0], e[2])})
+    property_labels = labels(store, {e[1] for e in edges})
+    relations = [
+        _relation(edge, me, origin, refs, property_labels, _edge_provenance(edge, claims, carriers))
+        for edge, origin in edges.items()
+    ]
+    return sorted(relations, key=lambda r: (r.direction, r.property_label or r.property, r.other.label or r.other.iri))
+
+
+def _keep(relation: Relation, direction: str | None, prop: str | None, status: str | None) -> bool:
+    return (
+        (direction in (None, "both") or relation.direction == direction)
+        and (prop is None or term_matches(relation.property, prop))
+        and (status is None or any(p.status and term_matches(_expand(p.status), status) for p in relation.provenance))
+    )
+
+
+def _expand(value: str) -> str:
+    prefix, _, local = value.partition(":")
+    return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else value
+
+
+_EXISTS = "SELECT ?e WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1"
+
+
+def require_entity(store: Store, entity_id: str) -> NamedNode:
+    """The entity's IRI, or NotFound when the graph has no triple about it."""
+    node = entity_node(entity_id)
+    if not store.query(_EXISTS, bindings={"e": node}).rows:
+        raise NotFound(f"no entity {entity_id!r} in the graph")
+    return node
+
+
+def _require(out_rows: list[dict], in_rows: list[dict], entity_id: str) -> None:
+    if not out_rows and not in_rows:
+        raise NotFound(f"no entity {entity_id!r} in the graph")
+
+
+def entity_relations(
+    store: Store,
+    entity_id: str,
+    direction: str | None = None,
+    prop: str | None = None,
+    status: str | None = None,
+) -> list[Relation]:
+    """Every relation in and out of an entity, optionally filtered by direction, property and status.
+
+    `prop` and `status` accept a full IRI, a CURIE (`org:postIn`, `fg:Planned`) or a bare local name.
+    """
+    if direction not in (None, "both", "in", "out"):
+        raise InvalidParameter(f"direction must be in, out or both, not {direction!r}")
+    node = entity_node(entity_id)
+    out_rows, in_rows = _statements(store, node)
+    _require(out_rows, in_rows, entity_id)
+    return [r for r in _collect_relations(store, node, out_rows, in_rows) if _keep(r, direction, prop, status)]
+
+
+def group_relations(relations: Iterable[Relation]) -> list[PropertyGroup]:
+    """Relations grouped by (direction, property), in the order given."""
+    groups: dict[tuple[str, str], PropertyGroup] = {}
+    for relation in relations:
+        key = (relation.direction, relation.property)
+        if key not in groups:
+            groups[key] = PropertyGroup(
+                property=relation.property,
+                property_label=relation.property_label,
+                direction=relation.direction,
+                relations=[],
+            )
+        groups[key].relations.append(relation)
+    return list(groups.values())
+
+
+def _types(store: Store, out_rows: list[dict]) -> list[TypeAssertion]:
+    inferred: dict[str, bool] = {}
+    for row in out_rows:
+        if row["p"].value == RDF_TYPE and isinstance(row["o"], NamedNode):
+            iri = row["o"].value
+            inferred[iri] = inferred.get(iri, True) and is_inferred_graph(row["g"])
+    class_labels = labels(store, inferred)
+    return [
+        TypeAssertion(iri=iri, curie=curie(iri), label=class_labels.get(iri), inferred=flag)
+        for iri, flag in sorted(inferred.items(), key=lambda item: (item[1], curie(item[0])))
+    ]
+
+
+def _literals(out_rows: list[dict]) -> list[tuple[str, Literal]]:
+    return sorted(
+        {(r["p"].value, r["o"]) for r in out_rows if isinstance(r["o"], Literal)},
+        key=lambda pair: (pair[0], pair[1].value),
+    )
+
+
+def _attribute(store_labels: dict[str, str], prop: str, value: Literal) -> Attribute:
+    return Attribute(
+        property=curie(prop),
+        property_label=store_labels.get(prop),
+        value=value.value,
+        datatype=curie(value.datatype.value) if value.datatype and not value.language else None,
+        lang=value.language,
+    )
+
+
+def _describe_literals(store: Store, card: EntityCard, out_rows: list[dict]) -> None:
+    """Fill labels, description, identifiers and other literal attributes from the entity's own triples."""
+    literals = _literals(out_rows)
+    property_labels = labels(store, {p for p, _ in literals})
+    for prop, value in literals:
+        if prop in LABEL_KINDS:
+            card.labels.append(LabelValue(value=value.value, lang=value.language, kind=LABEL_KINDS[prop]))
+        elif prop in DESCRIPTION_PROPERTIES and card.description is None:
+            card.description = value.value
+        elif prop in IDENTIFIER_PROPERTIES:
+            card.identifiers.append(Identifier(property=curie(prop), value=value.value))
+        else:
+            card.attributes.append(_attribute(property_labels, prop, value))
+    for row in out_rows:
+        if row["p"].value in IDENTIFIER_PROPERTIES and isinstance(row["o"], NamedNode):
+            card.identifiers.append(Identifier(property=curie(row["p"].value), value=row["o"].value))
+
+
+def entity_card(store: Store, entity_id: str) -> EntityCard:
+    """Everything about one entity: types (asserted/inferred), labels, identifiers, relations with evidence."""
+    node = entity_node(entity_id)
+    out_rows, in_rows = _statements(store, node)
+    _require(out_rows, in_rows, entity_id)
+    card = EntityCard(iri=node.value, id=entity_id, label=labels(store, [node.value]).get(node.value))
+    card.types = _types(store, out_rows)
+    _describe_literals(store, card, out_rows)
+    own = provenance(store, [node.value]).get(node.value)
+    card.provenance = [own] if own else []
+    card.relations = group_relations(_collect_relations(store, node, out_rows, in_rows))
+    return card

@@ -1,0 +1,145 @@
+"""The shapes that lookups return: documented Pydantic models shared by the library and the REST API.
+
+They live here, not in `filmgraph.api`, so a notebook gets the same objects as an HTTP client (`.model_dump()`
+gives the JSON the API sends) and the library never imports from the web layer.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Direction = Literal["out", "in"]
+Origin = Literal["asserted", "inferred", "claim"]
+
+
+class EntityRef(BaseModel):
+    """A node named by its IRI, with what a reader needs to recognise it."""
+
+    iri: str = Field(description="The node's IRI.")
+    id: str | None = Field(None, description="Local name under the data namespace (`/api/entities/{id}`), if any.")
+    label: str | None = Field(None, description="skos:prefLabel (or rdfs:label) in English when there is one.")
+    types: list[str] = Field(default_factory=list, description="Its classes as CURIEs (asserted and inferred).")
+
+
+class Evidence(BaseModel):
+    """The exact span of a source that supports a claim: the quote and its code-point offsets."""
+
+    span: str = Field(description="IRI of the evidence span (an fg:EvidenceSpan / nif:OffsetBasedString).")
+    source: str | None = Field(None, description="IRI of the source the span is in (nif:referenceContext).")
+    source_id: str | None = Field(None, description="Local name of the source (`/api/sources/{id}`).")
+    quote: str = Field(description="The verbatim quoted text (nif:anchorOf).")
+    begin: int = Field(description="Begin offset in code points over the source text (nif:beginIndex).")
+    end: int = Field(description="End offset, exclusive (nif:endIndex).")
+    sentence: str | None = Field(None, description="IRI of the sentence that contains the span (fg:inSentence).")
+    sentence_text: str | None = Field(None, description="The whole sentence's text.")
+
+
+class Provenance(BaseModel):
+    """Who says it, how sure the source is, and where it says so: the provenance of one claim node."""
+
+    claim: str = Field(description="IRI of the node that carries the provenance (an fg:Claim or an n-ary node).")
+    status: str | None = Field(None, description="Epistemic status as a CURIE, e.g. fg:Asserted, fg:Planned.")
+    status_label: str | None = Field(None, description="The status concept's label.")
+    attributed_to: list[EntityRef] = Field(default_factory=list, description="prov:wasAttributedTo.")
+    evidence: list[Evidence] = Field(default_factory=list, description="The spans that support it.")
+
+
+class Relation(BaseModel):
+    """One edge between the entity and another node, with its evidence."""
+
+    property: str = Field(description="IRI of the property.")
+    property_label: str | None = Field(None, description="The property's rdfs:label from the ontology.")
+    direction: Direction = Field(description="`out`: entity → other; `in`: other → entity.")
+    other: EntityRef = Field(description="The node at the other end.")
+    origin: Origin = Field(
+        description="`asserted`: the triple is in a source graph; `inferred`: added by the reasoner; "
+        "`claim`: only reported by a claim whose status is not fg:Asserted (a plan, hope, negation, ...)."
+    )
+    status: str | None = Field(None, description="Epistemic status (CURIE) of the supporting claim, if any.")
+    provenance: list[Provenance] = Field(
+        default_factory=list,
+        description="The claims that support the edge: the matching fg:Claim, or the n-ary node's own provenance.",
+    )
+
+
+class PropertyGroup(BaseModel):
+    """The relations of one property in one direction."""
+
+    property: str
+    property_label: str | None = None
+    direction: Direction
+    relations: list[Relation]
+
+
+class TypeAssertion(BaseModel):
+    """A class of the entity, marked asserted (in a source graph) or inferred (by the reasoner)."""
+
+    iri: str
+    curie: str
+    label: str | None = None
+    inferred: bool
+
+
+class LabelValue(BaseModel):
+    value: str
+    lang: str | None = None
+    kind: Literal["pref", "alt", "label"] = Field(description="skos:prefLabel, skos:altLabel or rdfs:label.")
+
+
+class Identifier(BaseModel):
+    """A verified external identifier (Wikidata, ISO 3166)."""
+
+    property: str = Field(description="CURIE of the property, e.g. skos:exactMatch, fg:iso3166Alpha2.")
+    value: str = Field(description="The identifier or the external IRI.")
+
+
+class Attribute(BaseModel):
+    """A literal value of the entity other than its labels (dates, worded times, quoted text, ...)."""
+
+    property: str = Field(description="CURIE of the property.")
+    property_label: str | None = None
+    value: str
+    datatype: str | None = Field(None, description="CURIE of the literal's datatype.")
+    lang: str | None = None
+
+
+class EntityCard(BaseModel):
+    """Everything the graph says about one entity, grouped for reading."""
+
+    iri: str
+    id: str
+    label: str | None = None
+    labels: list[LabelValue] = Field(default_factory=list)
+    description: str | None = Field(None, description="skos:definition, dcterms:description or rdfs:comment.")
+    types: list[TypeAssertion] = Field(default_factory=list)
+    identifiers: list[Identifier] = Field(default_factory=list)
+    attributes: list[Attribute] = Field(default_factory=list)
+    provenance: list[Provenance] = Field(
+        default_factory=list, description="The entity's own provenance when it is itself a claim (an n-ary node)."
+    )
+    relations: list[PropertyGroup] = Field(default_factory=list, description="Every relation in and out.")
+
+
+class SearchHit(BaseModel):
+    entity: EntityRef
+    matched_label: str = Field(description="The label or alternative label that matched best.")
+    score: float = Field(description="1.0 exact, then prefix, token and fuzzy matches (higher is better).")
+
+
+class PathStep(BaseModel):
+    """One hop: `source --property--> target` as stored, walked forward or backward."""
+
+    source: EntityRef
+    property: str
+    property_label: str | None = None
+    target: EntityRef
+    walked: Literal["forward", "backward"] = Field(description="`backward` when the path goes against the edge.")
+    origin: Origin
+
+
+class Path(BaseModel):
+    hops: int
+    nodes: list[EntityRef]
+    steps: list[PathStep]
