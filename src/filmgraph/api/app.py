@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
+from . import entities
 from .problems import install_problem_handlers
 
 
@@ -21,4 +22,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store = store if store is not None else open_store(settings)
     install_problem_handlers(app)
     # Routers are included here, one per resource (sparql, graph store, entities, queries, pages, export).
+    app.include_router(entities.router)
     return app
