@@ -14,6 +14,7 @@ import json
 import queue
 import re
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -332,7 +333,10 @@ def _stream(write: Callable[[BinaryIO], None]) -> Iterator[bytes]:
             with io.BufferedWriter(_QueueWriter(chunks, cancelled), CHUNK_SIZE) as out:
                 write(out)
         except BaseException as error:  # noqa: BLE001 - handed to the reader, which re-raises it
-            chunks.put(error)
+            # The traceback's frames hold the store's iterators, which pyoxigraph lets only this thread drop:
+            # keep the trace as text and free the frames here.
+            error.add_note("".join(traceback.format_tb(error.__traceback__)))
+            chunks.put(error.with_traceback(None))
         else:
             chunks.put(_DONE)
 
