@@ -60,6 +60,18 @@ class InvalidParameter(FilmgraphError):
     title = "Invalid parameter"
 
 
+class ResultTooLarge(FilmgraphError):
+    """The result outgrew `max_result_bytes`; evaluation was stopped. Page with LIMIT/OFFSET."""
+
+    status_code = 422
+    title = "Result too large"
+
+
+class MethodNotAllowed(FilmgraphError):
+    status_code = 405
+    title = "Method not allowed"
+
+
 class QueryTimeout(FilmgraphError):
     status_code = 503
     title = "Query timed out"

@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     max_result_rows: int = Field(default=100_000, gt=0)
     workers: int = Field(default=2, ge=1, description="Query worker processes")
     max_pending_queries: int = Field(default=64, ge=1, description="Queued queries before 503")
+    max_result_bytes: int = Field(default=256 * 2**20, gt=0, description="Serialised result size before 422")
+    max_upload_bytes: int = Field(default=512 * 2**20, gt=0, description="Graph Store / update body; larger gets 413")
+    worker_store: str = Field(
+        default="disk",
+        pattern="^(disk|memory)$",
+        description="Workers read the on-disk checkpoint, or copy it into memory (faster queries, slow start)",
+    )
+    result_cache_size: int = Field(default=256, ge=0, description="Cached serialised results; 0 = no cache")
 
     # backend: embedded (default) or a remote SPARQL 1.1 endpoint
     backend: str = Field(default="embedded", pattern="^(embedded|remote)$")
