@@ -140,8 +140,15 @@ def test_entity_neighbourhood_holds_its_description_and_the_provenance_of_its_cl
 
 @pytest.mark.parametrize(
     ("subset", "error"),
-    [("entity:no-such-entity", NotFound), ("entity:has space", NotFound), ("source:no-such-source", NotFound),
-     ("everything", BadRequest), ("entity:", BadRequest), ("all:x", BadRequest)],
+    [
+        ("entity:no-such-entity", NotFound),
+        ("entity:has space", NotFound),
+        ("entity:trailing\n", NotFound),
+        ("source:no-such-source", NotFound),
+        ("everything", BadRequest),
+        ("entity:", BadRequest),
+        ("all:x", BadRequest),
+    ],
 )
 def test_bad_subsets_are_refused_with_the_valid_ones(export_store, subset, error):
     with pytest.raises(error) as raised:

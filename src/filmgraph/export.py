@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import queue
-import re
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +22,7 @@ from typing import Any, BinaryIO
 import rdflib
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 
+from .entities import ENTITY_ID
 from .errors import BadRequest, NotFound, UnsupportedFormat
 from .settings import get_settings
 from .store import Store
@@ -33,7 +33,6 @@ XSD_STRING = PREFIXES["xsd"] + "string"
 CONTEXT_IRI = BASE + "context.jsonld"  # where the JSON-LD context is published
 CONTEXT_FILE = "context.jsonld"  # its file in the ontology directory
 PROGRESS_EVERY = 10_000  # quads between progress callbacks
-LOCAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
 
 Progress = Callable[[int], None]
 
@@ -129,7 +128,7 @@ def entity_quads(store: Store, local_name: str) -> list[Quad]:
     The provenance is each claim node that mentions the entity (or the entity itself when it is a claim), with its
     evidence spans, their sentences and the source, so the exported neighbourhood can be checked against the text.
     """
-    if not LOCAL_NAME.fullmatch(local_name):
+    if not ENTITY_ID.fullmatch(local_name):
         raise NotFound(f"no entity {local_name!r}: local names are flat, like 'russian-state-fund'")
     result = store.query(ENTITY_NEIGHBOURHOOD, bindings={"entity": NamedNode(ID + local_name)})
     quads = [Quad(row["s"], row["p"], row["o"], row["g"]) for row in result.rows]
