@@ -20,6 +20,7 @@ from .lookup import (
     SPARQL_PREFIXES,
     curie,
     entity_refs,
+    expand_curie,
     is_inferred_graph,
     labels,
     provenance,
@@ -62,6 +63,7 @@ PROVENANCE_PREDICATES = {
     _P["fg"] + "epistemicStatus",
     _P["fg"] + "inSentence",
     _P["prov"] + "wasDerivedFrom",
+    _P["fg"] + "mentionedAt",
     _P["nif"] + "referenceContext",
 }
 # Nodes that are provenance machinery (claims, spans, sentences), not things a reader looks up.
@@ -174,13 +176,8 @@ def _keep(relation: Relation, direction: str | None, prop: str | None, status: s
     return (
         (direction in (None, "both") or relation.direction == direction)
         and (prop is None or term_matches(relation.property, prop))
-        and (status is None or any(p.status and term_matches(_expand(p.status), status) for p in relation.provenance))
+        and (status is None or any(p.status and term_matches(expand_curie(p.status), status) for p in relation.provenance))
     )
-
-
-def _expand(value: str) -> str:
-    prefix, _, local = value.partition(":")
-    return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else value
 
 
 _EXISTS = "SELECT ?e WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1"

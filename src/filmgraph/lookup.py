@@ -33,6 +33,12 @@ def curie(iri: str) -> str:
     return iri
 
 
+def expand_curie(value: str) -> str:
+    """The IRI of a CURIE under a known prefix (`fg:Planned`), else the value unchanged."""
+    prefix, _, local = value.partition(":")
+    return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else value
+
+
 def local_id(iri: str) -> str | None:
     """The flat local name of a data individual (`russia` for fgid:russia), or None for other IRIs."""
     if iri.startswith(ID):

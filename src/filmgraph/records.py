@@ -143,3 +143,63 @@ class Path(BaseModel):
     hops: int
     nodes: list[EntityRef]
     steps: list[PathStep]
+
+
+class TimeRef(BaseModel):
+    """A time as the source words it, with its precision and resolved date bounds (OWL-Time node)."""
+
+    iri: str
+    as_worded: str | None = Field(None, description="The article's words, e.g. 'this summer'.")
+    precision: str | None = Field(None, description="CURIE of the precision: year, season, part of year, day.")
+    not_before: str | None = Field(None, description="Earliest date (xsd:date) it can mean.")
+    not_after: str | None = Field(None, description="Latest date (xsd:date) it can mean.")
+
+
+class EventRecord(BaseModel):
+    """A dated happening (signing, planned signing, postponement, establishment, forum session, ...)."""
+
+    entity: EntityRef
+    time: TimeRef | None = None
+    new_target_time: TimeRef | None = Field(None, description="For a postponement: the time the event moves to.")
+    venue: EntityRef | None = Field(None, description="The occasion it happens or was to happen at.")
+    agreement: EntityRef | None = Field(None, description="The agreement whose status it changes, if any.")
+    participants: list[EntityRef] = Field(default_factory=list)
+    provenance: list[Provenance] = Field(default_factory=list)
+
+
+class AgreementRecord(BaseModel):
+    """An agreement with its parties and the events that make up its status history, oldest first."""
+
+    entity: EntityRef
+    kinds: list[str] = Field(default_factory=list, description="Its asserted classes (CURIEs).")
+    parties: list[EntityRef] = Field(default_factory=list)
+    subject_matter: str | None = None
+    state: Literal["signed", "postponed", "planned", "unsigned", "unknown"] = Field(
+        description="Where it stands: signed (an asserted signing), else postponed, planned, unsigned (negated)."
+    )
+    provenance: list[Provenance] = Field(default_factory=list)
+    events: list[EventRecord] = Field(default_factory=list)
+
+
+class ClaimRecord(BaseModel):
+    """One claim drawn from a source: a relation claim (subject/predicate/object) or an n-ary node."""
+
+    claim: EntityRef
+    subject: EntityRef | None = None
+    predicate: str | None = None
+    predicate_label: str | None = None
+    object: EntityRef | None = None
+    provenance: Provenance
+
+
+class SourceSummary(BaseModel):
+    id: str
+    iri: str
+    title: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict, description="Literal metadata by property CURIE.")
+    claims: int = Field(description="Number of claims drawn from it.")
+
+
+class SourceDetail(SourceSummary):
+    text: str | None = Field(None, description="The full text; evidence offsets count code points in it.")
+    claim_list: list[ClaimRecord] = Field(default_factory=list, description="Its claims, in text order.")

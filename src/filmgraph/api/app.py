@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
-from . import entities
+from . import domain, entities
 from .problems import install_problem_handlers
 
 
@@ -23,4 +23,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_problem_handlers(app)
     # Routers are included here, one per resource (sparql, graph store, entities, queries, pages, export).
     app.include_router(entities.router)
+    app.include_router(domain.router)
     return app

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..records import EntityRef, Path, Relation, SearchHit
+from ..records import AgreementRecord, EntityRef, EventRecord, Path, Relation, SearchHit, SourceSummary
 
 
 class Problem(BaseModel):
@@ -47,3 +47,20 @@ class PathList(BaseModel):
     target: EntityRef
     max_hops: int
     paths: list[Path]
+
+
+class AgreementList(BaseModel):
+    total: int
+    agreements: list[AgreementRecord]
+
+
+class Timeline(BaseModel):
+    """Dated events and statements, earliest possible date first."""
+
+    total: int
+    events: list[EventRecord]
+
+
+class SourceList(BaseModel):
+    total: int
+    sources: list[SourceSummary]
