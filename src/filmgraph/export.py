@@ -102,10 +102,7 @@ def parse_subset(text: str) -> Subset:
     raise BadRequest(f"unknown subset {text!r}; valid subsets: {', '.join(SUBSET_FORMS)}")
 
 
-ENTITY_NEIGHBOURHOOD = """
-PREFIX fg: <https://w3id.org/filmgraph/ontology#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>
+ENTITY_NEIGHBOURHOOD = "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in ("fg", "prov", "nif")) + """
 SELECT DISTINCT ?entity ?s ?p ?o ?g WHERE {
   { GRAPH ?g { ?entity ?p ?o } BIND(?entity AS ?s) }
   UNION
