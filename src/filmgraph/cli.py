@@ -90,5 +90,95 @@ def release_command(
     typer.echo(f"release written to {outdir} (verify with: cd {outdir} && sha256sum -c SHA256SUMS)", err=True)
 
 
+# --- serve and load (filmgraph.api.server, filmgraph.store) ---------------------------------------------------
+def _serving_settings(**flags: object):
+    """Settings from FILMGRAPH_* variables, overridden by the flags that were given."""
+    from .settings import Settings  # noqa: PLC0415
+
+    return Settings(**{name: value for name, value in flags.items() if value is not None})
+
+
+def _store_is_empty(store_dir: Path) -> bool:
+    return not store_dir.exists() or not any(store_dir.iterdir())
+
+
+def _build_first(settings) -> None:
+    """A fresh clone has no store yet: build the graph before serving it."""
+    from .build import build_store  # noqa: PLC0415
+
+    typer.echo(f"no store at {settings.store}: building the graph first", err=True)
+    build_store(settings.store)
+
+
+@app.command("serve")
+def serve_command(
+    host: str | None = typer.Option(None, help="Interface to listen on [FILMGRAPH_HOST, default 127.0.0.1]"),
+    port: int | None = typer.Option(None, help="Port [FILMGRAPH_PORT, default 8000]"),
+    store_dir: Path | None = typer.Option(None, "--store", help="Embedded store directory [FILMGRAPH_STORE]"),
+    query_timeout: float | None = typer.Option(None, help="Seconds before a query is stopped [30]"),
+    workers: int | None = typer.Option(None, help="Query worker processes [2]"),
+    max_query_length: int | None = typer.Option(None, help="Longest query in characters; longer gets 413"),
+    max_result_bytes: int | None = typer.Option(None, help="Largest serialised result; larger gets 422"),
+    worker_store: str | None = typer.Option(None, help="disk (default) or memory: where workers read the graph"),
+    cors_origin: list[str] | None = typer.Option(None, help="Origin allowed to query from a browser (repeatable)"),
+    access_log: bool = typer.Option(False, help="Log every request"),
+) -> None:
+    """Serve SPARQL 1.1, the Graph Store, the REST API and entity pages (builds the graph first if needed).
+
+    The write token comes from FILMGRAPH_TOKEN only (a flag would show in the process list)."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from .api.server import serve  # noqa: PLC0415
+    from .errors import FilmgraphError  # noqa: PLC0415
+
+    try:
+        settings = _serving_settings(
+            host=host, port=port, store=store_dir, query_timeout=query_timeout, workers=workers,
+            max_query_length=max_query_length, max_result_bytes=max_result_bytes, worker_store=worker_store,
+            cors_origins=cors_origin or None,
+        )  # fmt: skip
+        if settings.backend == "embedded" and _store_is_empty(settings.store):
+            _build_first(settings)
+    except (ValidationError, FilmgraphError) as error:
+        raise _fail(error) from error
+    serve(settings, access_log=access_log)
+
+
+@app.command("load")
+def load_command(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="RDF files (format from extension)"),
+    graph: str | None = typer.Option(None, help="Named graph IRI for all files (default: one graph per file)"),
+    replace: bool = typer.Option(False, help="Empty the target graph first (slow on very large graphs)"),
+    store_dir: Path | None = typer.Option(None, "--store", help="Embedded store directory [FILMGRAPH_STORE]"),
+) -> None:
+    """Bulk-load RDF files into the store; a file that does not parse changes nothing.
+
+    Run it while the server is stopped (the embedded store has one writer), or send files to a running server
+    through the Graph Store Protocol with the write token."""
+    import sys  # noqa: PLC0415
+
+    from .errors import FilmgraphError  # noqa: PLC0415
+    from .store import open_store  # noqa: PLC0415
+    from .vocab import LOADED_GRAPH_PREFIX  # noqa: PLC0415
+
+    store = open_store(_serving_settings(store=store_dir))
+    try:
+        for path in files:
+            target = graph or LOADED_GRAPH_PREFIX + path.stem
+            with typer.progressbar(length=path.stat().st_size, label=f"checking {path.name}", file=sys.stderr) as bar:
+                done = [0]
+
+                def advance(position: int, bar=bar, done=done) -> None:
+                    bar.update(position - done[0])
+                    done[0] = position
+
+                read = store.load_file(path, target, replace=replace, progress=advance)
+            typer.echo(f"loaded {read} statements from {path} into <{target}>", err=True)
+    except (FilmgraphError, OSError) as error:
+        raise _fail(error) from error
+    finally:
+        store.close()
+
+
 if __name__ == "__main__":
     app()

@@ -33,6 +33,7 @@ class NotFound(FilmgraphError):
 class Unauthorized(FilmgraphError):
     status_code = 401
     title = "Unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="filmgraph"'}
 
 
 class Forbidden(FilmgraphError):
@@ -75,11 +76,13 @@ class MethodNotAllowed(FilmgraphError):
 class QueryTimeout(FilmgraphError):
     status_code = 503
     title = "Query timed out"
+    headers = {"Retry-After": "10"}
 
 
 class Overloaded(FilmgraphError):
     status_code = 503
     title = "Service overloaded"
+    headers = {"Retry-After": "1"}
 
 
 class BackendUnavailable(FilmgraphError):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from .. import __version__
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
-from . import domain, entities
+from . import domain, entities, graph_store, health, sparql
 from .problems import install_problem_handlers
 
 
@@ -24,4 +25,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # Routers are included here, one per resource (sparql, graph store, entities, queries, pages, export).
     app.include_router(entities.router)
     app.include_router(domain.router)
+    app.include_router(sparql.router)
+    app.include_router(graph_store.router)
+    app.include_router(health.router)
+    if settings.cors_origins:  # a browser UI (e.g. YASGUI) on another origin may query the endpoint
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+            allow_headers=["Accept", "Content-Type", "Authorization"],
+        )
     return app

@@ -16,7 +16,9 @@ def problem_response(status: int, title: str, detail: str, **extra: object) -> J
 
 
 async def _filmgraph_error(request: Request, error: FilmgraphError) -> JSONResponse:
-    return problem_response(error.status_code, error.title, str(error))
+    response = problem_response(error.status_code, error.title, str(error))
+    response.headers.update(getattr(error, "headers", {}))  # e.g. WWW-Authenticate, Retry-After
+    return response
 
 
 def install_problem_handlers(app: FastAPI) -> None:

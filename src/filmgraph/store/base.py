@@ -9,9 +9,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal as TypingLiteral
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
+
+from ..errors import UnsupportedFormat
+from .rdf_files import Progress, check_parses, rdf_format_of
 
 Term = NamedNode | BlankNode | Literal | Triple
 Row = dict[str, Term]
@@ -68,7 +72,11 @@ class Store(ABC):
         dataset: Dataset | None = None,
         timeout: float | None = None,
     ) -> SerializedResult:
-        """Run a query and return it serialised in `media_type` (for the SPARQL protocol)."""
+        """Run a query and return it serialised in `media_type` (for the SPARQL protocol).
+
+        `media_type` may list several types, comma-separated, preferred first (e.g. a results type and a graph
+        type, since the query's kind is known only after parsing): the first that fits the result is used,
+        else NotAcceptable. `timeout` (seconds) stops the query's work where the backend can."""
 
     @abstractmethod
     def update(self, sparql: str) -> None:
@@ -97,6 +105,36 @@ class Store(ABC):
     @abstractmethod
     def count(self, graph: str | None = None) -> int:
         """Number of quads in the store or in one graph."""
+
+    def has_graph(self, graph: str | None) -> bool:
+        """Whether a named graph exists (the default graph always does)."""
+        return graph is None or graph in self.named_graphs()
+
+    def dump_graph(self, graph: str | None, media_type: str) -> SerializedResult:
+        """One graph (None = the store's own default graph) serialised by the engine (Graph Store GET)."""
+        rdf_format = RdfFormat.from_media_type(media_type)
+        if rdf_format is None or rdf_format.supports_datasets:
+            raise UnsupportedFormat(f"cannot serialise one graph as {media_type}")
+        triples = (q.triple for q in self.quads(graph) if graph is not None or isinstance(q.graph_name, DefaultGraph))
+        return SerializedResult("construct", rdf_format.media_type, [serialize(triples, format=rdf_format)])
+
+    def load_file(self, path: Path, graph: str | None, *, replace: bool = False, progress: Progress | None = None) -> int:
+        """Load an RDF file (format from its extension); triples of its default graph go to `graph`.
+
+        The whole file is parsed before the store is touched, so a syntax error changes nothing. `progress`
+        receives bytes read. Returns the number of triples or quads. Backends may override with a bulk loader."""
+        rdf_format = rdf_format_of(path)
+        with path.open("rb") as stream:
+            read = check_parses(stream, rdf_format, path, progress)
+        by_graph: dict[str | None, list[Triple]] = {}
+        with path.open("rb") as stream:
+            for quad in parse(stream, format=rdf_format):
+                name = graph if isinstance(quad.graph_name, DefaultGraph) else quad.graph_name.value
+                by_graph.setdefault(name, []).append(quad.triple)
+        (self.replace_graph if replace else self.add_to_graph)(graph, by_graph.pop(graph, []))
+        for name, triples in by_graph.items():
+            self.add_to_graph(name, triples)
+        return read
 
     @property
     @abstractmethod

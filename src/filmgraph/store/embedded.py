@@ -1,25 +1,38 @@
-"""The embedded store: pyoxigraph on disk."""
+"""The embedded store: pyoxigraph on disk, optionally answering queries from a pool of worker processes.
+
+Without workers (CLI, build, notebooks) queries run in this process. With workers (`filmgraph serve`) this process
+keeps the only read-write handle (writes, persistence); after every committed write it bumps the generation and
+takes a RocksDB checkpoint (`Store.backup`, hard links: cheap), which the workers open read-only. A read that
+follows a write therefore sees it, and a worker killed on timeout never holds the read-write store.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import shutil
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pyoxigraph import (
     DefaultGraph,
     NamedNode,
     Quad,
-    QueryBoolean,
     QueryResultsFormat,
-    QuerySolutions,
     RdfFormat,
     Store as OxStore,
     Triple,
-    Variable,
+    parse,
+    parse_query_results,
 )
 
-from ..errors import QuerySyntaxError, UnsupportedFormat
+from ..errors import BadRequest, QuerySyntaxError, UnsupportedFormat
+from ..settings import Settings
 from .base import Dataset, QueryResult, SerializedResult, Store, Term
+from .cache import ResultCache, cache_key
+from .rdf_files import Progress, check_parses, rdf_format_of
+from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
+
+TERMS_MEDIA_TYPES = "application/sparql-results+json, application/n-triples"
 
 
 def _graph_name(graph: str | None) -> NamedNode | DefaultGraph:
@@ -27,62 +40,124 @@ def _graph_name(graph: str | None) -> NamedNode | DefaultGraph:
 
 
 def _as_quad(item: Quad | Triple, graph: NamedNode | DefaultGraph) -> Quad:
-    if isinstance(item, Quad):
-        return Quad(item.subject, item.predicate, item.object, graph)
     return Quad(item.subject, item.predicate, item.object, graph)
 
 
-class EmbeddedStore(Store):
-    """pyoxigraph's on-disk store. The default graph of queries is the union of all graphs."""
+def terms_of(done: Evaluated) -> QueryResult:
+    """Parse engine-serialised bytes back into terms (the worker path of `Store.query`)."""
+    if done.kind == "construct":
+        return QueryResult("construct", triples=[q.triple for q in parse(done.body, format=RdfFormat.N_TRIPLES)])
+    parsed = parse_query_results(done.body, format=QueryResultsFormat.JSON)
+    if done.kind == "ask":
+        return QueryResult("ask", boolean=bool(parsed))
+    variables = [v.value for v in parsed.variables]
+    rows = [{name: row[name] for name in variables if row[name] is not None} for row in parsed]
+    return QueryResult("select", variables=variables, rows=rows)
 
-    def __init__(self, path: Path | str | None) -> None:
+
+class EmbeddedStore(Store):
+    """pyoxigraph's store (on disk, or in memory when `path` is None); the query default graph is the union."""
+
+    def __init__(
+        self,
+        path: Path | str | None,
+        *,
+        workers: int = 0,
+        worker_store: str = "disk",
+        max_pending: int = 64,
+        query_timeout: float = 30.0,
+        max_result_bytes: int = 256 * 2**20,
+        result_cache_size: int = 0,
+    ) -> None:
         self.path = Path(path) if path is not None else None
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
             self._store = OxStore(str(self.path))
         else:
             self._store = OxStore()
+        self.query_timeout = query_timeout
+        self.max_result_bytes = max_result_bytes
+        self._cache = ResultCache(result_cache_size)
         self._generation = 0
+        self._write_lock = threading.RLock()
+        self.pool = None
+        if workers:
+            self._start_pool(workers, worker_store, max_pending)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, serving: bool = False) -> EmbeddedStore:
+        """The store `filmgraph serve` uses (workers, limits, cache) or, if not serving, a plain in-process one."""
+        if not serving:
+            return cls(settings.store, query_timeout=settings.query_timeout)
+        return cls(
+            settings.store,
+            workers=settings.workers,
+            worker_store=settings.worker_store,
+            max_pending=settings.max_pending_queries,
+            query_timeout=settings.query_timeout,
+            max_result_bytes=settings.max_result_bytes,
+            result_cache_size=settings.result_cache_size,
+        )
+
+    # --- worker pool and checkpoints -------------------------------------------------------------------
+    def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
+        from .pool import QueryPool  # noqa: PLC0415 - only the server needs processes
+
+        if self.path is None:
+            raise ValueError("query workers need an on-disk store (they read its checkpoints)")
+        shutil.rmtree(self._checkpoints_root, ignore_errors=True)
+        self._checkpoints_root.mkdir(parents=True)
+        self.pool = QueryPool(workers, worker_store, max_pending)
+        self._checkpoint()
+        self.pool.start()
+
+    @property
+    def _checkpoints_root(self) -> Path:
+        assert self.path is not None
+        return self.path.parent / f".{self.path.name}-checkpoints"
+
+    def _checkpoint(self) -> None:
+        """A consistent read-only snapshot of this generation for the workers; drop ones nobody reads."""
+        target = self._checkpoints_root / f"gen-{self._generation}"
+        shutil.rmtree(target, ignore_errors=True)
+        self._store.backup(str(target))
+        self.pool.set_checkpoint(self._generation, str(target))
+        in_use = self.pool.generations_in_use() | {self._generation}
+        for old in self._checkpoints_root.glob("gen-*"):
+            if int(old.name.removeprefix("gen-")) < min(in_use):
+                shutil.rmtree(old, ignore_errors=True)
 
     # --- reads -----------------------------------------------------------------------------------------
-    def _run(self, sparql: str, bindings: Mapping[str, Term] | None, dataset: Dataset | None):
-        kwargs: dict = {"use_default_graph_as_union": True}
-        if dataset and dataset.default_graphs:
-            kwargs = {"default_graph": [NamedNode(g) for g in dataset.default_graphs]}
-        if dataset and dataset.named_graphs:
-            kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
-        if bindings:
-            kwargs["substitutions"] = {Variable(name): term for name, term in bindings.items()}
-        try:
-            return self._store.query(sparql, **kwargs)
-        except SyntaxError as error:
-            raise QuerySyntaxError(str(error)) from error
+    def _evaluate(self, task: QueryTask, timeout: float | None) -> Evaluated:
+        key = cache_key(self._generation, task.sparql, task.media_types, task.bindings, task.dataset)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        if self.pool is not None:
+            done = self.pool.run(task, timeout or self.query_timeout)
+        else:
+            done = evaluate(self._store, task)
+        self._cache.put(key, done)
+        return done
 
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
-        result = self._run(sparql, bindings, dataset)
-        if isinstance(result, QueryBoolean):
+        if self.pool is not None:
+            task = QueryTask(sparql, TERMS_MEDIA_TYPES, bindings, dataset, self.max_result_bytes)
+            return terms_of(self._evaluate(task, timeout))
+        result = run_query(self._store, sparql, bindings, dataset)
+        kind = result_kind(result)
+        if kind == "ask":
             return QueryResult(kind="ask", boolean=bool(result))
-        if isinstance(result, QuerySolutions):
+        if kind == "select":
             variables = [v.value for v in result.variables]
-            rows = [
-                {name: solution[name] for name in variables if solution[name] is not None}
-                for solution in result
-            ]
+            rows = [{name: row[name] for name in variables if row[name] is not None} for row in result]
             return QueryResult(kind="select", variables=variables, rows=rows)
         return QueryResult(kind="construct", triples=list(result))
 
     def query_serialized(self, sparql, media_type, bindings=None, dataset=None, timeout=None) -> SerializedResult:
-        result = self._run(sparql, bindings, dataset)
-        if isinstance(result, (QueryBoolean, QuerySolutions)):
-            kind = "ask" if isinstance(result, QueryBoolean) else "select"
-            results_format = QueryResultsFormat.from_media_type(media_type)
-            if results_format is None:
-                raise UnsupportedFormat(f"cannot serialise {kind} results as {media_type}")
-            return SerializedResult(kind, results_format.media_type, [result.serialize(format=results_format)])
-        rdf_format = RdfFormat.from_media_type(media_type)
-        if rdf_format is None:
-            raise UnsupportedFormat(f"cannot serialise a graph as {media_type}")
-        return SerializedResult("construct", rdf_format.media_type, [result.serialize(format=rdf_format)])
+        """`media_type` may list several types (comma-separated, preferred first): the first that fits is used."""
+        done = self._evaluate(QueryTask(sparql, media_type, bindings, dataset, self.max_result_bytes), timeout)
+        return SerializedResult(done.kind, done.media_type, [done.body])
 
     def quads(self, graph=None) -> Iterator[Quad]:
         if graph:
@@ -92,50 +167,99 @@ class EmbeddedStore(Store):
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, NamedNode))
 
+    def has_graph(self, graph: str | None) -> bool:
+        return graph is None or self._store.contains_named_graph(NamedNode(graph))
+
     def count(self, graph=None) -> int:
+        if not graph:
+            return len(self._store)
         return sum(1 for _ in self.quads(graph))
+
+    def dump_graph(self, graph: str | None, media_type: str) -> SerializedResult:
+        rdf_format = RdfFormat.from_media_type(media_type)
+        if rdf_format is None or rdf_format.supports_datasets:
+            raise UnsupportedFormat(f"cannot serialise one graph as {media_type}")
+        body = self._store.dump(format=rdf_format, from_graph=_graph_name(graph))
+        return SerializedResult("construct", rdf_format.media_type, [body])
 
     @property
     def generation(self) -> int:
         return self._generation
 
-    # --- writes ----------------------------------------------------------------------------------------
+    # --- writes: each one is a single pyoxigraph transaction, then a new generation ---------------------
     def update(self, sparql: str) -> None:
-        try:
-            self._store.update(sparql)
-        except SyntaxError as error:
-            raise QuerySyntaxError(str(error)) from error
-        self._changed()
+        with self._write_lock:
+            try:
+                self._store.update(sparql)
+            except SyntaxError as error:
+                raise QuerySyntaxError(str(error)) from error
+            except (OSError, ValueError) as error:
+                raise BadRequest(f"the update failed and changed nothing: {error}") from error
+            self._changed()
 
     def replace_graph(self, graph, quads_or_triples: Iterable[Quad | Triple]) -> None:
+        """Drop and refill a graph in one SPARQL Update (one transaction), terms written by pyoxigraph."""
         name = _graph_name(graph)
-        new_quads = [_as_quad(item, name) for item in quads_or_triples]
-        old_quads = list(self._store.quads_for_pattern(None, None, None, name))
-        # pyoxigraph's `update` is one transaction; removal and insertion must land together.
-        for quad in old_quads:
-            self._store.remove(quad)
-        self._store.extend(new_quads)
-        if isinstance(name, NamedNode) and not new_quads:
-            self._store.add_graph(name)
-        self._changed()
+        target = "DEFAULT" if isinstance(name, DefaultGraph) else f"GRAPH {name}"
+        data = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in quads_or_triples)
+        inner = data if isinstance(name, DefaultGraph) else f"GRAPH {name} {{ {data} }}"
+        with self._write_lock:
+            self._store.update(f"CLEAR SILENT {target} ; INSERT DATA {{ {inner} }}")
+            if isinstance(name, NamedNode):
+                self._store.add_graph(name)
+            self._changed()
 
     def add_to_graph(self, graph, quads_or_triples) -> None:
         name = _graph_name(graph)
-        self._store.extend([_as_quad(item, name) for item in quads_or_triples])
-        self._changed()
+        with self._write_lock:
+            self._store.extend([_as_quad(item, name) for item in quads_or_triples])
+            if isinstance(name, NamedNode):
+                self._store.add_graph(name)
+            self._changed()
 
     def drop_graph(self, graph) -> bool:
         name = _graph_name(graph)
-        existed = isinstance(name, DefaultGraph) or self._store.contains_named_graph(name)
-        if isinstance(name, DefaultGraph):
-            self._store.clear_graph(name)
-        elif existed:
-            self._store.remove_graph(name)
-        self._changed()
+        with self._write_lock:
+            existed = isinstance(name, DefaultGraph) or self._store.contains_named_graph(name)
+            if isinstance(name, DefaultGraph):
+                self._store.clear_graph(name)
+            elif existed:
+                self._store.remove_graph(name)
+            self._changed()
         return existed
+
+    def load_file(
+        self,
+        path: Path,
+        graph: str | None,
+        *,
+        replace: bool = False,
+        progress: Progress | None = None,
+    ) -> int:
+        """Bulk-load an RDF file; triples go to `graph`. The whole file is parsed first, so a syntax error
+        changes nothing. `progress` receives bytes read. Returns the number of triples or quads read."""
+        rdf_format = rdf_format_of(path)
+        with path.open("rb") as stream:
+            read = check_parses(stream, rdf_format, path, progress)
+        name = _graph_name(graph)
+        with self._write_lock:
+            if replace:
+                self._store.clear_graph(name) if isinstance(name, DefaultGraph) else self._store.remove_graph(name)
+            self._store.bulk_load(path=str(path), format=rdf_format, to_graph=name)
+            if isinstance(name, NamedNode):
+                self._store.add_graph(name)
+            self._changed()
+        return read
 
     def _changed(self) -> None:
         self._generation += 1
+        if self.pool is not None:
+            self._checkpoint()
 
     def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+            shutil.rmtree(self._checkpoints_root, ignore_errors=True)
         self._store.flush()
+

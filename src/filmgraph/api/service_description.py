@@ -1,0 +1,63 @@
+"""The SPARQL 1.1 Service Description of `/sparql`, built as an RDF graph with rdflib (not a template string).
+
+It tells clients which languages, formats and features the endpoint has and that its default graph is the
+union of all named graphs (sd:UnionDefaultGraph), listing the named graphs of the default dataset.
+"""
+
+from __future__ import annotations
+
+from rdflib import BNode, Graph, Namespace, URIRef
+from rdflib.namespace import RDF
+
+from .negotiation import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+
+# W3C format IRIs (http://www.w3.org/ns/formats/) of what negotiation offers.
+FORMAT_IRIS: dict[str, URIRef] = {
+    "application/sparql-results+json": FORMATS.SPARQL_Results_JSON,
+    "application/sparql-results+xml": FORMATS.SPARQL_Results_XML,
+    "text/csv": FORMATS.SPARQL_Results_CSV,
+    "text/tab-separated-values": FORMATS.SPARQL_Results_TSV,
+    "text/turtle": FORMATS.Turtle,
+    "application/n-triples": FORMATS["N-Triples"],
+    "application/ld+json": FORMATS["JSON-LD"],
+    "application/rdf+xml": FORMATS.RDF_XML,
+    "application/trig": FORMATS.TriG,
+    "application/n-quads": FORMATS["N-Quads"],
+}
+assert set(FORMAT_IRIS) <= set(RESULTS_MEDIA_TYPES + GRAPH_MEDIA_TYPES)
+
+
+def describe_service(endpoint: str, named_graphs: list[str], writable: bool) -> Graph:
+    """The description of the endpoint at `endpoint`; Update is listed only when a write token is configured."""
+    graph = Graph()
+    graph.bind("sd", SD)
+    graph.bind("formats", FORMATS)
+    service = URIRef(endpoint + "#service")
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, URIRef(endpoint)))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    if writable:
+        graph.add((service, SD.supportedLanguage, SD.SPARQL11Update))
+    # SERVICE works (BasicFederatedQuery); FROM <url> is not fetched from the web, so no sd:DereferencesURIs.
+    for feature in (SD.UnionDefaultGraph, SD.BasicFederatedQuery):
+        graph.add((service, SD.feature, feature))
+    for iri in FORMAT_IRIS.values():
+        graph.add((service, SD.resultFormat, iri))
+    graph.add((service, SD.defaultDataset, _dataset(graph, named_graphs)))
+    return graph
+
+
+def _dataset(graph: Graph, named_graphs: list[str]) -> BNode:
+    dataset, default = BNode(), BNode()
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    for name in named_graphs:
+        named = BNode()
+        graph.add((dataset, SD.namedGraph, named))
+        graph.add((named, RDF.type, SD.NamedGraph))
+        graph.add((named, SD.name, URIRef(name)))
+    return dataset

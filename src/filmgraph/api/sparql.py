@@ -1,0 +1,173 @@
+"""The SPARQL 1.1 Protocol at `/sparql`: query (GET, POST form, POST sparql-query), update (POST form,
+POST sparql-update), and the Service Description when GET carries no query.
+
+The route only reads the request and negotiates; evaluation, limits and serialisation belong to the store, so
+the same code serves the embedded and the remote backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pyoxigraph import NamedNode
+
+from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from ..settings import Settings
+from ..store import Dataset, Store
+from .auth import check_write_token
+from .deps import get_settings, get_store
+from .request_body import decode_utf8, read_body
+from .negotiation import GRAPH_MEDIA_TYPES, best_match, negotiate, parse_accept, prefers_html
+from .service_description import describe_service
+
+router = APIRouter(tags=["SPARQL"])
+templates = Environment(loader=PackageLoader("filmgraph.api", "templates"), autoescape=select_autoescape())
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+# media type -> rdflib format name, for the service description
+RDFLIB_FORMATS = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+    "application/trig": "trig",
+    "application/n-quads": "nquads",
+}
+
+
+@dataclass
+class Operation:
+    """What one protocol request asks for: a query or an update, with its dataset."""
+
+    query: str | None = None
+    update: str | None = None
+    dataset: Dataset | None = None
+    format: str | None = None
+
+
+def _graph_iris(values: list[str], parameter: str) -> list[str]:
+    for value in values:
+        try:
+            NamedNode(value)
+        except ValueError as error:
+            raise BadRequest(f"{parameter} {value!r} is not an IRI: {error}") from None
+    return values
+
+
+def _dataset(params: dict[str, list[str]]) -> Dataset | None:
+    default = _graph_iris(params.get("default-graph-uri", []), "default-graph-uri")
+    named = _graph_iris(params.get("named-graph-uri", []), "named-graph-uri")
+    if params.get("using-graph-uri") or params.get("using-named-graph-uri"):
+        raise BadRequest("using-graph-uri / using-named-graph-uri are not supported; use USING in the update")
+    return Dataset(tuple(default), tuple(named)) if default or named else None
+
+
+def _single(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise BadRequest(f"give the {name} parameter once, not {len(values)} times")
+    return values[0] if values else None
+
+
+async def read_operation(request: Request, settings: Settings) -> Operation:
+    """The operation of a GET or POST request, per the SPARQL 1.1 Protocol's three POST encodings."""
+    params = parse_qs(request.url.query, keep_blank_values=True)
+    if request.method == "POST":
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = decode_utf8(await read_body(request, settings.max_query_length * 4))
+        if media_type == FORM:
+            for name, values in parse_qs(body, keep_blank_values=True).items():
+                params.setdefault(name, []).extend(values)
+        elif media_type == SPARQL_QUERY:
+            params["query"] = [body]
+        elif media_type == SPARQL_UPDATE:
+            params["update"] = [body]
+        else:
+            raise UnsupportedMediaType(
+                f"POST /sparql takes {FORM}, {SPARQL_QUERY} or {SPARQL_UPDATE}, not {media_type or 'no type'}"
+            )
+    operation = Operation(_single(params, "query"), _single(params, "update"), _dataset(params))
+    operation.format = _single(params, "format")
+    if operation.query is not None and operation.update is not None:
+        raise BadRequest("a request carries either a query or an update, not both")
+    if request.method == "GET" and operation.update is not None:
+        raise BadRequest("updates are sent with POST, not GET")
+    text = operation.query if operation.query is not None else operation.update
+    if text is not None and len(text) > settings.max_query_length:
+        raise PayloadTooLarge(f"the query has {len(text)} characters; the limit is {settings.max_query_length}")
+    return operation
+
+
+async def _answer_query(request: Request, store: Store, operation: Operation) -> Response:
+    chosen = negotiate(request.headers.get("accept"), operation.format)
+    result = await run_in_threadpool(
+        store.query_serialized, operation.query, chosen.preference(), None, operation.dataset
+    )
+    return Response(b"".join(result.body), media_type=result.media_type, headers={"Vary": "Accept"})
+
+
+async def _apply_update(request: Request, store: Store, settings: Settings, operation: Operation) -> Response:
+    check_write_token(request.headers.get("authorization"), settings.token)
+    if operation.dataset is not None:
+        raise BadRequest("default-graph-uri / named-graph-uri apply to queries, not updates")
+    await run_in_threadpool(store.update, operation.update)
+    return Response(status_code=204)
+
+
+def service_description_response(request: Request, store: Store, settings: Settings) -> Response:
+    endpoint = (settings.base_url.rstrip("/") + "/sparql") if settings.base_url else str(request.url_for("sparql"))
+    graph = describe_service(endpoint, store.named_graphs(), writable=bool(settings.token))
+    accept = request.headers.get("accept")
+    if prefers_html(accept):
+        page = templates.get_template("sparql.html").render(
+            endpoint=endpoint, description=graph.serialize(format="turtle")
+        )
+        return HTMLResponse(page, headers={"Vary": "Accept"})
+    media_type = best_match(parse_accept(accept), tuple(RDFLIB_FORMATS)) or None
+    if media_type is None:
+        negotiate(accept)  # raises 406 with the offered types when nothing fits
+        media_type = GRAPH_MEDIA_TYPES[0]
+    body = graph.serialize(format=RDFLIB_FORMATS[media_type], encoding="utf-8")
+    return Response(body, media_type=media_type, headers={"Vary": "Accept"})
+
+
+async def _protocol(request: Request, store: Store, settings: Settings) -> Response:
+    operation = await read_operation(request, settings)
+    if operation.query is not None:
+        return await _answer_query(request, store, operation)
+    if operation.update is not None:
+        return await _apply_update(request, store, settings, operation)
+    if request.method == "GET":
+        return await run_in_threadpool(service_description_response, request, store, settings)
+    raise BadRequest("the request carries neither a query nor an update")
+
+
+QUERY_DOC = "SPARQL 1.1 query (GET); without one, GET returns the Service Description."
+
+
+@router.get("/sparql", name="sparql", summary="SPARQL query or Service Description", response_class=Response)
+async def sparql_get(
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    settings: Annotated[Settings, Depends(get_settings)],
+    query: Annotated[str | None, Query(description=QUERY_DOC)] = None,
+    format: Annotated[str | None, Query(description="json, xml, csv, tsv, turtle, ntriples, jsonld, ...")] = None,
+) -> Response:
+    return await _protocol(request, store, settings)
+
+
+@router.post("/sparql", summary="SPARQL query or update (form, sparql-query or sparql-update body)")
+async def sparql_post(
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> Response:
+    return await _protocol(request, store, settings)

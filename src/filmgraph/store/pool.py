@@ -1,0 +1,139 @@
+"""A pool of query worker processes with a hard timeout and a bounded queue.
+
+Why processes: pyoxigraph cannot cancel a query from Python, so a timed-out query's process is killed (its CPU
+work stops at once) and replaced, while the other workers keep answering. Why a bound: past `max_pending`
+queued or running queries the service answers 503 at once instead of piling up work it cannot finish.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from .. import errors
+from ..errors import BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout
+from . import worker
+from .evaluation import Evaluated, QueryTask
+
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["filmgraph.store.worker"])
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    generation: int = field(default=-1)
+
+
+class QueryPool:
+    """`size` worker processes answering `QueryTask`s over the checkpoint set by `set_checkpoint`."""
+
+    def __init__(self, size: int, mode: str = "disk", max_pending: int = 64) -> None:
+        self.size, self.mode, self.max_pending = size, mode, max_pending
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._workers: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._checkpoint: tuple[int, str] | None = None
+        self._closed = False
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        for _ in range(self.size):
+            self._idle.put(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        parent, child = _CONTEXT.Pipe()
+        process = _CONTEXT.Process(target=worker.serve, args=(child, self.mode), daemon=True, name="filmgraph-query")
+        process.start()
+        child.close()
+        spawned = _Worker(process, parent)
+        with self._lock:
+            self._workers.add(spawned)
+        return spawned
+
+    def _kill(self, dead: _Worker) -> None:
+        dead.process.kill()
+        dead.process.join(5)
+        dead.conn.close()
+        with self._lock:
+            self._workers.discard(dead)
+
+    def _replace(self, dead: _Worker) -> None:
+        self._kill(dead)
+        if not self._closed:
+            self._idle.put(self._spawn())
+
+    def close(self) -> None:
+        self._closed = True
+        for each in list(self._workers):
+            self._kill(each)
+
+    # --- state -----------------------------------------------------------------------------------------
+    def set_checkpoint(self, generation: int, path: str) -> None:
+        """Queries dispatched from now on read this checkpoint (workers reopen it lazily)."""
+        self._checkpoint = (generation, path)
+
+    def generations_in_use(self) -> set[int]:
+        with self._lock:
+            return {w.generation for w in self._workers if w.generation >= 0}
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return sorted(w.process.pid for w in self._workers if w.process.pid is not None)
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    # --- queries ---------------------------------------------------------------------------------------
+    def run(self, task: QueryTask, timeout: float) -> Evaluated:
+        """Answer `task` in a worker; raise QueryTimeout (worker killed) or Overloaded (queue full/no worker)."""
+        with self._lock:
+            if self._pending >= self.max_pending:
+                raise Overloaded(f"{self._pending} queries are already queued or running; retry later")
+            self._pending += 1
+        try:
+            return self._dispatch(task, timeout)
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def _dispatch(self, task: QueryTask, timeout: float) -> Evaluated:
+        if self._checkpoint is None or self._closed:
+            raise BackendUnavailable("the query workers are not running")
+        started = time.monotonic()
+        try:
+            chosen = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise Overloaded(f"no query worker became free within {timeout:g} s; retry later") from None
+        generation, path = self._checkpoint
+        chosen.generation = generation
+        try:
+            chosen.conn.send((generation, path, task))
+            if not chosen.conn.poll(max(timeout - (time.monotonic() - started), 0.0)):
+                self._replace(chosen)
+                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
+            reply = chosen.conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as error:
+            self._replace(chosen)
+            raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
+        self._idle.put(chosen)
+        return _unpack(reply)
+
+
+def _unpack(reply: tuple) -> Evaluated:
+    if reply[0] == "ok":
+        _, kind, media_type, body = reply
+        return Evaluated(kind, media_type, body)
+    _, name, message = reply
+    error_type = getattr(errors, name, errors.BadRequest)
+    if not (isinstance(error_type, type) and issubclass(error_type, FilmgraphError)):
+        error_type = errors.BadRequest
+    raise error_type(message)
