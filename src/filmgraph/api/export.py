@@ -1,0 +1,110 @@
+"""Exports over HTTP: `GET /export`, the dataset's VoID at `/.well-known/void`, and the JSON-LD context.
+
+The routes only negotiate and stream; formats, subsets and the description live in filmgraph.export and
+filmgraph.release, shared with the CLI.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from rdflib import Graph
+
+from ..errors import NotAcceptable
+from ..export import CONTEXT_FILE, FORMATS, prepare_export
+from ..release import DESCRIPTION_PREFIXES, Distribution, dataset_info, describe_dataset
+from ..settings import Settings
+from ..store import Store
+from .conditional import Validators, conditional_get
+from .deps import get_settings, get_store
+from .negotiation import best_match, parse_accept
+
+router = APIRouter(tags=["export"])
+
+EXPORT_MEDIA_TYPES = {f.media_type: f.name for f in FORMATS.values()}
+VOID_MEDIA_TYPES = {  # media type -> rdflib serialiser
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+}
+JSONLD_MEDIA_TYPE = "application/ld+json"
+
+
+def negotiate_media_type(accept: str | None, offered: tuple[str, ...]) -> str:
+    """The offered media type the client prefers (the first one when it accepts anything); 406 if none fits."""
+    chosen = best_match(parse_accept(accept), offered)
+    if chosen is None:
+        raise NotAcceptable(f"none of the accepted media types is offered; offered: {', '.join(offered)}")
+    return chosen
+
+
+def public_base(request: Request, settings: Settings) -> str:
+    return (settings.base_url or str(request.base_url)).rstrip("/")
+
+
+@router.get(
+    "/export",
+    summary="Export the graph or a subset in an RDF format (streamed)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {media_type: {} for media_type in EXPORT_MEDIA_TYPES}}},
+)
+def export(
+    request: Request,
+    format_name: str | None = Query(
+        None, alias="format", description=f"One of {', '.join(FORMATS)}; default: from Accept, else turtle"
+    ),
+    subset: str = Query(
+        "all", description="all, asserted, inferred, ontology, source:<id> or entity:<local-name>"
+    ),
+    store: Store = Depends(get_store),
+    validators: Validators = Depends(conditional_get),
+) -> StreamingResponse:
+    """Turtle and TriG are sorted and byte-stable; triple formats merge named graphs, TriG/N-Quads keep them."""
+    accept = request.headers.get("accept")
+    name = format_name or EXPORT_MEDIA_TYPES[negotiate_media_type(accept, tuple(EXPORT_MEDIA_TYPES))]
+    prepared = prepare_export(store, name, subset)  # 400/404 happen here, before the first byte
+    return StreamingResponse(
+        prepared.chunks(),
+        media_type=prepared.format.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{prepared.filename}"', **validators.headers},
+    )
+
+
+def _void_graph(request: Request, store: Store, settings: Settings) -> Graph:
+    """The VoID + DCAT description, recomputed only when the store's content or the public base changes."""
+    base = public_base(request, settings)
+    key = (id(store), store.generation, base)
+    cached = getattr(request.app.state, "void_cache", None)
+    if cached and cached[0] == key:
+        return cached[1]
+    dumps = [
+        Distribution(f"{base}/export?format=turtle", "text/turtle", "The whole graph, named graphs merged (Turtle)"),
+        Distribution(f"{base}/export?format=nquads", "application/n-quads", "The whole graph with its named graphs"),
+    ]
+    graph = describe_dataset(store, dataset_info(store, f"{base}/sparql", dumps))
+    request.app.state.void_cache = (key, graph)
+    return graph
+
+
+@router.get(
+    "/.well-known/void",
+    summary="VoID + DCAT description of the dataset",
+    responses={200: {"content": {media_type: {} for media_type in VOID_MEDIA_TYPES}}},
+)
+def void(
+    request: Request,
+    store: Store = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+    validators: Validators = Depends(conditional_get),
+) -> Response:
+    media_type = negotiate_media_type(request.headers.get("accept"), tuple(VOID_MEDIA_TYPES))
+    graph = _void_graph(request, store, settings)
+    options = {"context": DESCRIPTION_PREFIXES} if media_type == JSONLD_MEDIA_TYPE else {}
+    body = graph.serialize(format=VOID_MEDIA_TYPES[media_type], **options)
+    return Response(body, media_type=media_type, headers={"Vary": "Accept", **validators.headers})
+
+
+@router.get("/context.jsonld", summary="The published JSON-LD context (the project prefixes)")
+def context(settings: Settings = Depends(get_settings)) -> FileResponse:
+    return FileResponse(settings.ontology_dir / CONTEXT_FILE, media_type=JSONLD_MEDIA_TYPE)
