@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from .. import __version__
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
-from . import domain, entities, export, graph_store, health, sparql
+from . import domain, entities, export, graph_store, health, pages, sparql
 from .problems import install_problem_handlers
 
 
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_problem_handlers(app)
     # Routers are included here, one per resource (sparql, graph store, entities, queries, pages, export).
     app.include_router(entities.router)
+    app.include_router(pages.router)
     app.include_router(domain.router)
     app.include_router(export.router)
     app.include_router(sparql.router)
