@@ -275,3 +275,10 @@ def test_exported_turtle_loaded_into_oxigraph_answers_the_research_questions_lik
             assert _ask_oxigraph(oxigraph_servers["turtle"], sparql) == ours, name
             compared += 1
     assert compared >= len(CHECK_QUESTIONS)
+
+
+def test_cli_refuses_to_export_a_store_that_does_not_exist(tmp_path):
+    missing = tmp_path / "no-store"
+    result = run_cli("export", "--store", str(missing), check=False)
+    assert result.returncode == 2 and b"run `filmgraph build` first" in result.stderr
+    assert not missing.exists()

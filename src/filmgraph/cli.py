@@ -15,16 +15,19 @@ def main() -> None:
 
 
 # --- export and release (filmgraph.export, filmgraph.release) ----------------------------------------------------
-def _export_settings(store_dir: Path | None):
-    from .settings import get_settings  # noqa: PLC0415
-
-    settings = get_settings()
-    return settings.model_copy(update={"store": store_dir}) if store_dir else settings
-
-
-def _fail(error: Exception) -> typer.Exit:
+def _fail(error: Exception | str) -> typer.Exit:
     typer.echo(f"error: {error}", err=True)
     return typer.Exit(code=2)
+
+
+def _existing_store(store_dir: Path | None):
+    """Settings and the store to read from; an embedded store must exist (exporting nothing helps nobody)."""
+    from .store import open_store  # noqa: PLC0415
+
+    settings = _serving_settings(store=store_dir)
+    if settings.backend == "embedded" and _store_is_empty(settings.store):
+        raise _fail(f"no store at {settings.store}: run `filmgraph build` first, or pass --store DIR")
+    return settings, open_store(settings)
 
 
 @app.command("export")
@@ -42,10 +45,9 @@ def export_command(
 
     from .errors import FilmgraphError  # noqa: PLC0415
     from .export import prepare_export  # noqa: PLC0415
-    from .store import open_store  # noqa: PLC0415
 
+    _, store = _existing_store(store_dir)
     try:
-        store = open_store(_export_settings(store_dir))
         export = prepare_export(store, format_name, subset)
     except FilmgraphError as error:
         raise _fail(error) from error
@@ -76,12 +78,10 @@ def release_command(
 
     from .errors import FilmgraphError  # noqa: PLC0415
     from .release import write_release  # noqa: PLC0415
-    from .store import open_store  # noqa: PLC0415
     from .vocab import ONTOLOGY_GRAPH  # noqa: PLC0415
 
-    settings = _export_settings(store_dir)
+    settings, store = _existing_store(store_dir)
     try:
-        store = open_store(settings)
         quads = 2 * store.count() + store.count(ONTOLOGY_GRAPH)  # the data twice (Turtle, N-Quads), the ontology
         with typer.progressbar(length=quads, label="writing release", file=sys.stderr) as bar:
             write_release(store, outdir, settings, bar.update)
