@@ -27,7 +27,7 @@ from export_support import (  # noqa: F401 - fixtures
     subset_names,
 )
 from pyld import jsonld
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat
 
 from filmgraph.errors import BadRequest, NotFound, UnsupportedFormat
 from filmgraph.export import (
@@ -111,7 +111,7 @@ def test_turtle_uses_project_prefixes_and_groups_each_subject_once(export_store)
     assert f"@prefix fgid: <{ID}> ." in text
     assert f"fgid:{ENTITY} a " in text
     assert text.count(f"\nfgid:{ENTITY} ") == 1
-    assert "_:" not in text  # no blank nodes to churn between builds
+    assert "_:" not in text.replace("_:c14n", "")  # blank nodes only with canonical (RDFC-1.0) labels
 
 
 def test_changing_one_fact_changes_only_its_line(export_store):
@@ -282,3 +282,21 @@ def test_cli_refuses_to_export_a_store_that_does_not_exist(tmp_path):
     result = run_cli("export", "--store", str(missing), check=False)
     assert result.returncode == 2 and b"run `filmgraph build` first" in result.stderr
     assert not missing.exists()
+
+
+def with_fresh_blank_nodes(quads):
+    """The same content as a rebuild would give it: every blank node relabelled at random."""
+    fresh: dict = {}
+
+    def relabel(term):
+        return fresh.setdefault(term, BlankNode()) if isinstance(term, BlankNode) else term
+
+    return [Quad(relabel(q.subject), q.predicate, relabel(q.object), q.graph_name) for q in quads]
+
+
+@pytest.mark.parametrize("format_name", ["turtle", "trig", "jsonld"])
+def test_sorted_formats_survive_a_rebuild_that_relabels_blank_nodes(export_store, format_name):
+    assert any(isinstance(q.subject, BlankNode) for q in export_store.quads()), "the fixture needs blank nodes"
+    rebuilt = store_of(with_fresh_blank_nodes(export_store.quads()))
+    original = prepare_export(export_store, format_name, "all").to_bytes()
+    assert original == prepare_export(rebuilt, format_name, "all").to_bytes()

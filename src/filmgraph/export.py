@@ -20,7 +20,17 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import rdflib
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, serialize
+from pyoxigraph import (
+    BlankNode,
+    CanonicalizationAlgorithm,
+    Dataset,
+    Literal,
+    NamedNode,
+    Quad,
+    RdfFormat,
+    Triple,
+    serialize,
+)
 
 from .entities import ENTITY_ID
 from .errors import BadRequest, NotFound, UnsupportedFormat
@@ -160,13 +170,26 @@ def _term_key(term: Any) -> str:
     return term.value if isinstance(term, NamedNode) else str(term)
 
 
-def _triple_key(triple: Triple | Quad) -> tuple[str, int, str, str]:
-    predicate = triple.predicate.value
-    return (_term_key(triple.subject), predicate != RDF_TYPE, predicate, _term_key(triple.object))
+def _sort_key(quad: Quad) -> tuple[str, str, bool, str, str]:
+    """Graph, subject, then `rdf:type` before the other predicates, then object."""
+    predicate = quad.predicate.value
+    return (_term_key(quad.graph_name), _term_key(quad.subject), predicate != RDF_TYPE, predicate,
+            _term_key(quad.object))
 
 
-def _quad_key(quad: Quad) -> tuple[str, tuple[str, int, str, str]]:
-    return (_term_key(quad.graph_name), _triple_key(quad))
+def _has_blank_node(quad: Quad) -> bool:
+    return isinstance(quad.subject, BlankNode) or isinstance(quad.object, BlankNode)
+
+
+def _canonical_blank_nodes(quads: set[Quad]) -> list[Quad]:
+    """Relabel blank nodes (OWL lists and restrictions) by W3C RDFC-1.0, so sorted exports stay byte-identical
+    across rebuilds, which give blank nodes fresh random labels."""
+    blank = [quad for quad in quads if _has_blank_node(quad)]
+    if not blank:
+        return list(quads)
+    dataset = Dataset(blank)
+    dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
+    return [quad for quad in quads if not _has_blank_node(quad)] + list(dataset)
 
 
 def _as_triple(quad: Quad) -> Triple:
@@ -258,11 +281,13 @@ class Export:
 
     def _items(self, progress: Progress | None) -> Iterable[Triple | Quad]:
         quads = _counted(self._quads(), progress)
+        if not self.format.sorted:
+            # Streaming triple formats rely on the model's promise that no triple is written to two graphs.
+            return quads if self.format.keeps_graphs else (_as_triple(quad) for quad in quads)
         if self.format.keeps_graphs:
-            return sorted(set(quads), key=_quad_key) if self.format.sorted else quads
-        triples = (_as_triple(quad) for quad in quads)
-        # Streaming triple formats rely on the model's promise that no triple is written to two graphs.
-        return sorted(set(triples), key=_triple_key) if self.format.sorted else triples
+            return sorted(_canonical_blank_nodes(set(quads)), key=_sort_key)
+        merged = {Quad(quad.subject, quad.predicate, quad.object) for quad in quads}
+        return [_as_triple(quad) for quad in sorted(_canonical_blank_nodes(merged), key=_sort_key)]
 
     def write_to(self, out: BinaryIO, progress: Progress | None = None) -> None:
         """Serialise into a binary file object, reporting quads read to `progress`."""
