@@ -18,7 +18,7 @@ import httpx
 import pyoxigraph
 import pytest
 import rdflib
-from pyoxigraph import NamedNode, Quad, RdfFormat, Triple
+from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Triple
 from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
@@ -48,7 +48,7 @@ def store_of(quads: Iterable[Quad]) -> EmbeddedStore:
 
 
 def neighbourhood(store: Store, entity: str) -> set[Quad]:
-    """An entity's quads in and out, plus its claims' nodes, spans, sentences and sources, by walking quads."""
+    """An entity's quads in and out (and of its blank nodes), plus its claims' nodes, spans, sentences and sources."""
     iri = ID + entity
     quads = [q for q in store.quads() if graph_iri(q)]
     around = {q for q in quads if _value(q.subject) == iri or _value(q.object) == iri}
@@ -60,7 +60,8 @@ def neighbourhood(store: Store, entity: str) -> set[Quad]:
         _value(q.object) for q in quads if q.predicate.value in PROVENANCE_LINKS and _value(q.subject) in claims | spans
     }
     described = claims | spans | sentences | sources
-    return around | {q for q in quads if _value(q.subject) in described}
+    blank = {q.object for q in quads if _value(q.subject) == iri and isinstance(q.object, BlankNode)}
+    return around | {q for q in quads if _value(q.subject) in described or q.subject in blank}
 
 
 def _value(term: object) -> str | None:
