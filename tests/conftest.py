@@ -1,0 +1,82 @@
+"""Session fixtures shared by the test modules. Each part adds its own section; expensive things are built once."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from pyoxigraph import RdfFormat
+from service_support import SAMPLE, ServerURL, filmgraph_server, oxigraph_process
+
+from filmgraph.store import EmbeddedStore, Store
+from filmgraph.store.remote import Endpoints, RemoteStore
+
+
+# --- SPARQL service (issue 5): the same data behind every backend and a live server ---------------------------
+@pytest.fixture(scope="session")
+def service_data(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The graph the service tests serve, as one N-Quads file: the built graph once the build's `built_store`
+    fixture exists, else a small sample in the model's shape."""
+    try:
+        built: Store = request.getfixturevalue("built_store")
+    except pytest.FixtureLookupError:
+        return SAMPLE
+    target = tmp_path_factory.mktemp("service-data") / "graph.nq"
+    pyoxigraph.serialize(built.quads(), target, format=RdfFormat.N_QUADS)
+    return target
+
+
+def store_directory(data: Path, directory: Path) -> Path:
+    """A closed on-disk pyoxigraph store holding `data`, for a server process to open."""
+    disk = pyoxigraph.Store(str(directory))
+    disk.bulk_load(path=str(data))
+    disk.flush()
+    del disk
+    gc.collect()
+    return directory
+
+
+@pytest.fixture(scope="session")
+def embedded_store(service_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    """The serving configuration of the embedded store (2 query workers); read-only use, please."""
+    directory = store_directory(service_data, tmp_path_factory.mktemp("embedded") / "store")
+    store = EmbeddedStore(directory, workers=2, query_timeout=10)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(service_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `oxigraph serve` (union default graph, 5 s timeout) loaded with the same data; its base URL."""
+    with oxigraph_process(service_data, tmp_path_factory.mktemp("oxigraph") / "store") as base:
+        yield base
+
+
+def remote_store_at(base: str) -> RemoteStore:
+    return RemoteStore(Endpoints(f"{base}/query", f"{base}/update", f"{base}/store"), timeout=10)
+
+
+@pytest.fixture(scope="session")
+def remote_store(oxigraph_server: str) -> Iterator[RemoteStore]:
+    """The remote backend over that Oxigraph server; read-only use, please."""
+    store = remote_store_at(oxigraph_server)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def any_store(request: pytest.FixtureRequest) -> Store:
+    """Each backend in turn, same data: run a test on both to prove they agree."""
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture(scope="session")
+def live_server(service_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerURL]:
+    """A real `filmgraph serve` on a free port (2 workers, 2 s query timeout, write token
+    `service_support.TOKEN`) over its own copy of the data; its base URL (with `.pid`)."""
+    directory = store_directory(service_data, tmp_path_factory.mktemp("live") / "store")
+    with filmgraph_server(directory, "--query-timeout", "2", "--workers", "2") as base:
+        yield base
