@@ -9,6 +9,8 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from pyoxigraph import RdfFormat
+from export_support import SAMPLE as EXPORT_SAMPLE
+from export_support import store_of
 from service_support import SAMPLE, ServerURL, filmgraph_server, oxigraph_process
 
 from filmgraph.store import EmbeddedStore, Store
@@ -80,3 +82,22 @@ def live_server(service_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     directory = store_directory(service_data, tmp_path_factory.mktemp("live") / "store")
     with filmgraph_server(directory, "--query-timeout", "2", "--workers", "2") as base:
         yield base
+
+
+# --- exports and releases (issue 7) ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def export_store(request: pytest.FixtureRequest) -> Store:
+    """What the export tests export (read-only): the built graph once the build's `built_store` fixture exists,
+    else a small sample in the model's shape (tests/data/export-sample.trig)."""
+    try:
+        return request.getfixturevalue("built_store")
+    except pytest.FixtureLookupError:
+        return store_of(pyoxigraph.parse(path=EXPORT_SAMPLE, format=RdfFormat.TRIG))
+
+
+@pytest.fixture(scope="session")
+def export_store_dir(export_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same content in a closed on-disk store directory, for `filmgraph export/release --store`."""
+    data = tmp_path_factory.mktemp("export-data") / "graph.nq"
+    pyoxigraph.serialize(export_store.quads(), data, format=RdfFormat.N_QUADS)
+    return store_directory(data, tmp_path_factory.mktemp("export") / "store")

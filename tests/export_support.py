@@ -3,7 +3,6 @@ isomorphism checks that go through a second serialiser/parser pair (pyoxigraph N
 
 from __future__ import annotations
 
-import gc
 import json
 import socket
 import subprocess
@@ -16,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph
-import pytest
 import rdflib
 from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Triple
 from rdflib.compare import isomorphic
@@ -119,27 +117,9 @@ def assert_same_graphs(actual: dict[str, rdflib.Graph], expected: dict[str, rdfl
         assert isomorphic(actual[name], graph), name
 
 
-# --- fixtures (imported by the export test modules) --------------------------------------------------------------
+# --- what the tests export --------------------------------------------------------------------------------------
 SAMPLE = Path(__file__).parent / "data" / "export-sample.trig"
 ENTITY = "russian-state-fund"
-
-
-@pytest.fixture(scope="session")
-def export_store() -> Store:
-    """A small store in the model's shape: ontology, one source graph with a claim and its evidence, inferences."""
-    return store_of(pyoxigraph.parse(path=SAMPLE, format=RdfFormat.TRIG))
-
-
-@pytest.fixture(scope="session")
-def export_store_dir(export_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The same content in an on-disk store directory, closed again so that CLI processes can open it."""
-    directory = tmp_path_factory.mktemp("export-store")
-    disk = pyoxigraph.Store(str(directory))
-    disk.extend(list(export_store.quads()))
-    disk.flush()
-    del disk
-    gc.collect()
-    return directory
 
 
 def subset_names(store: Store) -> list[str]:

@@ -11,11 +11,10 @@ import pyoxigraph
 import pytest
 import rdflib
 import uvicorn
-from export_support import (  # noqa: F401 - fixtures
+from export_support import (
     ENTITY,
     assert_same_graphs,
     expected_quads,
-    export_store,
     free_port,
     rdflib_graphs,
     store_of,

@@ -11,12 +11,10 @@ import threading
 import httpx
 import pyoxigraph
 import pytest
-from export_support import (  # noqa: F401 - fixtures
+from export_support import (
     ENTITY,
     assert_same_graphs,
     expected_quads,
-    export_store,
-    export_store_dir,
     neighbourhood,
     oxigraph_server,
     rdflib_graphs,

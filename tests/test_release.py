@@ -9,11 +9,9 @@ import pyoxigraph
 import pytest
 import rdflib
 import yaml
-from export_support import (  # noqa: F401 - fixtures
+from export_support import (
     assert_same_graphs,
     expected_quads,
-    export_store,
-    export_store_dir,
     rdflib_graphs,
     rdflib_parse,
     run_cli,
