@@ -124,7 +124,7 @@ class EmbeddedStore(Store):
         self.pool.set_checkpoint(self._generation, str(target))
         in_use = self.pool.generations_in_use() | {self._generation}
         for old in self._checkpoints_root.glob("gen-*"):
-            if int(old.name.removeprefix("gen-")) < min(in_use):
+            if int(old.name.removeprefix("gen-")) not in in_use:
                 shutil.rmtree(old, ignore_errors=True)
 
     # --- reads -----------------------------------------------------------------------------------------

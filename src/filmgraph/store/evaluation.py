@@ -19,7 +19,7 @@ from pyoxigraph import (
     Variable,
 )
 
-from ..errors import NotAcceptable, QuerySyntaxError, ResultTooLarge
+from ..errors import BadRequest, NotAcceptable, QuerySyntaxError, ResultTooLarge
 from .base import Dataset, QueryKind, Term
 
 
@@ -71,6 +71,8 @@ def run_query(store: OxStore, sparql: str, bindings: Mapping[str, Term] | None, 
         return store.query(sparql, **kwargs)
     except SyntaxError as error:
         raise QuerySyntaxError(str(error)) from error
+    except (RuntimeError, ValueError) as error:  # e.g. a substituted variable the SELECT does not project
+        raise BadRequest(str(error)) from error
 
 
 def result_kind(result) -> QueryKind:

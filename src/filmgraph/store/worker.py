@@ -38,8 +38,10 @@ def answer(store: OxStore, task: QueryTask) -> tuple:
         done = evaluate(store, task)
     except FilmgraphError as error:
         return ("error", type(error).__name__, str(error))
-    except (OSError, ValueError, TypeError) as error:  # engine errors at evaluation time (e.g. type errors)
+    except (OSError, ValueError, TypeError, RuntimeError) as error:  # the engine refusing this query
         return ("error", "BadRequest", str(error))
+    except Exception as error:  # noqa: BLE001 - the process boundary: report a bug as a 500, keep the worker
+        return ("error", "FilmgraphError", f"{type(error).__name__}: {error}")
     return ("ok", done.kind, done.media_type, done.body)
 
 
