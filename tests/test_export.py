@@ -298,3 +298,13 @@ def test_sorted_formats_survive_a_rebuild_that_relabels_blank_nodes(export_store
     rebuilt = store_of(with_fresh_blank_nodes(export_store.quads()))
     original = prepare_export(export_store, format_name, "all").to_bytes()
     assert original == prepare_export(rebuilt, format_name, "all").to_bytes()
+
+
+# --- both backends ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("subset_index", SUBSET_INDEXES)
+def test_the_remote_backend_exports_what_the_embedded_one_does(embedded_store, remote_store, subset_index):
+    subset = _subset(embedded_store, subset_index)
+    turtle = prepare_export(embedded_store, "turtle", subset).to_bytes()
+    assert turtle == prepare_export(remote_store, "turtle", subset).to_bytes()  # sorted: byte for byte
+    nquads = prepare_export(embedded_store, "nquads", subset).to_bytes()
+    assert sorted(nquads.splitlines()) == sorted(prepare_export(remote_store, "nquads", subset).to_bytes().splitlines())
