@@ -13,6 +13,11 @@ from export_support import SAMPLE as EXPORT_SAMPLE
 from export_support import store_of
 from service_support import SAMPLE, ServerURL, filmgraph_server, oxigraph_process
 
+from api_support import SOURCE_ID as API_SOURCE_ID
+from fastapi.testclient import TestClient
+
+from filmgraph.api import create_app
+from filmgraph.settings import get_settings
 from filmgraph.store import EmbeddedStore, Store
 from filmgraph.store.remote import Endpoints, RemoteStore
 
@@ -101,3 +106,17 @@ def export_store_dir(export_store: Store, tmp_path_factory: pytest.TempPathFacto
     data = tmp_path_factory.mktemp("export-data") / "graph.nq"
     pyoxigraph.serialize(export_store.quads(), data, format=RdfFormat.N_QUADS)
     return store_directory(data, tmp_path_factory.mktemp("export") / "store")
+
+
+# --- REST API and entity pages (issue 6) -------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def rest(any_store: Store) -> Iterator[TestClient]:
+    """The real app in-process over each backend in turn (the same data): REST tests run on both."""
+    with TestClient(create_app(store=any_store)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def source_text() -> str:
+    """The article's text, exactly as the build read it: evidence offsets count code points in it."""
+    return (get_settings().data_dir / "sources" / f"{API_SOURCE_ID}.txt").read_text(encoding="utf-8")

@@ -239,8 +239,9 @@ def sources(store: Store) -> list[SourceSummary]:
 
 
 _SOURCE_CLAIMS = """
-SELECT ?src ?c ?s ?p ?o WHERE {
-  ?c prov:wasDerivedFrom ?src ; fg:evidence ?span .
+SELECT DISTINCT ?src ?c ?s ?p ?o WHERE {
+  ?c prov:wasDerivedFrom ?src .
+  FILTER EXISTS { ?c fg:evidence ?span }
   OPTIONAL { ?c rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }
 }"""
 

@@ -82,12 +82,9 @@ async def _upload(request: Request, store: Store, settings: Settings, name: str 
     return Response(status_code=204 if existed else 201)
 
 
-@router.api_route(
-    "/graph-store",
-    methods=["PUT", "POST"],
-    summary="Replace (PUT) or add to (POST) a graph",
-    dependencies=[Depends(require_writer)],
-)
+# One route per method: a shared multi-method route would give both the same OpenAPI operationId.
+@router.put("/graph-store", summary="Replace a graph", dependencies=[Depends(require_writer)])
+@router.post("/graph-store", summary="Add to a graph", dependencies=[Depends(require_writer)])
 async def write_graph(
     request: Request,
     store: Annotated[Store, Depends(get_store)],

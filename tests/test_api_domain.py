@@ -1,0 +1,104 @@
+"""Domain views against the article: the two agreements and their histories, the timeline, the source."""
+
+from __future__ import annotations
+
+from api_support import SOURCE_ID, assert_span_in_source
+
+ITALIAN = "agreement-russian-state-fund-cinecitta-luce"
+GERMAN = "agreement-russia-germany-co-production"
+
+
+def _agreements(rest, **params) -> dict[str, dict]:
+    response = rest.get("/api/agreements", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == len(body["agreements"])
+    return {a["entity"]["id"]: a for a in body["agreements"]}
+
+
+def test_the_two_agreements_their_parties_and_state(rest):
+    found = _agreements(rest)
+    assert set(found) == {ITALIAN, GERMAN}
+    italian, german = found[ITALIAN], found[GERMAN]
+    assert sorted(p["id"] for p in italian["parties"]) == ["cinecitta-luce", "russian-state-fund"]
+    assert italian["kinds"] == ["fg:InterInstitutionalCoProductionAgreement"]
+    assert italian["state"] == "signed" and italian["subject_matter"] == "strengthening joint co-production"
+    assert sorted(p["id"] for p in german["parties"]) == ["germany", "russia"]
+    assert german["kinds"] == ["fg:IntergovernmentalCoProductionAgreement"]
+    assert german["state"] == "postponed" and german["provenance"][0]["status"] == "fg:Planned"
+
+
+def test_the_german_agreements_history_has_dates_and_venue(rest, source_text):
+    german = _agreements(rest)[GERMAN]
+    history = [(e["entity"]["id"], e["time"], e["venue"], e["new_target_time"]) for e in german["events"]]
+    assert [event_id for event_id, *_ in history] == [
+        "planned-signing-russia-germany",
+        "postponement-russia-germany-signing",
+    ]
+    _, planned_time, venue, _ = history[0]
+    assert (planned_time["as_worded"], planned_time["not_before"], planned_time["not_after"]) == (
+        "this summer",
+        "2010-06-01",
+        "2010-08-31",
+    )
+    assert venue["id"] == "petersburg-dialogue-10" and venue["label"] == "Tenth Petersburg Dialogue"
+    target = history[1][3]
+    assert (target["as_worded"], target["not_after"]) == ("the end of the year", "2010-12-31")
+    [postponement] = german["events"][1]["provenance"]
+    assert postponement["evidence"][0]["quote"] == (
+        "However the partners have decided to postpone it the signing until the end of the year."
+    )
+    for event in german["events"]:
+        for evidence in event["provenance"][0]["evidence"]:
+            assert_span_in_source(evidence, source_text)
+
+
+def test_agreements_filtered_by_party_state_and_dates(rest):
+    assert set(_agreements(rest, party="cinecitta-luce")) == {ITALIAN}
+    assert set(_agreements(rest, party="italy")) == {ITALIAN}  # through the studio's state
+    assert set(_agreements(rest, party="germany")) == {GERMAN}
+    assert set(_agreements(rest, party="russia")) == {ITALIAN, GERMAN}
+    assert set(_agreements(rest, party="spain")) == set()
+    assert set(_agreements(rest, status="signed")) == {ITALIAN}
+    assert set(_agreements(rest, status="postponed")) == {GERMAN}
+    assert set(_agreements(rest, status="fg:Planned")) == {GERMAN}
+    assert set(_agreements(rest, **{"from": "2011-01-01"})) == set()
+    assert GERMAN in _agreements(rest, **{"from": "2010-06-01", "to": "2010-08-31"})
+
+
+def test_timeline_is_in_date_order_with_evidence(rest, source_text):
+    body = rest.get("/api/timeline").json()
+    events = body["events"]
+    assert body["total"] == len(events) > 5
+    ids = [e["entity"]["id"] for e in events]
+    assert ids[0] == "establishment-russian-german-film-academy"  # "last year": 2009
+    assert events[0]["time"]["as_worded"] == "last year" and events[0]["time"]["not_before"] == "2009-01-01"
+    assert ids.index("petersburg-dialogue-10") < ids.index("expectation-more-similar-agreements")
+    starts = [e["time"]["not_before"] or "9999" for e in events]
+    assert starts == sorted(starts)
+    for event in events:
+        for claim in event["provenance"]:
+            for evidence in claim["evidence"]:
+                assert_span_in_source(evidence, source_text)
+
+
+def test_sources_list_and_one_source_with_its_claims(rest, source_text):
+    listing = rest.get("/api/sources").json()
+    [summary] = listing["sources"]
+    assert summary["id"] == SOURCE_ID and summary["title"] == "Russia eyeing more European co-production talks"
+    detail = rest.get(f"/api/sources/{SOURCE_ID}").json()
+    assert detail["text"] == source_text
+    assert detail["claims"] == len(detail["claim_list"]) == summary["claims"] > 30
+    by_id = {c["claim"]["id"]: c for c in detail["claim_list"]}
+    head = by_id["claim-tolstikov-heads-russian-state-fund"]
+    assert (head["subject"]["id"], head["predicate_label"], head["object"]["id"]) == (
+        "sergei-tolstikov",
+        "head of",
+        "russian-state-fund",
+    )
+    begins = [min(e["begin"] for e in c["provenance"]["evidence"]) for c in detail["claim_list"]]
+    assert begins == sorted(begins)
+    for claim in detail["claim_list"]:
+        for evidence in claim["provenance"]["evidence"]:
+            assert_span_in_source(evidence, source_text)
+    assert rest.get("/api/sources/no-such-source").status_code == 404

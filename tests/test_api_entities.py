@@ -1,0 +1,121 @@
+"""REST lookups against the graph built from the article: search, the entity card, relations, paths.
+
+Every expected value is a fact of the article; evidence offsets are checked against the source text itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from api_support import SOURCE_ID, assert_span_in_source, relations_of
+
+FUND = "russian-state-fund"
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("cinecitta", "cinecitta-luce"),
+        ("CINECITTÀ luce", "cinecitta-luce"),
+        ("russian fund", "russian-state-fund"),
+        ("tolstikof", "sergei-tolstikov"),
+        ("mikhal", "nikita-mikhalkov"),
+        ("Russia", "russia"),
+    ],
+)
+def test_search_ranks_the_intended_entity_first(rest, q, expected):
+    body = rest.get("/api/entities", params={"q": q}).json()
+    assert body["items"][0]["entity"]["id"] == expected
+    assert body["total"] == len(body["items"]) or body["next"]
+
+
+def test_search_filters_by_class_including_inferred_ones(rest):
+    states = rest.get("/api/entities", params={"type": "State", "limit": 100}).json()
+    assert {hit["entity"]["id"] for hit in states["items"]} == {"russia", "italy", "france", "germany", "spain"}
+    curie = rest.get("/api/entities", params={"type": "fg:Institution", "q": "fund"}).json()
+    assert [hit["entity"]["id"] for hit in curie["items"]][:1] == [FUND]
+
+
+def test_search_pages_with_total_and_next_links(rest):
+    everything = rest.get("/api/entities", params={"limit": 100}).json()
+    first = rest.get("/api/entities", params={"limit": 3}).json()
+    assert first["total"] == everything["total"] > 3
+    assert first["items"] == everything["items"][:3]
+    second = rest.get(first["next"]).json()
+    assert second["offset"] == 3 and second["items"] == everything["items"][3:6]
+    last = rest.get("/api/entities", params={"limit": 3, "offset": everything["total"] - 1}).json()
+    assert last["next"] is None and len(last["items"]) == 1
+
+
+def test_card_of_the_fund(rest):
+    card = rest.get(f"/api/entities/{FUND}").json()
+    assert card["label"] == "Russian State Fund"
+    assert {"value": "the Fund", "lang": "en", "kind": "alt"} in card["labels"]
+    types = {t["curie"]: t["inferred"] for t in card["types"]}
+    assert types["fg:StateFilmFund"] is False
+    assert types["fg:Institution"] is True
+    assert card["description"] == "The organisation responsible for social and economic support of Russian cinema."
+
+
+def test_the_funds_head_is_sergei_tolstikov_with_evidence(rest, source_text):
+    heads = relations_of(rest, FUND, property="org:headOf", direction="in")
+    assert [(r["other"]["id"], r["origin"], r["status"]) for r in heads] == [
+        ("sergei-tolstikov", "asserted", "fg:Asserted")
+    ]
+    [claim] = heads[0]["provenance"]
+    [evidence] = claim["evidence"]
+    assert evidence["quote"] == "the head of the Fund, Sergei Tolstikov"
+    assert evidence["source_id"] == SOURCE_ID
+    assert_span_in_source(evidence, source_text)
+    assert evidence["sentence_text"].startswith("According to the head of the Fund, Sergei Tolstikov,")
+
+
+def test_the_funds_agreement_with_cinecitta_luce_with_evidence(rest, source_text):
+    parties = relations_of(rest, FUND, property="fg:party", direction="in")
+    [agreement] = [r for r in parties if r["other"]["id"] == "agreement-russian-state-fund-cinecitta-luce"]
+    assert agreement["status"] == "fg:Asserted"
+    quotes = [e["quote"] for p in agreement["provenance"] for e in p["evidence"]]
+    assert quotes == [
+        "Italy pact",
+        "signed an agreement with Italian state film studio Cinecitta Luce on strengthening joint co-production",
+    ]
+    for evidence in (e for p in agreement["provenance"] for e in p["evidence"]):
+        assert_span_in_source(evidence, source_text)
+    other_parties = relations_of(rest, agreement["other"]["id"], property="party", direction="out")
+    assert sorted(r["other"]["id"] for r in other_parties) == ["cinecitta-luce", FUND]
+
+
+def test_relations_that_are_only_claimed_keep_their_status(rest):
+    planned = relations_of(rest, "germany", property="fg:party", direction="in", status="Planned")
+    assert [r["other"]["id"] for r in planned] == ["agreement-russia-germany-co-production"]
+    assert planned[0]["status"] == "fg:Planned"
+    assert relations_of(rest, "germany", status="fg:Hoped", property="party") == []
+
+
+def test_card_groups_every_relation_by_property_and_direction(rest):
+    card = rest.get(f"/api/entities/{FUND}").json()
+    groups = {(g["direction"], g["property"]): g for g in card["relations"]}
+    flat = relations_of(rest, FUND)
+    assert sum(len(g["relations"]) for g in card["relations"]) == len(flat)
+    assert groups[("in", "http://www.w3.org/ns/org#headOf")]["property_label"] == "head of"
+    assert all(r["direction"] == d and r["property"] == p for (d, p), g in groups.items() for r in g["relations"])
+
+
+def test_path_from_tolstikov_to_cinecitta_luce(rest):
+    body = rest.get(
+        "/api/paths", params={"from": "sergei-tolstikov", "to": "cinecitta-luce", "max_hops": 4}
+    ).json()
+    assert body["paths"], "Tolstikov heads the Fund, which signed with Cinecittà Luce"
+    assert {path["hops"] for path in body["paths"]} == {3}
+    routes = [[node["id"] for node in path["nodes"]] for path in body["paths"]]
+    assert ["sergei-tolstikov", FUND, "agreement-russian-state-fund-cinecitta-luce", "cinecitta-luce"] in routes
+    for path, ids in zip(body["paths"], routes, strict=True):
+        for step, (here, there) in zip(path["steps"], zip(ids, ids[1:], strict=False), strict=True):
+            ends = (step["source"]["id"], step["target"]["id"])
+            assert ends == ((here, there) if step["walked"] == "forward" else (there, here))
+            assert step["property_label"]
+
+
+def test_no_path_within_too_few_hops(rest):
+    body = rest.get("/api/paths", params={"from": "sergei-tolstikov", "to": "cinecitta-luce", "max_hops": 2})
+    assert body.status_code == 200 and body.json()["paths"] == []
