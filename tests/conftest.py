@@ -120,3 +120,54 @@ def rest(any_store: Store) -> Iterator[TestClient]:
 def source_text() -> str:
     """The article's text, exactly as the build read it: evidence offsets count code points in it."""
     return (get_settings().data_dir / "sources" / f"{API_SOURCE_ID}.txt").read_text(encoding="utf-8")
+
+
+# --- the knowledge core (issue 4): the real graph, built once -----------------------------------------------------
+@pytest.fixture(scope="session")
+def built_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed store directory holding the real build (ontology, claims, inferences). Treat it as read-only:
+    open a copy (or use `built_store`) so that several tests and subprocesses can read it."""
+    from filmgraph.build import build_store
+    from filmgraph.settings import Settings
+
+    path = tmp_path_factory.mktemp("built") / "store"
+    build_store(path, Settings())
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_store(built_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    """An in-process `EmbeddedStore` over a copy of the built store (read-only use, please)."""
+    import shutil
+
+    copy = tmp_path_factory.mktemp("built-copy") / "store"
+    shutil.copytree(built_store_path, copy)
+    store = EmbeddedStore(copy)
+    yield store
+    store.close()
+
+
+# --- REST API and entity pages (issue 6) -------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def rest(any_store: Store) -> Iterator[TestClient]:
+    """The real app in-process over each backend in turn (the same data): REST tests run on both."""
+    with TestClient(create_app(store=any_store)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def source_text() -> str:
+    """The article's text, exactly as the build read it: evidence offsets count code points in it."""
+    return (get_settings().data_dir / "sources" / f"{API_SOURCE_ID}.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def writable_service(tmp_path: Path) -> Iterator[tuple[TestClient, EmbeddedStore]]:
+    """The real app over its own serving store (one worker, the sample loaded) with write token
+    `service_support.TOKEN`: for tests that write. Yields (client, store)."""
+    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=10)
+    store.load_file(SAMPLE, None)
+    settings = Settings(store=store.path, token=TOKEN)
+    with TestClient(create_app(settings, store)) as client:
+        yield client, store
+    store.close()

@@ -4,21 +4,17 @@ isomorphism checks that go through a second serialiser/parser pair (pyoxigraph N
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import sys
-import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
-import httpx
 import pyoxigraph
 import rdflib
 from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Triple
 from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from service_support import BIN
 
 from filmgraph.store import EmbeddedStore, Store
 from filmgraph.vocab import FG, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, SOURCE_GRAPH_PREFIX, source_graph
@@ -130,52 +126,12 @@ def subset_names(store: Store) -> list[str]:
 
 
 # --- processes --------------------------------------------------------------------------------------------------
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the installed `filmgraph` command as a user would."""
     result = subprocess.run([str(BIN / "filmgraph"), *args], capture_output=True, timeout=300)
     if check:
         assert result.returncode == 0, result.stderr.decode()
     return result
-
-
-@contextmanager
-def oxigraph_server(data: Path, union_default_graph: bool = False) -> Iterator[str]:
-    """A fresh Oxigraph server on 127.0.0.1 loaded with one file (`oxigraph load`); yields its query URL."""
-    location = data.parent / f"oxigraph-{data.suffix.lstrip('.')}"
-    subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(location), "--file", str(data)],
-                   check=True, capture_output=True, timeout=120)
-    port = free_port()
-    command = [str(BIN / "oxigraph"), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
-    server = subprocess.Popen([*command, *(["--union-default-graph"] if union_default_graph else [])],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        _wait_until_up(url, server)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _wait_until_up(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "oxigraph serve exited"
-        try:
-            if httpx.get(url, params={"query": "ASK {}"}, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"oxigraph serve did not answer at {url}")
 
 
 def result_set(json_body: bytes) -> list[tuple]:

@@ -15,12 +15,12 @@ from export_support import (
     ENTITY,
     assert_same_graphs,
     expected_quads,
-    free_port,
     rdflib_graphs,
     store_of,
 )
 from fastapi.testclient import TestClient
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
+from service_support import free_port
 
 from filmgraph.api import create_app
 from filmgraph.export import FORMATS, load_context

@@ -14,6 +14,24 @@ def main() -> None:
     """filmgraph: build, query, serve and export the film-diplomacy graph."""
 
 
+# --- build and query (filmgraph.build, filmgraph.named_queries) ------------------------------------------------
+@app.command("build")
+def build_command(
+    store_dir: Path | None = typer.Option(None, "--store", help="Embedded store directory [FILMGRAPH_STORE]"),
+) -> None:
+    """Build the graph (ontology, claims, inferences) into the store; a failed build leaves the old store as it was."""
+    from .build import build_store  # noqa: PLC0415
+    from .errors import FilmgraphError  # noqa: PLC0415
+
+    settings = _serving_settings(store=store_dir)
+    try:
+        report = build_store(settings.store, settings)
+    except FilmgraphError as error:
+        raise _fail(error) from error
+    for line in report.lines():
+        typer.echo(line)
+
+
 # --- export and release (filmgraph.export, filmgraph.release) ----------------------------------------------------
 def _fail(error: Exception | str) -> typer.Exit:
     typer.echo(f"error: {error}", err=True)
