@@ -1,0 +1,155 @@
+"""The build: ontology + curation files -> checked, reasoned, validated named graphs -> an embedded store on disk.
+
+Everything is computed before the store is touched; the result is written into a fresh directory that is then
+renamed into place, so a failed build leaves the previous store intact and two builds give the same store.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import NamedNode, Quad, Store as OxStore
+
+from .claims import Curation, check_terms, load_curation, load_external_ids
+from .errors import BuildError
+from .rdfio import canonical_quads, read_turtle
+from .settings import Settings
+from .triples import curation_quads, expand
+from .vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, source_graph
+
+
+@dataclass(frozen=True)
+class BuildPaths:
+    """The inputs of a build: the ontology, the shapes, the curation files, their sources and the identifiers."""
+
+    ontology: Path
+    shapes: Path
+    claims_dir: Path
+    sources_dir: Path
+    external_ids: Path
+
+    @classmethod
+    def from_dirs(cls, data_dir: Path, ontology_dir: Path) -> BuildPaths:
+        return cls(
+            ontology=ontology_dir / "filmdiplomacy.ttl",
+            shapes=ontology_dir / "shapes.ttl",
+            claims_dir=data_dir / "claims",
+            sources_dir=data_dir / "sources",
+            external_ids=data_dir / "reference" / "external-ids.tsv",
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BuildPaths:
+        return cls.from_dirs(settings.data_dir, settings.ontology_dir)
+
+
+@dataclass
+class BuildReport:
+    """What a build wrote: quads per named graph, the sources, and how long it took."""
+
+    store_path: Path
+    graph_counts: dict[str, int] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.graph_counts.values())
+
+    def lines(self) -> list[str]:
+        width = max((len(graph) for graph in self.graph_counts), default=0)
+        rows = [f"{graph:<{width}}  {count:>6}" for graph, count in self.graph_counts.items()]
+        return [*rows, f"{'total':<{width}}  {self.total:>6}", f"built {self.store_path} in {self.seconds:.1f} s"]
+
+
+def load_curations(paths: BuildPaths) -> list[Curation]:
+    """Every curation file, in name order; a build needs at least one."""
+    files = sorted(paths.claims_dir.glob("*.yaml"))
+    if not files:
+        raise BuildError(f"{paths.claims_dir}: no curation files (*.yaml)")
+    curations = [load_curation(path, paths.sources_dir) for path in files]
+    seen: dict[str, Path] = {}
+    for curation in curations:
+        if curation.source.id in seen:
+            raise BuildError(f"{curation.path}: source {curation.source.id!r} is also curated in {seen[curation.source.id]}")
+        seen[curation.source.id] = curation.path
+    return curations
+
+
+def compute_graphs(paths: BuildPaths) -> dict[str, list[Quad]]:
+    """Every named graph of the store, fully computed and checked; nothing is written."""
+    ontology = read_turtle(paths.ontology)
+    shapes = read_turtle(paths.shapes)
+    declared = {str(s) for s in ontology.subjects()}
+    external_ids = load_external_ids(paths.external_ids)
+    graphs: dict[str, list[Quad]] = {
+        ONTOLOGY_GRAPH: canonical_quads(ontology, ONTOLOGY_GRAPH),
+        SHAPES_GRAPH: canonical_quads(shapes, SHAPES_GRAPH),
+    }
+    for curation in load_curations(paths):
+        check_terms(curation, declared, expand)
+        graphs[source_graph(curation.source.id)] = curation_quads(curation, external_ids)
+    graphs[INFERRED_GRAPH] = _inferred(graphs)
+    _validate(graphs, shapes)
+    return graphs
+
+
+def _inferred(graphs: dict[str, list[Quad]]) -> list[Quad]:
+    """The reasoner's additions (filled in by filmgraph.reasoning)."""
+    from .reasoning import infer  # noqa: PLC0415 - keeps Java-backed reasoning out of plain imports
+
+    return infer(graphs[ONTOLOGY_GRAPH], [q for g, qs in graphs.items() if g.startswith(SOURCE_PREFIX) for q in qs])
+
+
+def _validate(graphs: dict[str, list[Quad]], shapes) -> None:
+    from .validation import validate  # noqa: PLC0415 - pyshacl is slow to import
+
+    validate(graphs, shapes)
+
+
+SOURCE_PREFIX = source_graph("")
+
+
+def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> None:
+    """Write the graphs into a fresh directory next to `store_path`, then swap it in by renaming."""
+    store_path = store_path.resolve()
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = store_path.with_name(f".{store_path.name}.building-{os.getpid()}")
+    retired = store_path.with_name(f".{store_path.name}.old-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    try:
+        store = OxStore(str(fresh))
+        for graph, quads in graphs.items():
+            store.add_graph(NamedNode(graph))
+            store.extend(quads)
+        store.flush()
+        del store
+        gc.collect()  # pyoxigraph closes the database when the object goes
+        if store_path.exists():
+            os.rename(store_path, retired)
+        os.rename(fresh, store_path)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+def build_store(store_path: Path, paths: BuildPaths | Settings | None = None) -> BuildReport:
+    """Build the whole graph into `store_path` (replacing what is there only if every check passes)."""
+    started = time.monotonic()
+    if paths is None:
+        paths = Settings()
+    if isinstance(paths, Settings):
+        paths = BuildPaths.from_settings(paths)
+    graphs = compute_graphs(paths)
+    write_store(Path(store_path), graphs)
+    return BuildReport(
+        store_path=Path(store_path),
+        graph_counts={graph: len(quads) for graph, quads in graphs.items()},
+        sources=[g.removeprefix(SOURCE_PREFIX) for g in graphs if g.startswith(SOURCE_PREFIX)],
+        seconds=time.monotonic() - started,
+    )

@@ -1,0 +1,196 @@
+"""Claims -> RDF: the one place that knows the modelling pattern of docs/model.md.
+
+Everything drawn from one source goes into that source's named graph. Every node gets an IRI (entities, claims,
+evidence spans, sentences, time expressions), never a blank node, so building twice gives the same quads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pyoxigraph import Literal, NamedNode, Quad
+
+from .claims import Curation, ExternalIds, Location, Node, Provenance, RelationClaim, Source, Value
+from .errors import BuildError
+from .spans import Span
+from .vocab import PREFIXES, entity_iri, source_graph
+
+WIKIDATA = "http://www.wikidata.org/entity/"
+
+
+def expand(curie: str) -> str:
+    """The full IRI of a CURIE with a prefix of `filmgraph.vocab.PREFIXES`."""
+    prefix, local = curie.split(":", 1)
+    return PREFIXES[prefix] + local
+
+
+def term(curie: str) -> NamedNode:
+    return NamedNode(expand(curie))
+
+
+RDF_TYPE = term("rdf:type")
+PREF_LABEL = term("skos:prefLabel")
+ALT_LABEL = term("skos:altLabel")
+RDFS_LABEL = term("rdfs:label")
+XSD = PREFIXES["xsd"]
+
+
+def reference(target: str) -> NamedNode:
+    """An id of the curation file or a CURIE (e.g. fg:Sceptical)."""
+    return term(target) if ":" in target else entity_iri(target)
+
+
+def literal(value: Value) -> Literal:
+    """A typed literal: the YAML type decides the datatype (text, integer, decimal, boolean, date)."""
+    if isinstance(value, bool):
+        return Literal(str(value).lower(), datatype=NamedNode(XSD + "boolean"))
+    if isinstance(value, int):
+        return Literal(str(value), datatype=NamedNode(XSD + "integer"))
+    if isinstance(value, float):
+        return Literal(repr(value), datatype=NamedNode(XSD + "decimal"))
+    if isinstance(value, dt.date):
+        return Literal(value.isoformat(), datatype=NamedNode(XSD + "date"))
+    return Literal(value)
+
+
+def english(text: str) -> Literal:
+    return Literal(text, language="en")
+
+
+def span_iri(source: Source, span: Span) -> NamedNode:
+    return entity_iri(f"{source.id}-span-{span.begin}-{span.end}")
+
+
+def sentence_iri(source: Source, number: int) -> NamedNode:
+    return entity_iri(f"{source.id}-sentence-{number}")
+
+
+class _Emitter:
+    """Collects the quads of one source graph, with helpers for the recurring patterns."""
+
+    def __init__(self, curation: Curation, external_ids: dict[str, ExternalIds]) -> None:
+        self.curation = curation
+        self.source = curation.source
+        self.external_ids = external_ids
+        self.graph = NamedNode(source_graph(curation.source.id))
+        self.quads: list[Quad] = []
+        self.spans: dict[Span, NamedNode] = {}
+
+    def add(self, subject: NamedNode, predicate: NamedNode, obj: NamedNode | Literal) -> None:
+        self.quads.append(Quad(subject, predicate, obj, self.graph))
+
+    # --- source, sentences, spans -----------------------------------------------------------------------------
+    def source_description(self) -> None:
+        source = self.source
+        node = entity_iri(source.id)
+        self.add(node, RDF_TYPE, term(source.type))
+        for predicate in (PREF_LABEL, RDFS_LABEL, term("dcterms:title")):
+            self.add(node, predicate, english(source.title))
+        self.add(node, term("dcterms:publisher"), reference(source.publisher))
+        self.add(node, term("schema:url"), NamedNode(source.url))
+        gtype = {4: "gYear", 7: "gYearMonth", 10: "date"}[len(source.issued)]
+        self.add(node, term("dcterms:issued"), Literal(source.issued, datatype=NamedNode(XSD + gtype)))
+        self.add(node, term("dcterms:language"), Literal(source.language, datatype=NamedNode(XSD + "language")))
+        self.add(node, term("nif:isString"), Literal(source.text))
+        if source.published_at:
+            self.add(node, term("fg:atTime"), reference(source.published_at))
+        for number, sentence in enumerate(source.sentences, start=1):
+            iri = sentence_iri(source, number)
+            self.add(iri, RDF_TYPE, term("fg:Sentence"))
+            self.add(iri, RDFS_LABEL, english(f"sentence {number} of {source.title}"))
+            self.add(iri, term("fg:sentenceNumber"), literal(number))
+            self._offsets(iri, sentence)
+
+    def _offsets(self, iri: NamedNode, span: Span) -> None:
+        integer = NamedNode(XSD + "nonNegativeInteger")
+        self.add(iri, term("nif:referenceContext"), entity_iri(self.source.id))
+        self.add(iri, term("nif:beginIndex"), Literal(str(span.begin), datatype=integer))
+        self.add(iri, term("nif:endIndex"), Literal(str(span.end), datatype=integer))
+        self.add(iri, term("nif:anchorOf"), Literal(span.text))
+
+    def span(self, span: Span) -> NamedNode:
+        """The span's node, written once however many claims cite it."""
+        if span in self.spans:
+            return self.spans[span]
+        iri = self.spans[span] = span_iri(self.source, span)
+        self.add(iri, RDF_TYPE, term("fg:EvidenceSpan"))
+        self._offsets(iri, span)
+        for number, sentence in enumerate(self.source.sentences, start=1):
+            if sentence.overlaps(span):
+                self.add(iri, term("fg:inSentence"), sentence_iri(self.source, number))
+        return iri
+
+    # --- nodes and claims ---------------------------------------------------------------------------------------
+    def provenance(self, node: NamedNode, provenance: Provenance) -> None:
+        self.add(node, term("fg:epistemicStatus"), term(provenance.status))
+        self.add(node, term("prov:wasAttributedTo"), reference(provenance.said_by))
+        self.add(node, term("prov:wasDerivedFrom"), entity_iri(self.source.id))
+        for span in provenance.evidence:
+            self.add(node, term("fg:evidence"), self.span(span))
+
+    def labels(self, node: NamedNode, label: str, alt_labels: list[str]) -> None:
+        self.add(node, PREF_LABEL, english(label))
+        self.add(node, RDFS_LABEL, english(label))
+        for alt in alt_labels:
+            if alt != label:
+                self.add(node, ALT_LABEL, english(alt))
+
+    def node(self, record: Node) -> None:
+        iri = entity_iri(record.id)
+        for curie in record.types:
+            self.add(iri, RDF_TYPE, term(curie))
+        self.labels(iri, record.label, record.alt_labels)
+        if record.definition:
+            self.add(iri, term("skos:definition"), english(record.definition))
+        for key, targets in record.links.items():
+            predicate = term(key.removeprefix("^"))
+            for target in targets:
+                if key.startswith("^"):
+                    self.add(reference(target), predicate, iri)
+                else:
+                    self.add(iri, predicate, reference(target))
+        for key, values in record.values.items():
+            for value in values:
+                self.add(iri, term(key), literal(value))
+        for span in record.mentions:
+            self.add(iri, term("fg:mentionedAt"), self.span(span))
+        if record.reference is not None:
+            self.identifiers(iri, record.reference, record.where)
+        if record.provenance is not None:
+            self.provenance(iri, record.provenance)
+
+    def identifiers(self, iri: NamedNode, name: str, where: Location) -> None:
+        ids = self.external_ids.get(name)
+        if ids is None:
+            raise BuildError(f"{where}: reference {name!r} is not a row of the external identifiers table")
+        if ids.wikidata:
+            self.add(iri, term("skos:exactMatch"), NamedNode(WIKIDATA + ids.wikidata))
+        if ids.iso3166_alpha2:
+            self.add(iri, term("fg:iso3166Alpha2"), Literal(ids.iso3166_alpha2))
+        if ids.iso3166_alpha3:
+            self.add(iri, term("fg:iso3166Alpha3"), Literal(ids.iso3166_alpha3))
+
+    def relation(self, claim: RelationClaim, labels: dict[str, str]) -> None:
+        iri = entity_iri(claim.id)
+        subject, predicate, obj = reference(claim.subject), term(claim.predicate), reference(claim.object)
+        self.add(iri, RDF_TYPE, term("fg:Claim"))
+        self.add(iri, term("rdf:subject"), subject)
+        self.add(iri, term("rdf:predicate"), predicate)
+        self.add(iri, term("rdf:object"), obj)
+        said = f"{labels.get(claim.subject, claim.subject)} {claim.predicate} {labels.get(claim.object, claim.object)}"
+        self.labels(iri, said, [])
+        self.provenance(iri, claim.provenance)
+        if claim.provenance.status == "fg:Asserted":
+            self.add(subject, predicate, obj)
+
+
+def curation_quads(curation: Curation, external_ids: dict[str, ExternalIds]) -> list[Quad]:
+    """All quads of one source's named graph, without duplicates, in a stable order."""
+    emitter = _Emitter(curation, external_ids)
+    emitter.source_description()
+    labels = {node.id: node.label for node in curation.nodes}
+    for node in curation.nodes:
+        emitter.node(node)
+    for claim in curation.relations:
+        emitter.relation(claim, labels)
+    return list(dict.fromkeys(emitter.quads))
+

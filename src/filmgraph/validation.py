@@ -1,0 +1,75 @@
+"""SHACL validation with pySHACL: the graph must conform to ontology/shapes.ttl before it is written.
+
+The data graph is every source graph, the inferred graph (so shapes see inferred types) and the ontology (its
+concept individuals such as fg:Asserted, and rdfs:subClassOf for sh:class checks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import rdflib
+from pyoxigraph import Quad
+from pyshacl import validate as shacl_validate
+from rdflib.namespace import SH
+
+from .errors import ValidationFailed
+from .rdfio import to_rdflib
+from .vocab import PREFIXES, SHAPES_GRAPH
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """One SHACL result, in the terms a curator needs: which node, which path, what is wrong."""
+
+    focus_node: str
+    path: str
+    message: str
+    value: str
+
+    def __str__(self) -> str:
+        value = f" (value: {self.value})" if self.value else ""
+        return f"{self.focus_node} {self.path}: {self.message}{value}"
+
+
+def _compact(node: rdflib.term.Node | None) -> str:
+    if node is None:
+        return ""
+    text = str(node)
+    for prefix, namespace in PREFIXES.items():
+        if isinstance(node, rdflib.URIRef) and text.startswith(namespace):
+            return f"{prefix}:{text[len(namespace):]}"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _violations(results: rdflib.Graph) -> list[Violation]:
+    found = []
+    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+        messages = [str(m) for m in results.objects(result, SH.resultMessage)]
+        found.append(
+            Violation(
+                focus_node=_compact(results.value(result, SH.focusNode)),
+                path=_compact(results.value(result, SH.resultPath)) or "(node)",
+                message="; ".join(sorted(messages)) or _compact(results.value(result, SH.sourceConstraintComponent)),
+                value=_compact(results.value(result, SH.value)),
+            )
+        )
+    return sorted(found)
+
+
+def check_graphs(graphs: dict[str, list[Quad]], shapes: rdflib.Graph) -> list[Violation]:
+    """The SHACL violations of the graphs (an empty list when they conform)."""
+    data = rdflib.Graph()
+    for name, quads in graphs.items():
+        if name != SHAPES_GRAPH:
+            to_rdflib(quads, into=data)
+    conforms, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+    return [] if conforms else _violations(results)
+
+
+def validate(graphs: dict[str, list[Quad]], shapes: rdflib.Graph) -> None:
+    """Fail the build with a readable report when the graphs do not conform."""
+    violations = check_graphs(graphs, shapes)
+    if violations:
+        report = "\n".join(f"  - {violation}" for violation in violations)
+        raise ValidationFailed(f"SHACL validation failed with {len(violations)} violation(s):\n{report}")
