@@ -1,0 +1,78 @@
+"""Dereferenceable entity IRIs: the HTML page for browsers, Turtle / JSON-LD / N-Triples for linked-data clients."""
+
+from __future__ import annotations
+
+import httpx
+import rdflib
+from rdflib import RDF, SKOS, URIRef
+
+from api_support import SOURCE_ID
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+FGID = rdflib.Namespace("https://w3id.org/filmgraph/id/")
+FG = rdflib.Namespace("https://w3id.org/filmgraph/ontology#")
+ORG = rdflib.Namespace("http://www.w3.org/ns/org#")
+NIF = rdflib.Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
+
+
+def _graph(response: httpx.Response, rdflib_format: str) -> rdflib.Graph:
+    assert response.status_code == 200, response.text
+    return rdflib.Graph().parse(data=response.content, format=rdflib_format)
+
+
+def _assert_describes_the_fund(graph: rdflib.Graph, source_text: str) -> None:
+    fund, tolstikov = FGID["russian-state-fund"], FGID["sergei-tolstikov"]
+    assert (fund, SKOS.prefLabel, rdflib.Literal("Russian State Fund", lang="en")) in graph
+    assert (fund, RDF.type, FG.StateFilmFund) in graph
+    assert (tolstikov, ORG.headOf, fund) in graph
+    # labels of what it links to
+    assert (tolstikov, SKOS.prefLabel, rdflib.Literal("Sergei Tolstikov", lang="en")) in graph
+    # the provenance of the claim that he heads it, down to the span
+    [claim] = [c for c in graph.subjects(RDF.subject, tolstikov) if (c, RDF.object, fund) in graph]
+    [span] = graph.objects(claim, FG.evidence)
+    begin, end = int(graph.value(span, NIF.beginIndex)), int(graph.value(span, NIF.endIndex))
+    assert str(graph.value(span, NIF.anchorOf)) == source_text[begin:end] == "the head of the Fund, Sergei Tolstikov"
+
+
+def test_browser_gets_a_readable_page_with_links_and_evidence(rest):
+    response = rest.get("/id/russian-state-fund", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Accept" in response.headers["vary"]
+    page = response.text
+    assert "<h1>Russian State Fund</h1>" in page
+    assert '<a href="/id/sergei-tolstikov">Sergei Tolstikov</a>' in page
+    assert "“the head of the Fund, Sergei Tolstikov”" in page
+    assert f'<a href="/api/sources/{SOURCE_ID}">' in page
+    assert "(inferred)" in page  # its inferred classes are marked
+    assert '<link rel="alternate" type="text/turtle" href="/id/russian-state-fund.ttl">' in page
+
+
+def test_turtle_by_accept_and_by_extension(rest, source_text):
+    by_accept = _graph(rest.get("/id/russian-state-fund", headers={"Accept": "text/turtle"}), "turtle")
+    by_extension = _graph(rest.get("/id/russian-state-fund.ttl"), "turtle")
+    assert set(by_accept) == set(by_extension)
+    _assert_describes_the_fund(by_accept, source_text)
+
+
+def test_json_ld_and_n_triples_carry_the_same_description(rest, source_text):
+    turtle = _graph(rest.get("/id/russian-state-fund.ttl"), "turtle")
+    jsonld = _graph(rest.get("/id/russian-state-fund", headers={"Accept": "application/ld+json"}), "json-ld")
+    ntriples = _graph(rest.get("/id/russian-state-fund.nt"), "nt")
+    assert set(jsonld) == set(turtle) == set(ntriples)
+    _assert_describes_the_fund(jsonld, source_text)
+
+
+def test_unacceptable_and_unknown(rest):
+    assert rest.get("/id/russian-state-fund", headers={"Accept": "image/png"}).status_code == 406
+    missing = rest.get("/id/no-such-entity.ttl")
+    assert missing.status_code == 404 and missing.json()["status"] == 404
+
+
+def test_an_iri_opened_on_a_running_server_shows_a_page(live_server):
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        page = client.get("/id/cinecitta-luce", headers={"Accept": BROWSER_ACCEPT})
+        assert page.status_code == 200 and "<h1>Cinecittà Luce</h1>" in page.text
+        assert '<a href="/id/italy">Italy</a>' in page.text
+        card = client.get("/api/entities/cinecitta-luce").json()
+        assert card["label"] == "Cinecittà Luce" and URIRef(card["iri"]) == FGID["cinecitta-luce"]
