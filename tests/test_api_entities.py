@@ -119,3 +119,11 @@ def test_path_from_tolstikov_to_cinecitta_luce(rest):
 def test_no_path_within_too_few_hops(rest):
     body = rest.get("/api/paths", params={"from": "sergei-tolstikov", "to": "cinecitta-luce", "max_hops": 2})
     assert body.status_code == 200 and body.json()["paths"] == []
+
+
+def test_an_inferred_inverse_is_marked_and_keeps_the_evidence_it_follows_from(rest, source_text):
+    [has_head] = relations_of(rest, FUND, property="fg:hasHead", direction="out")
+    assert (has_head["other"]["id"], has_head["origin"]) == ("sergei-tolstikov", "inferred")
+    [evidence] = has_head["provenance"][0]["evidence"]
+    assert evidence["quote"] == "the head of the Fund, Sergei Tolstikov"
+    assert_span_in_source(evidence, source_text)

@@ -105,15 +105,20 @@ def _event(iri: str, link: dict[str, list[str]], refs, found_times, carriers) ->
     )
 
 
-def _time_key(event: EventRecord) -> tuple[str, str, str]:
+def time_key(event: EventRecord) -> tuple[str, str, str]:
+    """Earliest possible date first; a time with only an upper bound ("recently", "by the end of 2010") sorts
+    by that bound, undated last."""
     time = event.time
-    return (time.not_before or "9999", time.not_after or "9999", event.entity.label or "") if time else ("9999",) * 3
+    if time is None:
+        return ("9999", "9999", event.entity.label or "")
+    start = time.not_before or time.not_after or "9999"
+    return (start, time.not_after or "9999", event.entity.label or "")
 
 
 def timeline(store: Store) -> list[EventRecord]:
     """Every dated event and statement (anything with fg:atTime), in order of its earliest possible date."""
     rows = _select(store, "SELECT DISTINCT ?e WHERE { ?e fg:atTime ?t }")
-    return sorted(events(store, set(_column(rows, "e"))).values(), key=_time_key)
+    return sorted(events(store, set(_column(rows, "e"))).values(), key=time_key)
 
 
 # --- agreements ---------------------------------------------------------------------------------------------
@@ -153,7 +158,7 @@ def _agreement(iri: str, facts: dict[str, list[str]], refs, found_events, carrie
         subject_matter=next(iter(facts["subjectMatter"]), None),
         state="unknown",
         provenance=[carriers[iri]] if iri in carriers else [],
-        events=sorted((found_events[e] for e in set(facts["hasEvent"])), key=_time_key),
+        events=sorted((found_events[e] for e in set(facts["hasEvent"])), key=time_key),
     )
     record.state = _state(record)  # type: ignore[assignment]
     return record

@@ -128,14 +128,19 @@ def _claims(store: Store, node: NamedNode) -> dict[Edge, list[str]]:
 
 
 def _edge_provenance(
-    edge: Edge, claims: dict[Edge, list[str]], carriers: dict[str, Provenance]
+    edge: Edge, origin: Origin, claims: dict[Edge, list[str]], carriers: dict[str, Provenance]
 ) -> list[Provenance]:
-    """The matching claims' provenance; else the n-ary node's (subject first) when it is itself a claim."""
+    """The matching claims' provenance; else the n-ary node's (subject first) when it is itself a claim; else,
+    for an inferred edge (an inverse, a super-property), the claims between the same two nodes it follows from."""
     if edge in claims:
         return [carriers[c] for c in sorted(claims[edge]) if c in carriers]
     for end in (edge[0], edge[2]):
         if end in carriers and carriers[end].status is not None:
             return [carriers[end]]
+    if origin == "inferred":
+        pair = {edge[0], edge[2]}
+        found = sorted({c for (s, _, o), cs in claims.items() if {s, o} == pair for c in cs})
+        return [carriers[c] for c in found if c in carriers and carriers[c].status == "fg:Asserted"]
     return []
 
 
@@ -166,7 +171,7 @@ def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_r
     carriers = provenance(store, {c for cs in claims.values() for c in cs} | {x for e in edges for x in (e[0], e[2])})
     property_labels = labels(store, {e[1] for e in edges})
     relations = [
-        _relation(edge, me, origin, refs, property_labels, _edge_provenance(edge, claims, carriers))
+        _relation(edge, me, origin, refs, property_labels, _edge_provenance(edge, origin, claims, carriers))
         for edge, origin in edges.items()
     ]
     return sorted(relations, key=lambda r: (r.direction, r.property_label or r.property, r.other.label or r.other.iri))

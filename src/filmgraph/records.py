@@ -60,7 +60,8 @@ class Relation(BaseModel):
     status: str | None = Field(None, description="Epistemic status (CURIE) of the supporting claim, if any.")
     provenance: list[Provenance] = Field(
         default_factory=list,
-        description="The claims that support the edge: the matching fg:Claim, or the n-ary node's own provenance.",
+        description="The claims that support the edge: the matching fg:Claim, or the n-ary node's own provenance; "
+        "for an inferred edge without either, the asserted claims between the same two nodes it follows from.",
     )
 
 
