@@ -11,13 +11,13 @@ import pytest
 from pyoxigraph import RdfFormat
 from export_support import SAMPLE as EXPORT_SAMPLE
 from export_support import store_of
-from service_support import SAMPLE, ServerURL, filmgraph_server, oxigraph_process
+from service_support import SAMPLE, TOKEN, ServerURL, filmgraph_server, oxigraph_process
 
 from api_support import SOURCE_ID as API_SOURCE_ID
 from fastapi.testclient import TestClient
 
 from filmgraph.api import create_app
-from filmgraph.settings import get_settings
+from filmgraph.settings import Settings, get_settings
 from filmgraph.store import EmbeddedStore, Store
 from filmgraph.store.remote import Endpoints, RemoteStore
 
@@ -159,6 +159,18 @@ def rest(any_store: Store) -> Iterator[TestClient]:
 def source_text() -> str:
     """The article's text, exactly as the build read it: evidence offsets count code points in it."""
     return (get_settings().data_dir / "sources" / f"{API_SOURCE_ID}.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def writable_service(tmp_path: Path) -> Iterator[tuple[TestClient, EmbeddedStore]]:
+    """The real app over its own serving store (one worker, the sample loaded) with write token
+    `service_support.TOKEN`: for tests that write. Yields (client, store)."""
+    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=10)
+    store.load_file(SAMPLE, None)
+    settings = Settings(store=store.path, token=TOKEN)
+    with TestClient(create_app(settings, store)) as client:
+        yield client, store
+    store.close()
 
 
 @pytest.fixture

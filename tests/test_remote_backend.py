@@ -32,7 +32,7 @@ def test_a_bound_literal_cannot_change_the_query_shape(any_store: Store):
 
 
 def test_ask_construct_and_counts_agree_across_backends(embedded_store: Store, remote_store: Store):
-    ask = f"ASK {{ <{ID}cinecitta-luce> <{SKOS}altLabel> 'Cinecitta Luce' }}"
+    ask = f"ASK {{ <{ID}cinecitta-luce> <{SKOS}altLabel> 'Cinecitta Luce'@en }}"
     assert embedded_store.query(ask).boolean is remote_store.query(ask).boolean is True
     construct = f"CONSTRUCT {{ ?s <{SKOS}prefLabel> ?o }} WHERE {{ ?s <{SKOS}prefLabel> ?o }}"
     assert set(embedded_store.query(construct).triples) == set(remote_store.query(construct).triples)

@@ -125,7 +125,7 @@ def _build_first(settings) -> None:
     from .build import build_store  # noqa: PLC0415
 
     typer.echo(f"no store at {settings.store}: building the graph first", err=True)
-    build_store(settings.store)
+    build_store(settings.store, settings)
 
 
 @app.command("serve")

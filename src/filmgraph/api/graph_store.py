@@ -10,11 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pyoxigraph import NamedNode, RdfFormat, Triple, parse
+from pyoxigraph import NamedNode, Triple, parse
 
 from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
 from ..settings import Settings
 from ..store import Store
+from ..store.rdf_files import graph_format
 from .auth import require_writer
 from .deps import get_settings, get_store
 from .negotiation import best_match, parse_accept
@@ -47,8 +48,8 @@ def _existing(store: Store, graph: str | None) -> None:
 
 async def _triples(request: Request, settings: Settings, graph: str | None) -> list[Triple]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    rdf_format = RdfFormat.from_media_type(media_type) if media_type else None
-    if rdf_format is None or rdf_format.supports_datasets:
+    rdf_format = graph_format(media_type) if media_type else None
+    if rdf_format is None:
         raise UnsupportedMediaType(f"send a graph as one of {', '.join(GRAPH_FORMATS)}, not {media_type or 'no type'}")
     body = await read_body(request, settings.max_upload_bytes)
     try:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal as TypingLiteral
 
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Triple, parse, serialize
 
 from ..errors import UnsupportedFormat
-from .rdf_files import Progress, check_parses, rdf_format_of
+from .rdf_files import Progress, check_parses, graph_format, rdf_format_of
 
 Term = NamedNode | BlankNode | Literal | Triple
 Row = dict[str, Term]
@@ -112,8 +112,8 @@ class Store(ABC):
 
     def dump_graph(self, graph: str | None, media_type: str) -> SerializedResult:
         """One graph (None = the store's own default graph) serialised by the engine (Graph Store GET)."""
-        rdf_format = RdfFormat.from_media_type(media_type)
-        if rdf_format is None or rdf_format.supports_datasets:
+        rdf_format = graph_format(media_type)
+        if rdf_format is None:
             raise UnsupportedFormat(f"cannot serialise one graph as {media_type}")
         triples = (q.triple for q in self.quads(graph) if graph is not None or isinstance(q.graph_name, DefaultGraph))
         return SerializedResult("construct", rdf_format.media_type, [serialize(triples, format=rdf_format)])

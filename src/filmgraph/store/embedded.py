@@ -27,9 +27,9 @@ from pyoxigraph import (
 
 from ..errors import BadRequest, QuerySyntaxError, UnsupportedFormat
 from ..settings import Settings
-from .base import Dataset, QueryResult, SerializedResult, Store, Term
+from .base import QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
-from .rdf_files import Progress, check_parses, rdf_format_of
+from .rdf_files import Progress, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
 
 TERMS_MEDIA_TYPES = "application/sparql-results+json, application/n-triples"
@@ -176,8 +176,8 @@ class EmbeddedStore(Store):
         return sum(1 for _ in self.quads(graph))
 
     def dump_graph(self, graph: str | None, media_type: str) -> SerializedResult:
-        rdf_format = RdfFormat.from_media_type(media_type)
-        if rdf_format is None or rdf_format.supports_datasets:
+        rdf_format = graph_format(media_type)
+        if rdf_format is None:
             raise UnsupportedFormat(f"cannot serialise one graph as {media_type}")
         body = self._store.dump(format=rdf_format, from_graph=_graph_name(graph))
         return SerializedResult("construct", rdf_format.media_type, [body])

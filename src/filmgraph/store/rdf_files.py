@@ -36,3 +36,12 @@ def check_parses(stream: IO[bytes], rdf_format: RdfFormat, path: Path, progress:
     if progress is not None:
         progress(stream.tell())
     return read
+
+
+DATASET_ONLY = (RdfFormat.N_QUADS, RdfFormat.TRIG)
+
+
+def graph_format(media_type: str) -> RdfFormat | None:
+    """The RDF format for one graph named by a media type (JSON-LD is fine; N-Quads and TriG are datasets)."""
+    found = RdfFormat.from_media_type(media_type)
+    return None if found is None or found in DATASET_ONLY else found

@@ -1,0 +1,106 @@
+"""Limits that protect the service: a timeout that stops the query's CPU work while other queries are answered,
+a bounded queue (503 when overloaded), a maximum result size."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from service_support import SAMPLE, cpu_ticks, descendants, children
+
+from filmgraph.api import create_app
+from filmgraph.errors import Overloaded, QueryTimeout
+from filmgraph.settings import Settings
+from filmgraph.store import EmbeddedStore
+
+# Eight unconstrained patterns: a cross join of (quads)^8 rows, far beyond any timeout on any data.
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
+QUICK = "ASK { ?s ?p ?o }"
+
+
+def worker_pids(server_pid: int) -> set[int]:
+    """The query workers: children of the forkserver, itself a child of the server."""
+    return {pid for child in children(server_pid) for pid in children(child)}
+
+
+def busy(pids: set[int], seconds: float = 0.5) -> set[int]:
+    before = {pid: cpu_ticks(pid) for pid in pids}
+    time.sleep(seconds)
+    return {pid for pid in pids if None not in (before[pid], cpu_ticks(pid)) and cpu_ticks(pid) - before[pid] > 2}
+
+
+def test_a_query_past_the_timeout_is_stopped_and_others_are_served_meanwhile(live_server):
+    workers = worker_pids(live_server.pid)
+    assert len(workers) == 2, descendants(live_server.pid)
+    outcome: dict[str, httpx.Response] = {}
+    slow = threading.Thread(
+        target=lambda: outcome.setdefault("slow", httpx.get(f"{live_server}/sparql", params={"query": ENDLESS}, timeout=30))
+    )
+    started = time.monotonic()
+    slow.start()
+    burning = busy(workers)
+    assert len(burning) == 1, "exactly one worker evaluates the long query"
+
+    quick = httpx.get(f"{live_server}/sparql", params={"query": QUICK}, timeout=30)
+    assert quick.status_code == 200 and quick.json()["boolean"] is True
+    assert slow.is_alive(), "the quick query was answered while the long one was still running"
+
+    slow.join(30)
+    elapsed = time.monotonic() - started
+    response = outcome["slow"]
+    assert response.status_code == 503, response.text
+    assert response.json()["title"] == "Query timed out" and response.headers["retry-after"]
+    assert 1.5 < elapsed < 6
+
+    (killed,) = burning
+    deadline = time.monotonic() + 5
+    while cpu_ticks(killed) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cpu_ticks(killed) is None, "the timed-out worker process is gone, so its CPU work stopped"
+    replacements = worker_pids(live_server.pid)
+    assert len(replacements) == 2 and killed not in replacements
+    assert busy(replacements) == set(), "no process keeps computing the abandoned query"
+    assert httpx.get(f"{live_server}/sparql", params={"query": QUICK}, timeout=30).status_code == 200
+
+
+@pytest.fixture
+def small_store(tmp_path: Path):
+    """A serving store over the sample with one worker, a 2 s timeout and a queue of one."""
+    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=2, max_pending=1, max_result_bytes=600)
+    store.load_file(SAMPLE, None)
+    yield store
+    store.close()
+
+
+def test_a_full_queue_answers_503_at_once(small_store: EmbeddedStore):
+    errors: list[Exception] = []
+
+    def run_endless() -> None:
+        try:
+            small_store.query(ENDLESS)
+        except QueryTimeout as error:
+            errors.append(error)
+
+    slow = threading.Thread(target=run_endless)
+    slow.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    with pytest.raises(Overloaded):
+        small_store.query(QUICK)
+    assert time.monotonic() - started < 0.5
+    slow.join(10)
+    assert len(errors) == 1
+    assert small_store.query(QUICK).boolean is True  # the pool recovered
+
+
+def test_a_result_larger_than_the_limit_is_refused_not_truncated(small_store: EmbeddedStore):
+    client = TestClient(create_app(Settings(store=small_store.path), small_store))
+    large = client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"})
+    assert large.status_code == 422
+    assert "larger than 600 bytes" in large.json()["detail"]
+    small = client.get("/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 2"})
+    assert small.status_code == 200 and len(small.json()["results"]["bindings"]) == 2
