@@ -114,3 +114,14 @@ def test_openapi_schema_is_valid_and_lists_every_endpoint(rest):
     ):
         assert path in paths, path
     assert rest.get("/docs").status_code == 200
+
+
+def test_a_change_within_the_same_second_is_still_newer():
+    store = EmbeddedStore(None)
+    node = NamedNode(ID + "quick")
+    label = NamedNode(PREFIXES["skos"] + "prefLabel")
+    store.add_to_graph(source_graph("t"), [Quad(node, label, Literal("Quick"))])
+    client = TestClient(create_app(store=store))
+    modified = client.get("/api/entities/quick").headers["last-modified"]
+    store.add_to_graph(source_graph("t"), [Quad(node, label, Literal("Quicker"))])
+    assert client.get("/api/entities/quick", headers={"If-Modified-Since": modified}).status_code == 200

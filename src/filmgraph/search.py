@@ -1,7 +1,8 @@
 """Label search: find entities by name the way a reader types it (no accents, partial words, typos).
 
 Matching happens in Python over the labels read from the store, so the user's text never enters a query.
-The label table is read once per store generation: the graph changes only when it is rebuilt or written to.
+The label table is read once per store generation: the graph changes only when it is rebuilt or written to
+(a remote store's generation counts only its own writes: restart after writing to the remote engine directly).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from weakref import WeakKeyDictionary
 
 from pyoxigraph import Literal
 
@@ -75,7 +77,7 @@ class _Candidate:
     types: tuple[str, ...]
 
 
-_cache: dict[int, tuple[int, list[_Candidate]]] = {}
+_cache: WeakKeyDictionary[Store, tuple[int, list[_Candidate]]] = WeakKeyDictionary()
 
 
 def _preferred(names: dict[str, set[str]]) -> str:
@@ -105,12 +107,11 @@ def _read_candidates(store: Store) -> list[_Candidate]:
 
 def candidates(store: Store) -> list[_Candidate]:
     """Every labelled data individual with its labels and classes, cached per store generation."""
-    key = id(store)
     generation = store.generation
-    cached = _cache.get(key)
+    cached = _cache.get(store)
     if cached is None or cached[0] != generation:
         cached = (generation, _read_candidates(store))
-        _cache[key] = cached
+        _cache[store] = cached
     return cached[1]
 
 

@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from uuid import uuid4
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, HTTPException, Request, Response
 
 from ..store import Store
 from .deps import get_store
 
-_first_seen: dict[int, tuple[int, datetime]] = {}
+
+@dataclass(frozen=True)
+class _Version:
+    """One generation of one store object as this process saw it: when, and a token no other version shares."""
+
+    generation: int
+    since: datetime
+    token: str
+
+
+_versions: WeakKeyDictionary[Store, _Version] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -30,21 +42,26 @@ class Validators:
         return {"ETag": self.etag, "Last-Modified": format_datetime(self.last_modified, usegmt=True)}
 
 
-def _last_modified(store: Store) -> datetime:
+def _version(store: Store) -> _Version:
     generation = store.generation
-    seen = _first_seen.get(id(store))
-    if seen is None or seen[0] != generation:
-        seen = (generation, datetime.now(UTC).replace(microsecond=0))
-        _first_seen[id(store)] = seen
-    return seen[1]
+    seen = _versions.get(store)
+    if seen is None or seen.generation != generation:
+        now = datetime.now(UTC).replace(microsecond=0)
+        if seen is not None and now <= seen.since:  # a change within the same second must still be newer
+            now = seen.since + timedelta(seconds=1)
+        seen = _Version(generation, now, uuid4().hex)
+        _versions[store] = seen
+    return seen
 
 
 def validators_for(request: Request, store: Store) -> Validators:
-    """The ETag and Last-Modified of the response this request will get from this store."""
-    key = "\n".join(
-        (str(store.generation), str(id(store)), request.url.path, request.url.query, request.headers.get("accept", ""))
-    )
-    return Validators(f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"', _last_modified(store))
+    """The ETag and Last-Modified of the response this request will get from this store.
+
+    The ETag changes with the store's content and across restarts (the token is per process), never otherwise.
+    """
+    version = _version(store)
+    key = "\n".join((version.token, request.url.path, request.url.query, request.headers.get("accept", "")))
+    return Validators(f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"', version.since)
 
 
 def _etag_matches(header: str, etag: str) -> bool:
