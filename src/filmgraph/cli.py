@@ -32,6 +32,62 @@ def build_command(
         typer.echo(line)
 
 
+_QUERY_MEDIA_TYPES = {"json": "application/sparql-results+json", "csv": "text/csv", "tsv": "text/tab-separated-values"}
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise _fail(f"--param takes name=value, got {pair!r}")
+        params[name.strip()] = value
+    return params
+
+
+@app.command("query")
+def query_command(
+    name: str = typer.Argument(..., help="A named research question (a file stem of queries/, e.g. who-heads-what)"),
+    param: list[str] = typer.Option([], "--param", "-p", help="name=value (repeatable)"),
+    output_format: str = typer.Option("table", "--format", "-f", help="table, json, csv or tsv"),
+    store_dir: Path | None = typer.Option(None, "--store", help="Embedded store directory [FILMGRAPH_STORE]"),
+) -> None:
+    """Run a named research question against the store; `filmgraph query --help` lists the options."""
+    import sys  # noqa: PLC0415
+
+    from .errors import FilmgraphError  # noqa: PLC0415
+    from .named_queries import get_named_query, render_table, run_named_query, run_named_query_serialized  # noqa: PLC0415
+
+    if output_format not in ("table", *_QUERY_MEDIA_TYPES):
+        raise _fail(f"unknown format {output_format!r}: use table, {', '.join(_QUERY_MEDIA_TYPES)}")
+    settings, store = _existing_store(store_dir)
+    try:
+        query = get_named_query(settings.queries_dir, name)
+        params = _parse_params(param)
+        if output_format == "table":
+            typer.echo(render_table(run_named_query(store, query, params)))
+        else:
+            for chunk in run_named_query_serialized(store, query, _QUERY_MEDIA_TYPES[output_format], params).body:
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+    except FilmgraphError as error:
+        raise _fail(error) from error
+    finally:
+        store.close()
+
+
+@app.command("queries")
+def queries_command() -> None:
+    """List the named research questions and their parameters."""
+    from .named_queries import load_named_queries  # noqa: PLC0415
+
+    for query in load_named_queries(_serving_settings().queries_dir).values():
+        typer.echo(f"{query.name}: {query.title}")
+        for p in query.parameters:
+            need = "required" if p.required else f"optional{f', default {p.default}' if p.default else ''}"
+            typer.echo(f"    --param {p.name}=<{p.type}>  ({need}) {p.description}")
+
+
 # --- export and release (filmgraph.export, filmgraph.release) ----------------------------------------------------
 def _fail(error: Exception | str) -> typer.Exit:
     typer.echo(f"error: {error}", err=True)
