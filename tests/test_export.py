@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import gc
 import io
 import json
 import re
+import shutil
 import threading
 
 import httpx
@@ -313,3 +315,14 @@ def test_the_remote_backend_exports_what_the_embedded_one_does(embedded_store, r
     quads = [pyoxigraph.parse(prepare_export(store, "nquads", subset).to_bytes(), RdfFormat.N_QUADS)
              for store in (embedded_store, remote_store)]  # streamed in store order, blank nodes as stored
     assert_same_graphs(rdflib_graphs(quads[1], keep_graphs=True), rdflib_graphs(quads[0], keep_graphs=True))
+
+
+def test_cli_explains_a_store_held_by_a_running_server(export_store_dir, tmp_path):
+    held = shutil.copytree(export_store_dir, tmp_path / "held")
+    server_handle = pyoxigraph.Store(str(held))  # what `filmgraph serve` keeps open
+    try:
+        result = run_cli("export", "--store", str(held), check=False)
+    finally:
+        del server_handle
+        gc.collect()
+    assert result.returncode == 2 and b"stop `filmgraph serve`, or use its GET /export" in result.stderr

@@ -101,7 +101,12 @@ def _existing_store(store_dir: Path | None):
     settings = _serving_settings(store=store_dir)
     if settings.backend == "embedded" and _store_is_empty(settings.store):
         raise _fail(f"no store at {settings.store}: run `filmgraph build` first, or pass --store DIR")
-    return settings, open_store(settings)
+    try:
+        return settings, open_store(settings)
+    except OSError as error:  # RocksDB allows one process per store directory
+        in_use = "lock" in str(error).lower()
+        hint = ": stop `filmgraph serve`, or use its GET /export" if in_use else ""
+        raise _fail(f"cannot open the store {settings.store}{hint} ({error})") from error
 
 
 @app.command("export")
