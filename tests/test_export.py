@@ -10,7 +10,6 @@ import re
 import shutil
 import threading
 
-import httpx
 import pyoxigraph
 import pytest
 from export_support import (
@@ -29,7 +28,7 @@ from pyld import jsonld
 from service_support import oxigraph_process
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat
 
-from filmgraph.errors import BadRequest, NotFound, UnsupportedFormat
+from filmgraph.errors import BadRequest, InvalidParameter, NotFound, UnsupportedFormat
 from filmgraph.export import (
     CHUNK_SIZE,
     CONTEXT_IRI,
@@ -40,7 +39,16 @@ from filmgraph.export import (
     parse_subset,
     prepare_export,
 )
+from filmgraph.named_queries import (
+    NamedQuery,
+    load_named_queries,
+    parse_named_query,
+    run_named_query_serialized,
+    to_term,
+)
 from filmgraph.settings import get_settings
+from filmgraph.store import Store
+from filmgraph.store.remote import Endpoints, RemoteStore
 from filmgraph.vocab import ID, PREFIXES
 
 RDFLIB_FORMATS = {
@@ -237,17 +245,41 @@ CHECK_QUESTIONS = {  # asked besides queries/*.rq, so that the comparison never 
     "classes": "SELECT ?class (COUNT(*) AS ?n) WHERE { ?s a ?class } GROUP BY ?class",
 }
 NAMES_GRAPHS = re.compile(r"\b(GRAPH|FROM)\b", re.IGNORECASE)
+JSON_RESULTS = "application/sparql-results+json"
 
 
-def research_questions() -> dict[str, str]:
-    files = sorted(get_settings().queries_dir.glob("*.rq"))
-    return {**CHECK_QUESTIONS, **{path.stem: path.read_text(encoding="utf-8") for path in files}}
+def research_questions() -> dict[str, NamedQuery]:
+    checks = {name: parse_named_query(name, f"# title: {name}\n{text}") for name, text in CHECK_QUESTIONS.items()}
+    return {**checks, **load_named_queries(get_settings().queries_dir)}
+
+
+QUESTIONS = research_questions()
+
+
+def example_parameters(store: Store, query: NamedQuery) -> list[dict[str, str]]:
+    """What to ask with: no parameters (unless one is required), and the values of the query's first answer."""
+    cases = [] if any(p.required for p in query.parameters) else [{}]
+    rows = store.query(query.text).rows if query.parameters else []
+    if not rows:
+        return cases
+    first = min(rows, key=lambda row: sorted(str(term) for term in row.values()))
+    sample = {}
+    for parameter in query.parameters:
+        if parameter.name in first:
+            try:
+                to_term(parameter, first[parameter.name].value)
+            except InvalidParameter:
+                continue
+            sample[parameter.name] = first[parameter.name].value
+    if sample and all(p.name in sample for p in query.parameters if p.required):
+        cases.append(sample)
+    return cases
 
 
 @pytest.fixture(scope="module")
-def oxigraph_servers(export_store_dir, tmp_path_factory):
-    """Two fresh Oxigraph servers (`oxigraph load`, then `serve`): one with the exported Turtle, one with the
-    N-Quads (graphs kept; union default graph like filmgraph)."""
+def exported_to_oxigraph(export_store_dir, tmp_path_factory):
+    """The store's Turtle and N-Quads exports, each loaded into a fresh Oxigraph server (`oxigraph load`, then
+    `serve`), reached through filmgraph's remote backend so both sides bind parameters the same way."""
     directory = tmp_path_factory.mktemp("oxigraph")
     turtle, nquads = directory / "filmgraph.ttl", directory / "filmgraph.nq"
     run_cli("export", "--store", str(export_store_dir), "--format", "turtle", "--output", str(turtle))
@@ -256,29 +288,31 @@ def oxigraph_servers(export_store_dir, tmp_path_factory):
         oxigraph_process(turtle, directory / "from-turtle") as turtle_base,
         oxigraph_process(nquads, directory / "from-nquads") as nquads_base,
     ):
-        yield {"turtle": f"{turtle_base}/query", "nquads": f"{nquads_base}/query"}
+        stores = {name: RemoteStore(Endpoints(f"{base}/query", f"{base}/update", f"{base}/store"), timeout=30)
+                  for name, base in (("turtle", turtle_base), ("nquads", nquads_base))}
+        yield stores
+        for store in stores.values():
+            store.close()
 
 
-def _ask_oxigraph(url: str, sparql: str) -> list[tuple]:
-    response = httpx.post(url, content=sparql.encode(), timeout=30, headers={
-        "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
-    assert response.status_code == 200, response.text
-    return result_set(response.content)
+def _answers(store: Store, query: NamedQuery, params: dict[str, str]) -> list[tuple]:
+    return result_set(b"".join(run_named_query_serialized(store, query, JSON_RESULTS, params).body))
 
 
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
 def test_exported_turtle_loaded_into_oxigraph_answers_the_research_questions_like_filmgraph(
-    export_store, oxigraph_servers
+    export_store, exported_to_oxigraph, name
 ):
-    questions = research_questions()
-    compared = 0
-    for name, sparql in questions.items():
-        ours = result_set(b"".join(export_store.query_serialized(sparql, "application/sparql-results+json").body))
-        assert ours, f"{name} has no answer in filmgraph: nothing to compare"
-        assert _ask_oxigraph(oxigraph_servers["nquads"], sparql) == ours, name
-        if not NAMES_GRAPHS.search(sparql):  # a merged Turtle file has no named graphs to ask about
-            assert _ask_oxigraph(oxigraph_servers["turtle"], sparql) == ours, name
-            compared += 1
-    assert compared >= len(CHECK_QUESTIONS)
+    query = QUESTIONS[name]
+    cases = example_parameters(export_store, query)
+    answered = 0
+    for params in cases:
+        ours = _answers(export_store, query, params)
+        answered += bool(ours)
+        assert _answers(exported_to_oxigraph["nquads"], query, params) == ours, params
+        if not NAMES_GRAPHS.search(query.text):  # a merged Turtle file has no named graphs to ask about
+            assert _answers(exported_to_oxigraph["turtle"], query, params) == ours, params
+    assert cases and answered, f"{name} has no answer in filmgraph: nothing to compare"
 
 
 def test_cli_refuses_to_export_a_store_that_does_not_exist(tmp_path):

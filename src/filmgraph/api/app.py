@@ -23,11 +23,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store = store if store is not None else open_store(settings)
     install_problem_handlers(app)
     # Routers are included here, one per resource (sparql, graph store, entities, queries, pages, export).
+    app.include_router(sparql.router)  # first: routes are matched in order, and /sparql is the hot path
     app.include_router(entities.router)
     app.include_router(pages.router)
     app.include_router(domain.router)
     app.include_router(export.router)
-    app.include_router(sparql.router)
     app.include_router(graph_store.router)
     app.include_router(health.router)
     if settings.cors_origins:  # a browser UI (e.g. YASGUI) on another origin may query the endpoint
