@@ -8,9 +8,11 @@ from ..settings import Settings
 from ..store import Store
 
 
-def get_store(request: Request) -> Store:
+# `async def` on purpose: FastAPI runs a plain `def` dependency in its thread pool, a costly hop per request
+# for what is an attribute lookup.
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings

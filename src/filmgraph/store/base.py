@@ -6,6 +6,7 @@ endpoint). Query parameters are always bound as RDF terms (`bindings`), never sp
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,6 +78,17 @@ class Store(ABC):
         `media_type` may list several types, comma-separated, preferred first (e.g. a results type and a graph
         type, since the query's kind is known only after parsing): the first that fits the result is used,
         else NotAcceptable. `timeout` (seconds) stops the query's work where the backend can."""
+
+    async def query_serialized_async(
+        self,
+        sparql: str,
+        media_type: str,
+        bindings: Mapping[str, Term] | None = None,
+        dataset: Dataset | None = None,
+        timeout: float | None = None,
+    ) -> SerializedResult:
+        """`query_serialized` for async callers (the SPARQL route); by default in a thread, so the loop never blocks."""
+        return await asyncio.to_thread(self.query_serialized, sparql, media_type, bindings, dataset, timeout)
 
     @abstractmethod
     def update(self, sparql: str) -> None:

@@ -140,6 +140,18 @@ class EmbeddedStore(Store):
         self._cache.put(key, done)
         return done
 
+    async def query_serialized_async(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
+        """Cache hits and free workers are served on the event loop itself: no thread hop per query."""
+        task = QueryTask(sparql, media_type, bindings, dataset, self.max_result_bytes)
+        key = cache_key(self._generation, sparql, media_type, bindings, dataset)
+        done = self._cache.get(key)
+        if done is None and self.pool is not None:
+            done = await self.pool.run_async(task, timeout or self.query_timeout)
+            self._cache.put(key, done)
+        elif done is None:
+            return await super().query_serialized_async(sparql, media_type, bindings, dataset, timeout)
+        return SerializedResult(done.kind, done.media_type, [done.body])
+
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
         if self.pool is not None:
             task = QueryTask(sparql, TERMS_MEDIA_TYPES, bindings, dataset, self.max_result_bytes)

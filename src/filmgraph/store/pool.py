@@ -7,6 +7,7 @@ queued or running queries the service answers 503 at once instead of piling up w
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import queue
 import threading
@@ -104,6 +105,46 @@ class QueryPool:
         finally:
             with self._lock:
                 self._pending -= 1
+
+    async def run_async(self, task: QueryTask, timeout: float) -> Evaluated:
+        """`run` for the event loop: with a worker free, wait on its pipe without a thread hop; else queue."""
+        try:
+            chosen = self._idle.get_nowait()
+        except queue.Empty:
+            return await asyncio.to_thread(self.run, task, timeout)
+        with self._lock:
+            self._pending += 1
+        try:
+            return await self._dispatch_async(chosen, task, timeout)
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    async def _dispatch_async(self, chosen: _Worker, task: QueryTask, timeout: float) -> Evaluated:
+        if self._checkpoint is None or self._closed:
+            self._idle.put(chosen)
+            raise BackendUnavailable("the query workers are not running")
+        generation, path = self._checkpoint
+        chosen.generation = generation
+        loop = asyncio.get_running_loop()
+        readable = loop.create_future()
+        fd = chosen.conn.fileno()
+        loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+        try:
+            chosen.conn.send((generation, path, task))
+            await asyncio.wait_for(readable, timeout)
+            reply = chosen.conn.recv()
+        except TimeoutError:
+            loop.remove_reader(fd)
+            await asyncio.to_thread(self._replace, chosen)
+            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
+        except (EOFError, OSError) as error:
+            loop.remove_reader(fd)
+            await asyncio.to_thread(self._replace, chosen)
+            raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
+        loop.remove_reader(fd)
+        self._idle.put(chosen)
+        return _unpack(reply)
 
     def _dispatch(self, task: QueryTask, timeout: float) -> Evaluated:
         if self._checkpoint is None or self._closed:
