@@ -196,3 +196,20 @@ def test_cli_build_prints_counts_and_fails_cleanly(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert "unknown entity 'atlantis'" in bad.stderr and "Traceback" not in bad.stderr
     assert EmbeddedStore(tmp_path / "store").count(NamedNode(SOURCE_GRAPH).value) > 0
+
+
+def test_the_built_graph_conforms_to_the_shapes(built_store: EmbeddedStore) -> None:
+    from filmgraph.rdfio import read_turtle
+    from filmgraph.validation import check_graphs
+
+    graphs = {graph: list(built_store.quads(graph)) for graph in built_store.named_graphs()}
+    shapes = read_turtle(PROJECT_ROOT / "ontology" / "shapes.ttl")
+    assert check_graphs(graphs, shapes) == []
+    # and the shapes do bite: a span whose quote no longer matches its offsets is reported with its node
+    span = next(q for q in graphs[SOURCE_GRAPH] if q.predicate.value.endswith("#anchorOf") and "span-" in q.subject.value)
+    graphs[SOURCE_GRAPH] = [q for q in graphs[SOURCE_GRAPH] if q != span] + [
+        type(span)(span.subject, span.predicate, type(span.object)("not the source text"), span.graph_name)
+    ]
+    violations = check_graphs(graphs, shapes)
+    assert [v.message for v in violations] == ["the quoted text (nif:anchorOf) is not the source text between the span's offsets"]
+    assert violations[0].focus_node == "fgid:" + span.subject.value.rsplit("/", 1)[1]

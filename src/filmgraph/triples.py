@@ -89,7 +89,7 @@ class _Emitter:
         self.add(node, term("schema:url"), NamedNode(source.url))
         gtype = {4: "gYear", 7: "gYearMonth", 10: "date"}[len(source.issued)]
         self.add(node, term("dcterms:issued"), Literal(source.issued, datatype=NamedNode(XSD + gtype)))
-        self.add(node, term("dcterms:language"), Literal(source.language, datatype=NamedNode(XSD + "language")))
+        self.add(node, term("dcterms:language"), Literal(source.language))
         self.add(node, term("nif:isString"), Literal(source.text))
         if source.published_at:
             self.add(node, term("fg:atTime"), reference(source.published_at))
@@ -101,10 +101,10 @@ class _Emitter:
             self._offsets(iri, sentence)
 
     def _offsets(self, iri: NamedNode, span: Span) -> None:
-        integer = NamedNode(XSD + "nonNegativeInteger")
+        # xsd:integer, not NIF's xsd:nonNegativeInteger: the store normalises integer types to xsd:integer anyway
         self.add(iri, term("nif:referenceContext"), entity_iri(self.source.id))
-        self.add(iri, term("nif:beginIndex"), Literal(str(span.begin), datatype=integer))
-        self.add(iri, term("nif:endIndex"), Literal(str(span.end), datatype=integer))
+        self.add(iri, term("nif:beginIndex"), literal(span.begin))
+        self.add(iri, term("nif:endIndex"), literal(span.end))
         self.add(iri, term("nif:anchorOf"), Literal(span.text))
 
     def span(self, span: Span) -> NamedNode:
