@@ -108,20 +108,6 @@ def export_store_dir(export_store: Store, tmp_path_factory: pytest.TempPathFacto
     return store_directory(data, tmp_path_factory.mktemp("export") / "store")
 
 
-# --- REST API and entity pages (issue 6) -------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def rest(any_store: Store) -> Iterator[TestClient]:
-    """The real app in-process over each backend in turn (the same data): REST tests run on both."""
-    with TestClient(create_app(store=any_store)) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def source_text() -> str:
-    """The article's text, exactly as the build read it: evidence offsets count code points in it."""
-    return (get_settings().data_dir / "sources" / f"{API_SOURCE_ID}.txt").read_text(encoding="utf-8")
-
-
 # --- the knowledge core (issue 4): the real graph, built once -----------------------------------------------------
 @pytest.fixture(scope="session")
 def built_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -159,18 +145,6 @@ def rest(any_store: Store) -> Iterator[TestClient]:
 def source_text() -> str:
     """The article's text, exactly as the build read it: evidence offsets count code points in it."""
     return (get_settings().data_dir / "sources" / f"{API_SOURCE_ID}.txt").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def writable_service(tmp_path: Path) -> Iterator[tuple[TestClient, EmbeddedStore]]:
-    """The real app over its own serving store (one worker, the sample loaded) with write token
-    `service_support.TOKEN`: for tests that write. Yields (client, store)."""
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=10)
-    store.load_file(SAMPLE, None)
-    settings = Settings(store=store.path, token=TOKEN)
-    with TestClient(create_app(settings, store)) as client:
-        yield client, store
-    store.close()
 
 
 @pytest.fixture

@@ -50,7 +50,11 @@ def test_unknown_entity_is_a_404_problem(rest):
 def test_invalid_parameters_are_422_and_say_what_is_wrong(rest, url, params):
     response = rest.get(url, params=params)
     assert response.status_code == 422
-    assert response.text  # FastAPI names the parameter; filmgraph's own checks say why
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422 and problem["title"] == "Invalid parameter"
+    named = {"from", "to", "limit", "offset", "direction", "max_hops"} & {*params, "to"}
+    assert any(name in problem["detail"] for name in named), problem["detail"]
 
 
 @pytest.mark.parametrize("attack", INJECTIONS)

@@ -18,9 +18,21 @@ class Problem(BaseModel):
     detail: str | None = None
 
 
+class ParameterError(BaseModel):
+    parameter: str = Field(description="The parameter's name.")
+    message: str
+    input: Any = None
+
+
+class InvalidParameters(Problem):
+    """A 422: the problem details plus one entry per invalid parameter (when FastAPI's validation found them)."""
+
+    errors: list[ParameterError] = Field(default_factory=list)
+
+
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No such entity, source or query."},
-    422: {"description": "An invalid parameter; the body says which and why."},
+    422: {"model": InvalidParameters, "description": "An invalid parameter; the body says which and why."},
 }
 
 
@@ -64,3 +76,37 @@ class Timeline(BaseModel):
 class SourceList(BaseModel):
     total: int
     sources: list[SourceSummary]
+
+
+class QueryParameterInfo(BaseModel):
+    name: str
+    type: str = Field(description="iri (full IRI, CURIE or local name), string, integer or date (YYYY-MM-DD).")
+    required: bool
+    description: str = ""
+    default: str | None = None
+
+
+class QueryInfo(BaseModel):
+    """A research question and how to call it."""
+
+    name: str
+    title: str
+    description: str
+    url: str = Field(description="Where to GET it; parameters go in the query string.")
+    parameters: list[QueryParameterInfo]
+
+
+class QueryList(BaseModel):
+    total: int
+    queries: list[QueryInfo]
+
+
+class QueryAnswer(BaseModel):
+    """A research question's answer as plain JSON: one object per row, values as strings (IRIs in full)."""
+
+    query: str
+    title: str
+    variables: list[str]
+    total: int
+    rows: list[dict[str, str]]
+    boolean: bool | None = Field(None, description="The answer of an ASK question.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from ..errors import FilmgraphError
@@ -21,5 +23,17 @@ async def _filmgraph_error(request: Request, error: FilmgraphError) -> JSONRespo
     return response
 
 
+def _where(error: dict) -> str:
+    return " ".join(str(part) for part in error.get("loc", ()) if part not in ("query", "path", "header", "body"))
+
+
+async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's parameter validation (422) in the same problem shape, each error naming its parameter."""
+    errors = [{"parameter": _where(e), "message": e.get("msg", ""), "input": e.get("input")} for e in error.errors()]
+    detail = "; ".join(f"{e['parameter']}: {e['message']}" for e in errors)
+    return problem_response(422, "Invalid parameter", detail, errors=jsonable_encoder(errors))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FilmgraphError, _filmgraph_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
