@@ -158,3 +158,30 @@ def test_bad_requests_get_clear_status_codes_never_500(http, request_args, statu
 def test_a_query_that_fails_at_evaluation_is_not_a_500(http):
     response = http.get("/sparql", params={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"})
     assert 400 <= response.status_code < 500, response.text
+
+
+def test_cors_lets_a_configured_browser_origin_query(embedded_store):
+    from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    from filmgraph.api import create_app  # noqa: PLC0415
+    from filmgraph.settings import Settings  # noqa: PLC0415
+
+    settings = Settings(store=embedded_store.path, cors_origins=["https://yasgui.example"])
+    client = TestClient(create_app(settings, embedded_store))
+    preflight = client.options(
+        "/sparql",
+        headers={"Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+    )  # fmt: skip
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://yasgui.example"
+    answer = client.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://yasgui.example"})
+    assert answer.headers["access-control-allow-origin"] == "https://yasgui.example"
+    other = client.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://elsewhere.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_describe_an_entity(http):
+    response = http.get("/sparql", params={"query": f"DESCRIBE <{FUND}>"}, headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    assert f"<{FUND}> <{PREF_LABEL}> " in response.text
