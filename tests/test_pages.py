@@ -43,7 +43,7 @@ def test_browser_gets_a_readable_page_with_links_and_evidence(rest):
     assert "<h1>Russian State Fund</h1>" in page
     assert '<a href="/id/sergei-tolstikov">Sergei Tolstikov</a>' in page
     assert "“the head of the Fund, Sergei Tolstikov”" in page
-    assert f'<a href="/api/sources/{SOURCE_ID}">' in page
+    assert f'<a href="/id/{SOURCE_ID}">' in page
     assert "(inferred)" in page  # its inferred classes are marked
     assert '<link rel="alternate" type="text/turtle" href="/id/russian-state-fund.ttl">' in page
 
