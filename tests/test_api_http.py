@@ -115,6 +115,8 @@ def test_openapi_schema_is_valid_and_lists_every_endpoint(rest):
         "/api/sources",
         "/api/sources/{id}",
         "/id/{name}",
+        "/api/queries",
+        "/api/queries/who-heads-what",
     ):
         assert path in paths, path
     assert rest.get("/docs").status_code == 200
