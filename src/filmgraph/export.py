@@ -3,8 +3,9 @@
 Researchers take the graph away into other tools, so every file is written by a library serialiser (pyoxigraph, or
 rdflib for compacted JSON-LD). Turtle and TriG are sorted (subjects, then predicates with `rdf:type` first, then
 objects) and use the project prefixes, so two exports of one store are byte-identical and a changed fact changes
-only its lines (blank nodes, found only in the ontology's OWL axioms, get canonical RDFC-1.0 labels). N-Triples, N-Quads and RDF/XML stream in store order with constant memory; sorted formats hold the
-subset's terms (never a serialised string) to sort them; JSON-LD is one compacted document, built in memory.
+only its lines; blank nodes (only in the ontology's OWL axioms) get canonical RDFC-1.0 labels. N-Triples, N-Quads
+and RDF/XML stream in store order with constant memory; sorted formats hold the subset's terms (never a serialised
+string) to sort them; JSON-LD is one compacted document, built in memory.
 """
 
 from __future__ import annotations
