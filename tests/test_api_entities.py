@@ -127,3 +127,23 @@ def test_an_inferred_inverse_is_marked_and_keeps_the_evidence_it_follows_from(re
     [evidence] = has_head["provenance"][0]["evidence"]
     assert evidence["quote"] == "the head of the Fund, Sergei Tolstikov"
     assert_span_in_source(evidence, source_text)
+
+
+def test_card_lists_only_the_verified_external_identifiers(rest):
+    russia = rest.get("/api/entities/russia").json()
+    assert {(i["property"], i["value"]) for i in russia["identifiers"]} == {
+        ("skos:exactMatch", "http://www.wikidata.org/entity/Q159"),
+        ("fg:iso3166Alpha2", "RU"),
+        ("fg:iso3166Alpha3", "RUS"),
+    }
+    assert rest.get(f"/api/entities/{FUND}").json()["identifiers"] == []  # "not verified: leave out"
+
+
+def test_card_of_an_n_ary_claim_carries_its_own_status_and_evidence(rest, source_text):
+    card = rest.get("/api/entities/agreement-russia-germany-co-production").json()
+    [own] = card["provenance"]
+    assert own["status"] == "fg:Planned"
+    assert [e["quote"] for e in own["evidence"]] == ["an agreement between the two countries on joint film production"]
+    assert_span_in_source(own["evidence"][0], source_text)
+    assert {"property": "fg:subjectMatter", "property_label": "subject matter", "value": "joint film production",
+            "datatype": "xsd:string", "lang": None} in card["attributes"]
