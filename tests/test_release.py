@@ -34,7 +34,8 @@ EXPECTED_FILES = {
 def release_dir(export_store_dir, tmp_path_factory):
     """A release written by the command a user runs."""
     target = tmp_path_factory.mktemp("releases") / "filmgraph-release"
-    result = run_cli("release", str(target), "--store", str(export_store_dir))
+    base_url = "https://filmgraph.example.org/"
+    result = run_cli("release", str(target), "--store", str(export_store_dir), "--base-url", base_url)
     assert b"sha256sum -c SHA256SUMS" in result.stderr
     return target
 
@@ -93,7 +94,7 @@ def test_void_describes_the_dataset_for_a_catalogue(void):
     created = void.value(DATASET, DCTERMS.created)
     assert created.datatype == XSD.date
     assert str(void.value(DATASET, DCAT_VERSION)) == __version__
-    assert str(void.value(DATASET, VOID.sparqlEndpoint)).endswith("/sparql")
+    assert str(void.value(DATASET, VOID.sparqlEndpoint)) == "https://filmgraph.example.org/sparql"
     assert len(list(void.objects(DATASET, VOID.exampleResource))) >= 1
 
 

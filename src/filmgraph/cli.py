@@ -94,11 +94,11 @@ def _fail(error: Exception | str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _existing_store(store_dir: Path | None):
+def _existing_store(store_dir: Path | None, **flags: object):
     """Settings and the store to read from; an embedded store must exist (exporting nothing helps nobody)."""
     from .store import open_store  # noqa: PLC0415
 
-    settings = _serving_settings(store=store_dir)
+    settings = _serving_settings(store=store_dir, **flags)
     if settings.backend == "embedded" and _store_is_empty(settings.store):
         raise _fail(f"no store at {settings.store}: run `filmgraph build` first, or pass --store DIR")
     try:
@@ -151,6 +151,9 @@ def export_command(
 def release_command(
     outdir: Path = typer.Argument(..., help="New directory for the release bundle"),
     store_dir: Path | None = typer.Option(None, "--store", help="Embedded store directory"),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Public URL of the service, for the SPARQL endpoint named [FILMGRAPH_BASE_URL]"
+    ),
 ) -> None:
     """Write a citable release: ontology, data (Turtle, N-Quads), VoID + DCAT, docs, CITATION.cff, SHA256SUMS."""
     import sys  # noqa: PLC0415
@@ -159,7 +162,7 @@ def release_command(
     from .release import write_release  # noqa: PLC0415
     from .vocab import ONTOLOGY_GRAPH  # noqa: PLC0415
 
-    settings, store = _existing_store(store_dir)
+    settings, store = _existing_store(store_dir, base_url=base_url)
     try:
         quads = 2 * store.count() + store.count(ONTOLOGY_GRAPH)  # the data twice (Turtle, N-Quads), the ontology
         with typer.progressbar(length=quads, label="writing release", file=sys.stderr) as bar:
