@@ -18,13 +18,12 @@ from .lookup import (
     SPARQL_PREFIXES,
     curie,
     entity_refs,
-    expand_curie,
+    has_status,
     labels,
     literal_text,
     local_id,
     provenance,
     run_for_nodes,
-    term_matches,
 )
 from .records import AgreementRecord, ClaimRecord, EventRecord, Provenance, SourceDetail, SourceSummary, TimeRef
 from .store import Store
@@ -210,7 +209,7 @@ def agreements(
 def _status_matches(record: AgreementRecord, status: str) -> bool:
     if status.casefold() == record.state:
         return True
-    return any(p.status and term_matches(expand_curie(p.status), status) for p in record.provenance)
+    return has_status(record.provenance, status)
 
 
 # --- sources ------------------------------------------------------------------------------------------------

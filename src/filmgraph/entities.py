@@ -20,7 +20,7 @@ from .lookup import (
     SPARQL_PREFIXES,
     curie,
     entity_refs,
-    expand_curie,
+    has_status,
     is_inferred_graph,
     labels,
     provenance,
@@ -28,7 +28,6 @@ from .lookup import (
 )
 from .records import (
     Attribute,
-    Direction,
     EntityCard,
     EntityRef,
     Identifier,
@@ -144,32 +143,39 @@ def _edge_provenance(
     return []
 
 
+def _other(edge: Edge, me: str) -> str:
+    """The end of the edge that is not the entity being looked at."""
+    return edge[2] if edge[0] == me else edge[0]
+
+
 def _relation(edge: Edge, me: str, origin: Origin, refs, property_labels, evidence) -> Relation:
-    direction: Direction = "out" if edge[0] == me else "in"
-    other = edge[2] if direction == "out" else edge[0]
     return Relation(
         property=edge[1],
         property_label=property_labels.get(edge[1]),
-        direction=direction,
-        other=refs[other],
+        direction="out" if edge[0] == me else "in",
+        other=refs[_other(edge, me)],
         origin=origin,
         status=next((p.status for p in evidence if p.status), None),
         provenance=evidence,
     )
 
 
+def _content_edges(edges: dict[Edge, Origin], claims: dict[Edge, list[str]]) -> dict[Edge, Origin]:
+    """Plain triples plus claimed-only relations, without provenance plumbing and identifier links."""
+    merged = {**{edge: "claim" for edge in claims}, **edges}
+    hidden = PROVENANCE_PREDICATES | IDENTIFIER_PROPERTIES
+    return {edge: origin for edge, origin in merged.items() if edge[1] not in hidden}  # type: ignore[misc]
+
+
 def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_rows: list[dict]) -> list[Relation]:
     me = node.value
-    edges = _edges(node, out_rows, in_rows)
     claims = _claims(store, node)
-    for edge in claims:
-        edges.setdefault(edge, "claim")
-    edges = {e: o for e, o in edges.items() if e[1] not in PROVENANCE_PREDICATES and e[1] not in IDENTIFIER_PROPERTIES}
-    others = {e[2] if e[0] == me else e[0] for e in edges} | {me}
-    refs = entity_refs(store, others)
-    edges = {e: o for e, o in edges.items() if not is_provenance_node(refs[e[2] if e[0] == me else e[0]])}
-    carriers = provenance(store, {c for cs in claims.values() for c in cs} | {x for e in edges for x in (e[0], e[2])})
-    property_labels = labels(store, {e[1] for e in edges})
+    edges = _content_edges(_edges(node, out_rows, in_rows), claims)
+    refs = entity_refs(store, {_other(edge, me) for edge in edges} | {me})
+    edges = {edge: origin for edge, origin in edges.items() if not is_provenance_node(refs[_other(edge, me)])}
+    claim_nodes = {claim for found in claims.values() for claim in found}
+    carriers = provenance(store, claim_nodes | {end for edge in edges for end in (edge[0], edge[2])})
+    property_labels = labels(store, {edge[1] for edge in edges})
     relations = [
         _relation(edge, me, origin, refs, property_labels, _edge_provenance(edge, origin, claims, carriers))
         for edge, origin in edges.items()
@@ -181,7 +187,7 @@ def _keep(relation: Relation, direction: str | None, prop: str | None, status: s
     return (
         (direction in (None, "both") or relation.direction == direction)
         and (prop is None or term_matches(relation.property, prop))
-        and (status is None or any(p.status and term_matches(expand_curie(p.status), status) for p in relation.provenance))
+        and (status is None or has_status(relation.provenance, status))
     )
 
 

@@ -203,3 +203,8 @@ def term_matches(iri: str, wanted: str) -> bool:
     """Whether a user's name for a term (full IRI, CURIE or bare local name) names `iri`."""
     local = re.split(r"[#/]", iri)[-1]
     return wanted in (iri, curie(iri)) or wanted.casefold() == local.casefold()
+
+
+def has_status(claims: Iterable[Provenance], status: str) -> bool:
+    """Whether any of the claims has the epistemic status the user named (IRI, CURIE or local name)."""
+    return any(claim.status and term_matches(expand_curie(claim.status), status) for claim in claims)
