@@ -33,6 +33,7 @@ OFFERED = (HTML, *RDF_FORMATS)
 EXTENSIONS = {"html": HTML, **{FORMATS[name].extension: media for media, name in RDF_FORMATS.items()}}
 
 templates = Environment(loader=PackageLoader("filmgraph.api", "templates"), autoescape=select_autoescape())
+templates.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)  # e.g. only fg: classes
 
 _NEIGHBOUR_LABELS = """
 SELECT ?e ?s ?p ?o ?g WHERE {
