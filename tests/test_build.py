@@ -125,6 +125,22 @@ def test_inferred_graph_holds_only_what_is_not_asserted(built_store: EmbeddedSto
     assert ("sergei-tolstikov", "type", "Agent") in found  # super-class
     assert ("russian-state-fund", "hasHead", "sergei-tolstikov") in found  # inverse
     assert ("russian-state-fund", "associatedWithState", "russia") in found  # super-property
+    derived = select(
+        built_store,
+        """SELECT ?s ?p ?o WHERE { GRAPH <%s> { ?s ?p ?o }
+             FILTER (?p IN (fg:foundingTime, fg:foundingPlace)
+                     || ?o IN (fg:SignedAgreement, fg:PostponedAgreement, fg:Plan, fg:Hope, fg:Possibility)) }"""
+        % INFERRED_GRAPH,
+    )
+    assert {(r["s"].rsplit("/", 1)[1], r["o"].rsplit("/", 1)[1].split("#")[-1]) for r in derived} == {
+        ("russian-german-film-academy", "time-2009"),  # chain through its establishment event
+        ("russian-german-film-academy", "berlin"),
+        ("agreement-russian-state-fund-cinecitta-luce", "SignedAgreement"),  # has a signing
+        ("agreement-russia-germany-co-production", "PostponedAgreement"),  # planned, postponed, not signed
+        ("plan-russia-european-co-production", "Plan"),
+        ("hope-russia-ties-france-germany-spain", "Hope"),
+        ("possibility-state-support-for-co-production", "Possibility"),
+    }
 
 
 def _project_copy(tmp_path: Path) -> BuildPaths:
