@@ -131,3 +131,47 @@ def test_a_change_within_the_same_second_is_still_newer():
     modified = client.get("/api/entities/quick").headers["last-modified"]
     store.add_to_graph(source_graph("t"), [Quad(node, label, Literal("Quicker"))])
     assert client.get("/api/entities/quick", headers={"If-Modified-Since": modified}).status_code == 200
+
+
+class RecordingStore:
+    """Passes everything to a real store and remembers the text of every query sent to it."""
+
+    def __init__(self, store):
+        self._store = store
+        self.texts: list[str] = []
+
+    def query(self, sparql, *args, **kwargs):
+        self.texts.append(sparql)
+        return self._store.query(sparql, *args, **kwargs)
+
+    def query_serialized(self, sparql, *args, **kwargs):
+        self.texts.append(sparql)
+        return self._store.query_serialized(sparql, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+@pytest.mark.parametrize("attack", INJECTIONS)
+@pytest.mark.parametrize(
+    ("url", "name", "benign"),
+    [
+        ("/api/entities", "q", "russian fund"),
+        ("/api/entities", "type", "State"),
+        ("/api/entities/russia/relations", "property", "fg:party"),
+        ("/api/entities/russia/relations", "status", "Planned"),
+        ("/api/agreements", "status", "signed"),
+        ("/api/queries/postponed-agreements", "agreement", "agreement-russia-germany-co-production"),
+    ],
+)
+def test_injection_never_changes_the_query_text(built_store, url, name, benign, attack):
+    """The SPARQL sent for an attack is text the benign request sends too (or nothing at all: a 422)."""
+    recorder = RecordingStore(built_store)
+    client = TestClient(create_app(store=recorder))
+    assert client.get(url, params={name: benign}).status_code == 200
+    benign_texts, recorder.texts = set(recorder.texts), []
+    response = client.get(url, params={name: attack})
+    assert response.status_code in (200, 422)
+    assert set(recorder.texts) <= benign_texts
+    if response.status_code == 422:
+        assert recorder.texts == []
