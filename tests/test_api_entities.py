@@ -9,6 +9,8 @@ import pytest
 
 from api_support import SOURCE_ID, assert_span_in_source, relations_of
 
+from filmgraph.entities import entity_card
+
 FUND = "russian-state-fund"
 
 
@@ -147,3 +149,10 @@ def test_card_of_an_n_ary_claim_carries_its_own_status_and_evidence(rest, source
     assert_span_in_source(own["evidence"][0], source_text)
     assert {"property": "fg:subjectMatter", "property_label": "subject matter", "value": "joint film production",
             "datatype": "xsd:string", "lang": None} in card["attributes"]
+
+
+@pytest.mark.parametrize("entity_id", [FUND, "russia", "agreement-russia-germany-co-production", "sergei-tolstikov"])
+def test_both_backends_give_the_same_card(embedded_store, remote_store, entity_id):
+    """The library itself, no HTTP in between: the remote engine answers the card's queries identically."""
+    embedded, remote = entity_card(embedded_store, entity_id), entity_card(remote_store, entity_id)
+    assert embedded.relations and embedded == remote
