@@ -20,7 +20,7 @@ from .errors import BuildError
 from .rdfio import canonical_quads, read_turtle
 from .settings import Settings
 from .triples import curation_quads, expand
-from .vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, source_graph
+from .vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX as SOURCE_PREFIX, source_graph
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,9 @@ def load_curations(paths: BuildPaths) -> list[Curation]:
 
 def compute_graphs(paths: BuildPaths) -> dict[str, list[Quad]]:
     """Every named graph of the store, fully computed and checked; nothing is written."""
+    from .reasoning import infer  # noqa: PLC0415 - Java-backed reasoning and pySHACL load only when building
+    from .validation import validate  # noqa: PLC0415
+
     ontology = read_turtle(paths.ontology)
     shapes = read_turtle(paths.shapes)
     declared = {str(s) for s in ontology.subjects()}
@@ -94,25 +97,10 @@ def compute_graphs(paths: BuildPaths) -> dict[str, list[Quad]]:
     for curation in load_curations(paths):
         check_terms(curation, declared, expand)
         graphs[source_graph(curation.source.id)] = curation_quads(curation, external_ids)
-    graphs[INFERRED_GRAPH] = _inferred(graphs)
-    _validate(graphs, shapes)
-    return graphs
-
-
-def _inferred(graphs: dict[str, list[Quad]]) -> list[Quad]:
-    """The reasoner's additions (filled in by filmgraph.reasoning)."""
-    from .reasoning import infer  # noqa: PLC0415 - keeps Java-backed reasoning out of plain imports
-
-    return infer(graphs[ONTOLOGY_GRAPH], [q for g, qs in graphs.items() if g.startswith(SOURCE_PREFIX) for q in qs])
-
-
-def _validate(graphs: dict[str, list[Quad]], shapes) -> None:
-    from .validation import validate  # noqa: PLC0415 - pyshacl is slow to import
-
+    asserted = [quad for graph, quads in graphs.items() if graph.startswith(SOURCE_PREFIX) for quad in quads]
+    graphs[INFERRED_GRAPH] = infer(graphs[ONTOLOGY_GRAPH], asserted)
     validate(graphs, shapes)
-
-
-SOURCE_PREFIX = source_graph("")
+    return graphs
 
 
 def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,7 @@ class Source:
     path: Path
     text: str
     sentences: list[Span]
+    where: Location
 
 
 @dataclass
@@ -100,9 +101,6 @@ class Curation:
     source: Source
     nodes: list[Node]
     relations: list[RelationClaim]
-
-    def ids(self) -> set[str]:
-        return {node.id for node in self.nodes} | {claim.id for claim in self.relations}
 
 
 @dataclass(frozen=True)
@@ -207,7 +205,7 @@ class _Reader:
             raise self.fail(f"unknown key(s) {', '.join(extra)}")
 
 
-def check_curie(value: str, fail) -> None:
+def check_curie(value: str, fail: Callable[[str], BuildError]) -> None:
     """A CURIE with a prefix of `filmgraph.vocab.PREFIXES`."""
     match = CURIE.match(value)
     if not match or match.group(1) not in PREFIXES:
@@ -230,7 +228,7 @@ _RELATION_KEYS = {"id", "subject", "predicate", "object"} | _PROVENANCE_KEYS
 _SOURCE_KEYS = {"id", "type", "title", "url", "publisher", "issued", "language", "published_at", "text"}
 
 
-def _read_source(reader: _Reader, curation_path: Path, sources_dir: Path) -> Source:
+def _read_source(reader: _Reader, sources_dir: Path) -> Source:
     reader.unknown_keys(_SOURCE_KEYS)
     source_id = reader.local_id()
     text_path = sources_dir / (reader.text("text", required=False) or f"{source_id}.txt")
@@ -253,6 +251,7 @@ def _read_source(reader: _Reader, curation_path: Path, sources_dir: Path) -> Sou
         path=text_path,
         text=text,
         sentences=split_sentences(text),
+        where=reader.where,
     )
 
 
@@ -373,9 +372,9 @@ def _check_references(curation: Curation) -> None:
         if ":" not in target and target not in known:
             raise BuildError(f"{where}: unknown entity {target!r} in {role}")
 
-    need(curation.source.publisher, Location(curation.path, 1), "source.publisher")
+    need(curation.source.publisher, curation.source.where, "source.publisher")
     if curation.source.published_at:
-        need(curation.source.published_at, Location(curation.path, 1), "source.published_at")
+        need(curation.source.published_at, curation.source.where, "source.published_at")
     for node in curation.nodes:
         for key, targets in node.links.items():
             for target in targets:
@@ -387,7 +386,7 @@ def _check_references(curation: Curation) -> None:
             need(target, claim.where, role)
 
 
-def check_terms(curation: Curation, known_terms: set[str], expand) -> None:
+def check_terms(curation: Curation, known_terms: set[str], expand: Callable[[str], str]) -> None:
     """Every fg: term the file uses is declared in the ontology (catches typos such as fg:ofstate)."""
 
     def check(curie: str, where: Location) -> None:
@@ -404,7 +403,7 @@ def check_terms(curation: Curation, known_terms: set[str], expand) -> None:
     for claim in curation.relations:
         for curie in (claim.predicate, claim.provenance.status):
             check(curie, claim.where)
-    check(curation.source.type, Location(curation.path, 1))
+    check(curation.source.type, curation.source.where)
 
 
 # --- entry points ----------------------------------------------------------------------------------------------
@@ -413,7 +412,7 @@ def check_terms(curation: Curation, known_terms: set[str], expand) -> None:
 def load_curation(path: Path, sources_dir: Path) -> Curation:
     """Read one curation file, resolve every quote to its span and check every reference."""
     document = _read_yaml(path)
-    source = _read_source(_Reader(path, document.get("source"), "source"), path, sources_dir)
+    source = _read_source(_Reader(path, document.get("source"), "source"), sources_dir)
     nodes = [_read_node(_Reader(path, item, "entity"), source, False) for item in _section(document, path, "entities")]
     nodes += [_read_time(_Reader(path, item, "time")) for item in _section(document, path, "times")]
     relations: list[RelationClaim] = []
