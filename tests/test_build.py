@@ -229,3 +229,38 @@ def test_the_built_graph_conforms_to_the_shapes(built_store: EmbeddedStore) -> N
     violations = check_graphs(graphs, shapes)
     assert [v.message for v in violations] == ["the quoted text (nif:anchorOf) is not the source text between the span's offsets"]
     assert violations[0].focus_node == "fgid:" + span.subject.value.rsplit("/", 1)[1]
+
+
+def test_the_article_introduces_exactly_these_entities(built_store: EmbeddedStore) -> None:
+    def members(cls: str) -> set[str]:
+        rows = select(built_store, f"SELECT ?x WHERE {{ ?x a fg:{cls} }}")
+        return {row["x"].rsplit("/", 1)[1] for row in rows}
+
+    assert members("State") == {"russia", "italy", "france", "germany", "spain"}
+    assert members("Person") == {"sergei-tolstikov", "nikita-mikhalkov", "alexander-avdeev"}
+    assert members("Official") == members("Person")
+    assert members("Institution") == {
+        "russian-state-fund", "cinecitta-luce", "russian-cinematographers-union", "russian-ministry-of-culture",
+        "russian-german-film-academy", "russian-french-film-academy", "petersburg-dialogue",
+    }  # fmt: skip
+    assert members("Place") == {"berlin"}
+    assert members("Publication") == {"screen-daily"}  # a publisher, not a film-diplomacy institution
+    assert members("UnnamedParty") == {"german-side"}  # not a person
+    assert members("Signing") == {"signing-russian-state-fund-cinecitta-luce"}  # the German agreement is not signed
+    heads = select(built_store, "SELECT ?p ?i WHERE { ?p org:headOf ?i }")
+    assert {(r["p"].rsplit("/", 1)[1], r["i"].rsplit("/", 1)[1]) for r in heads} == {
+        ("sergei-tolstikov", "russian-state-fund"),
+        ("nikita-mikhalkov", "russian-cinematographers-union"),
+        ("alexander-avdeev", "russian-ministry-of-culture"),
+    }
+
+
+def test_only_verified_external_identifiers(built_store: EmbeddedStore) -> None:
+    rows = select(built_store, "SELECT ?x ?id WHERE { ?x skos:exactMatch ?id }")
+    assert {(r["x"].rsplit("/", 1)[1], r["id"].rsplit("/", 1)[1]) for r in rows} == {
+        ("russia", "Q159"), ("italy", "Q38"), ("france", "Q142"), ("germany", "Q183"), ("spain", "Q29"), ("berlin", "Q64"),
+    }  # fmt: skip
+    codes = select(built_store, "SELECT ?x ?a2 ?a3 WHERE { ?x fg:iso3166Alpha2 ?a2 ; fg:iso3166Alpha3 ?a3 }")
+    assert {(r["x"].rsplit("/", 1)[1], r["a2"], r["a3"]) for r in codes} == {
+        ("russia", "RU", "RUS"), ("italy", "IT", "ITA"), ("france", "FR", "FRA"), ("germany", "DE", "DEU"), ("spain", "ES", "ESP"),
+    }  # fmt: skip
