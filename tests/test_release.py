@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
+from datetime import datetime, time, timezone
 import subprocess
 
 import pyoxigraph
@@ -23,6 +25,7 @@ from filmgraph import __version__
 from filmgraph.errors import BadRequest
 from filmgraph.release import DATASET, DCAT_VERSION, VOID, write_release
 from filmgraph.settings import get_settings
+from filmgraph.store import EmbeddedStore
 
 EXPECTED_FILES = {
     "CITATION.cff", "SHA256SUMS", "context.jsonld", "docs/ontology.html", "filmgraph.nq", "filmgraph.ttl",
@@ -133,3 +136,18 @@ def test_release_refuses_a_directory_that_is_not_empty_and_leaves_it_alone(expor
         write_release(export_store, occupied, get_settings())
     assert [p.name for p in occupied.iterdir()] == ["notes.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["occupied"]  # no staging directory left behind
+
+
+def test_void_is_byte_stable_across_processes(release_dir, export_store_dir, tmp_path, monkeypatch):
+    created = yaml.safe_load((release_dir / "CITATION.cff").read_text())["date-released"]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(datetime.combine(created, time(12), timezone.utc).timestamp())))
+    settings = get_settings().model_copy(update={"base_url": "https://filmgraph.example.org/"})
+    store = EmbeddedStore(export_store_dir)  # the same store the command released, this time in this process
+    try:
+        again = write_release(store, tmp_path / "again", settings)
+    finally:
+        store.close()
+        del store
+        gc.collect()  # let later commands open the directory again
+    assert (again / "void.ttl").read_bytes() == (release_dir / "void.ttl").read_bytes()
+    assert b"_:" not in (again / "void.ttl").read_bytes()  # partitions have IRIs: diffs stay local

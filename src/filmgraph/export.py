@@ -197,6 +197,21 @@ def _as_triple(quad: Quad) -> Triple:
     return Triple(quad.subject, quad.predicate, quad.object)
 
 
+def stable_order(quads: Iterable[Quad]) -> list[Quad]:
+    """Deduplicated, with canonical blank nodes, sorted: the order that keeps a serialisation byte-stable."""
+    return sorted(_canonical_blank_nodes(set(quads)), key=_sort_key)
+
+
+def _merged(items: Iterable[Quad | Triple]) -> Iterator[Quad]:
+    """The same statements in the default graph: merging named graphs, as triple formats do."""
+    return (Quad(item.subject, item.predicate, item.object) for item in items)
+
+
+def write_sorted_turtle(triples: Iterable[Triple], out: BinaryIO, prefixes: dict[str, str] = PREFIXES) -> None:
+    """Deterministic Turtle for any triples (exports, the release's VoID): same content, same bytes."""
+    serialize([_as_triple(quad) for quad in stable_order(_merged(triples))], out, RdfFormat.TURTLE, prefixes=prefixes)
+
+
 def _counted(quads: Iterable[Quad], progress: Progress | None) -> Iterator[Quad]:
     """Pass quads through, reporting how many went by every PROGRESS_EVERY (and at the end)."""
     pending = 0
@@ -286,9 +301,8 @@ class Export:
             # Streaming triple formats rely on the model's promise that no triple is written to two graphs.
             return quads if self.format.keeps_graphs else (_as_triple(quad) for quad in quads)
         if self.format.keeps_graphs:
-            return sorted(_canonical_blank_nodes(set(quads)), key=_sort_key)
-        merged = {Quad(quad.subject, quad.predicate, quad.object) for quad in quads}
-        return [_as_triple(quad) for quad in sorted(_canonical_blank_nodes(merged), key=_sort_key)]
+            return stable_order(quads)
+        return [_as_triple(quad) for quad in stable_order(_merged(quads))]
 
     def write_to(self, out: BinaryIO, progress: Progress | None = None) -> None:
         """Serialise into a binary file object, reporting quads read to `progress`."""

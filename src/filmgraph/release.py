@@ -17,15 +17,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import yaml
-from pyoxigraph import NamedNode
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from pyoxigraph import NamedNode, RdfFormat, parse
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, XSD
 
 from . import __version__
 from .errors import BadRequest
-from .export import CONTEXT_FILE, Progress, prepare_export
+from .export import CONTEXT_FILE, Progress, prepare_export, write_sorted_turtle
 from .settings import Settings
 from .store import Store
 from .vocab import BASE, FG, ID, ONTOLOGY, ONTOLOGY_GRAPH, PREFIXES
@@ -124,6 +125,16 @@ def example_resources(store: Store) -> list[str]:
     return [iri for iri in labelled if iri.startswith(ID)][:EXAMPLE_RESOURCES]
 
 
+def _partition(kind: str, term: URIRef) -> URIRef:
+    """A readable IRI for a VoID partition, e.g. `…/dataset#class-fg-Institution`: blank nodes would be relabelled
+    whenever the counts change, making every release's void.ttl differ everywhere."""
+    iri = str(term)
+    namespaces = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))
+    prefix, namespace = next(((p, ns) for p, ns in namespaces if iri.startswith(ns)), ("", ""))
+    local = f"{prefix}-{iri[len(namespace):]}" if prefix else hashlib.sha256(iri.encode()).hexdigest()[:16]
+    return URIRef(f"{DATASET}#{kind}-{quote(local, safe='')}")
+
+
 def _add_partitions(graph: Graph, store: Store) -> None:
     """Which classes and properties the data uses, and how much (VoID class and property partitions)."""
     classes = _counts(store, CLASSES_USED, "class")
@@ -131,12 +142,12 @@ def _add_partitions(graph: Graph, store: Store) -> None:
     graph.add((DATASET, VOID.classes, Literal(len(classes))))
     graph.add((DATASET, VOID.properties, Literal(len(properties))))
     for term, entities in classes:
-        partition = BNode()
+        partition = _partition("class", term)
         graph.add((DATASET, VOID.classPartition, partition))
         graph.add((partition, VOID["class"], term))
         graph.add((partition, VOID.entities, Literal(entities)))
     for term, triples in properties:
-        partition = BNode()
+        partition = _partition("property", term)
         graph.add((DATASET, VOID.propertyPartition, partition))
         graph.add((partition, VOID.property, term))
         graph.add((partition, VOID.triples, Literal(triples)))
@@ -202,6 +213,13 @@ DATA_FILES = (  # (file name, export format, subset, title)
     ("filmgraph.nq", "nquads", "all", "The whole graph with its named graphs: one per source, plus inferences"),
 )
 ONTOLOGY_DOCS = "docs/ontology.html"
+
+
+def write_void(description: Graph, path: Path) -> None:
+    """The description as sorted Turtle, so two releases' void.ttl diff by what changed, not by rdflib's order."""
+    triples = parse(description.serialize(format="nt"), RdfFormat.N_TRIPLES)
+    with path.open("wb") as out:
+        write_sorted_turtle(triples, out, DESCRIPTION_PREFIXES)
 
 
 def citation(info: DatasetInfo) -> str:
@@ -288,6 +306,6 @@ def _fill_release(store: Store, directory: Path, settings: Settings, progress: P
     write_ontology_docs(directory / "ontology.ttl", directory / ONTOLOGY_DOCS)
     distributions.append(Distribution(download_base + ONTOLOGY_DOCS, "text/html", "Ontology documentation (HTML)"))
     info = dataset_info(store, public_base_url(settings) + "/sparql", distributions)
-    describe_dataset(store, info).serialize(directory / "void.ttl", format="turtle")
+    write_void(describe_dataset(store, info), directory / "void.ttl")
     (directory / "CITATION.cff").write_text(citation(info), encoding="utf-8")
     write_checksums(directory)
