@@ -171,8 +171,8 @@ CURATION = f"claims/{SOURCE_ID}.yaml"
         (CURATION, "object: italy", "object: atlantis", BuildError, "unknown entity 'atlantis'"),
         (CURATION, '- "Italian state film studio Cinecitta Luce"', '- "Italian state studio Cinecitta"', BuildError, "not in the source"),
         (CURATION, "predicate: fg:ofState\n    object: italy", "predicate: fg:ofstate\n    object: italy", BuildError, "fg:ofstate is not a term of the ontology"),
-        (CURATION, "  - id: spain\n    type: fg:State", "  - id: spain\n    type: [fg:State, fg:Person]", InconsistentOntology, "spain is in disjoint classes"),
-        (CURATION, "      fg:party: [russia, germany]", "      fg:party: [russia]", ValidationFailed, "at least two parties"),
+        (CURATION, "  - id: spain\n    type: fg:State", "  - id: spain\n    type: [fg:State, fg:Person]", InconsistentOntology, "id/spain is in disjoint classes https://w3id.org/filmgraph/ontology#Person, https://w3id.org/filmgraph/ontology#State"),
+        (CURATION, "      fg:party: [russia, germany]", "      fg:party: [russia]", ValidationFailed, "fgid:agreement-russia-germany-co-production fg:party: an agreement has at least two parties"),
         ("../ontology/filmdiplomacy.ttl", "fg:Agent a owl:Class ;", "fg:Agent a owl:Class ;;; (", BuildError, "filmdiplomacy.ttl:"),
     ],
 )
