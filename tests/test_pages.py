@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import httpx
 import rdflib
 from rdflib import RDF, SKOS, URIRef
@@ -76,3 +79,18 @@ def test_an_iri_opened_on_a_running_server_shows_a_page(live_server):
         assert '<a href="/id/italy">Italy</a>' in page.text
         card = client.get("/api/entities/cinecitta-luce").json()
         assert card["label"] == "Cinecittà Luce" and URIRef(card["iri"]) == FGID["cinecitta-luce"]
+
+
+def test_a_source_page_shows_its_text_with_every_evidence_span_highlighted(rest, source_text):
+    response = rest.get(f"/id/{SOURCE_ID}", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200
+    page = response.text
+    start = page.index('<div class="text">') + len('<div class="text">')
+    text = page[start : page.index("</div>", start)]
+    marks = re.findall(r'<mark title="[^"]*">(.*?)</mark>', text, flags=re.S)
+    assert html.unescape(re.sub(r"<[^>]+>", "", text)) == source_text  # the whole text, nothing added or lost
+    assert html.unescape("".join(marks)).count("the head of the Fund, Sergei Tolstikov") == 1
+    sources = rest.get(f"/api/sources/{SOURCE_ID}").json()
+    covered = {i for c in sources["claim_list"] for e in c["provenance"]["evidence"] for i in range(e["begin"], e["end"])}
+    assert sum(len(html.unescape(m)) for m in marks) == len(covered)
+    assert page.count('<li><a href="/id/') == sources["claims"]

@@ -1,12 +1,14 @@
 """Dereferenceable entity IRIs: `GET /id/{local}` answers with an HTML page, Turtle or JSON-LD.
 
-The page is a view over the same entity card as `/api/entities/{id}`; the RDF is the entity's concise bounded
+The page is a view over the same entity card as `/api/entities/{id}` (for a source, over `/api/sources/{id}`:
+its text with every evidence span highlighted); the RDF is the entity's concise bounded
 description (filmgraph.export.entity_quads) plus the labels of the nodes it links to, serialised by the export
 module. Content negotiation on Accept, or a file extension (`/id/russia.ttl`) for links and curl users.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -14,10 +16,12 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pyoxigraph import NamedNode, Quad
 
+from ..domain import source_detail
 from ..entities import ENTITY_ID, entity_card, entity_node
 from ..errors import NotAcceptable
 from ..export import FORMATS, Export, Subset, entity_quads
 from ..lookup import SPARQL_PREFIXES
+from ..records import SourceDetail
 from ..store import Store
 from .conditional import Validators, conditional_get
 from .deps import get_store
@@ -74,10 +78,39 @@ def _rdf(store: Store, local: str, media_type: str, headers: dict[str, str]) -> 
     return Response(document.to_bytes(), media_type=media_type, headers=headers)
 
 
-def _html(store: Store, local: str, request: Request, headers: dict[str, str]) -> HTMLResponse:
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of source text and the labels of the claims whose evidence covers all of it."""
+
+    text: str
+    claims: tuple[str, ...]
+
+
+def evidence_segments(source: SourceDetail) -> list[Segment]:
+    """Cut the source text at every span boundary, so overlapping evidence spans can all be highlighted."""
+    text = source.text or ""
+    spans = [
+        (e.begin, e.end, c.claim.label or c.claim.iri) for c in source.claim_list for e in c.provenance.evidence
+    ]
+    cuts = sorted({0, len(text)} | {min(max(offset, 0), len(text)) for b, e, _ in spans for offset in (b, e)})
+    return [
+        Segment(text[start:end], tuple(sorted({label for b, e, label in spans if b <= start and end <= e})))
+        for start, end in zip(cuts, cuts[1:], strict=False)
+    ]
+
+
+RDF_FORMATS_BY_EXTENSION = {extension: media for extension, media in EXTENSIONS.items() if media != HTML}
+
+
+def _html(store: Store, local: str, headers: dict[str, str]) -> HTMLResponse:
     card = entity_card(store, local)
-    formats = {extension: media for extension, media in EXTENSIONS.items() if media != HTML}
-    page = templates.get_template("entity.html").render(card=card, formats=formats, request=request)
+    if any(t.curie == "fg:Source" for t in card.types):
+        source = source_detail(store, local)
+        page = templates.get_template("source.html").render(
+            source=source, segments=evidence_segments(source), formats=RDF_FORMATS_BY_EXTENSION
+        )
+    else:
+        page = templates.get_template("entity.html").render(card=card, formats=RDF_FORMATS_BY_EXTENSION)
     return HTMLResponse(page, headers=headers)
 
 
@@ -102,5 +135,5 @@ def dereference(
     media_type = _choose(request, forced)
     headers = {**validators.headers, "Vary": "Accept"}
     if media_type == HTML:
-        return _html(store, local, request, headers)
+        return _html(store, local, headers)
     return _rdf(store, local, media_type, headers)
