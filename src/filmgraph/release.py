@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 import yaml
@@ -215,11 +216,9 @@ DATA_FILES = (  # (file name, export format, subset, title)
 ONTOLOGY_DOCS = "docs/ontology.html"
 
 
-def write_void(description: Graph, path: Path) -> None:
+def write_void(description: Graph, out: BinaryIO) -> None:
     """The description as sorted Turtle, so two releases' void.ttl diff by what changed, not by rdflib's order."""
-    triples = parse(description.serialize(format="nt"), RdfFormat.N_TRIPLES)
-    with path.open("wb") as out:
-        write_sorted_turtle(triples, out, DESCRIPTION_PREFIXES)
+    write_sorted_turtle(parse(description.serialize(format="nt"), RdfFormat.N_TRIPLES), out, DESCRIPTION_PREFIXES)
 
 
 def citation(info: DatasetInfo) -> str:
@@ -306,6 +305,7 @@ def _fill_release(store: Store, directory: Path, settings: Settings, progress: P
     write_ontology_docs(directory / "ontology.ttl", directory / ONTOLOGY_DOCS)
     distributions.append(Distribution(download_base + ONTOLOGY_DOCS, "text/html", "Ontology documentation (HTML)"))
     info = dataset_info(store, public_base_url(settings) + "/sparql", distributions)
-    write_void(describe_dataset(store, info), directory / "void.ttl")
+    with (directory / "void.ttl").open("wb") as out:
+        write_void(describe_dataset(store, info), out)
     (directory / "CITATION.cff").write_text(citation(info), encoding="utf-8")
     write_checksums(directory)

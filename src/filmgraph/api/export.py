@@ -6,13 +6,15 @@ filmgraph.release, shared with the CLI.
 
 from __future__ import annotations
 
+import io
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from rdflib import Graph
 
 from ..errors import NotAcceptable
 from ..export import CONTEXT_FILE, FORMATS, prepare_export
-from ..release import DESCRIPTION_PREFIXES, Distribution, dataset_info, describe_dataset
+from ..release import DESCRIPTION_PREFIXES, Distribution, dataset_info, describe_dataset, write_void
 from ..settings import Settings
 from ..store import Store
 from .conditional import Validators, conditional_get
@@ -29,6 +31,7 @@ VOID_MEDIA_TYPES = {  # media type -> rdflib serialiser
     "application/rdf+xml": "xml",
 }
 JSONLD_MEDIA_TYPE = "application/ld+json"
+TURTLE_MEDIA_TYPE = "text/turtle"
 
 
 def negotiate_media_type(accept: str | None, offered: tuple[str, ...]) -> str:
@@ -87,6 +90,15 @@ def _void_graph(request: Request, store: Store, settings: Settings) -> Graph:
     return graph
 
 
+def _render(graph: Graph, media_type: str) -> bytes:
+    if media_type == TURTLE_MEDIA_TYPE:  # the same sorted Turtle as a release's void.ttl
+        buffer = io.BytesIO()
+        write_void(graph, buffer)
+        return buffer.getvalue()
+    options = {"context": DESCRIPTION_PREFIXES} if media_type == JSONLD_MEDIA_TYPE else {}
+    return graph.serialize(format=VOID_MEDIA_TYPES[media_type], encoding="utf-8", **options)
+
+
 @router.get(
     "/.well-known/void",
     summary="VoID + DCAT description of the dataset",
@@ -100,9 +112,7 @@ def void(
 ) -> Response:
     media_type = negotiate_media_type(request.headers.get("accept"), tuple(VOID_MEDIA_TYPES))
     graph = _void_graph(request, store, settings)
-    options = {"context": DESCRIPTION_PREFIXES} if media_type == JSONLD_MEDIA_TYPE else {}
-    body = graph.serialize(format=VOID_MEDIA_TYPES[media_type], **options)
-    return Response(body, media_type=media_type, headers={"Vary": "Accept", **validators.headers})
+    return Response(_render(graph, media_type), media_type=media_type, headers={"Vary": "Accept", **validators.headers})
 
 
 @router.get("/context.jsonld", summary="The published JSON-LD context (the project prefixes)")
