@@ -156,3 +156,12 @@ def test_both_backends_give_the_same_card(embedded_store, remote_store, entity_i
     """The library itself, no HTTP in between: the remote engine answers the card's queries identically."""
     embedded, remote = entity_card(embedded_store, entity_id), entity_card(remote_store, entity_id)
     assert embedded.relations and embedded == remote
+
+
+def test_paths_do_not_pass_through_a_shared_date(rest):
+    body = rest.get("/api/paths", params={"from": "sergei-tolstikov", "to": "nikita-mikhalkov", "max_hops": 4}).json()
+    routes = {tuple(node["id"] for node in path["nodes"]) for path in body["paths"]}
+    assert ("sergei-tolstikov", FUND, "russia", "russian-cinematographers-union", "nikita-mikhalkov") in routes
+    assert all("time-2010" not in route for route in routes)  # both posts are held "now", which is no link
+    to_a_time = rest.get("/api/paths", params={"from": "petersburg-dialogue-10", "to": "time-summer-2010"}).json()
+    assert [[n["id"] for n in p["nodes"]] for p in to_a_time["paths"]] == [["petersburg-dialogue-10", "time-summer-2010"]]

@@ -3,7 +3,7 @@
 The search runs in Python, one batched neighbour query per level, so its cost is bounded by `max_hops` and the
 size of each frontier rather than by a generated query whose size grows with the path length. Edges are plain
 triples (asserted or inferred) and relation claims (a planned or hoped-for relation still connects two parties);
-provenance machinery (claims, spans, sentences, sources, attribution) is not walked through.
+provenance machinery (claims, spans, sentences, sources, attribution) and times are not walked through.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from .vocab import INFERRED_GRAPH, PREFIXES
 MAX_HOPS = 4
 # Attribution is provenance too: walking it would join everything the publisher reports in two hops.
 NOT_WALKED = PROVENANCE_PREDICATES | {PREFIXES["prov"] + "wasAttributedTo"}
+# Times are shared by everything said to happen then: a common date is not a connection (they may still be the goal).
+NOT_PASSED_THROUGH = {"time:TemporalEntity", "fg:TimeExpression"}
 MAX_PATHS = 20
 _ORIGIN_RANK = {"asserted": 0, "inferred": 1, "claim": 2}
 
@@ -41,7 +43,12 @@ def _origin(row: dict) -> Origin:
     return "inferred" if row["g"].value == INFERRED_GRAPH else "asserted"
 
 
-def _expand(store, frontier: set[str]) -> dict[str, dict[str, tuple[Edge, Origin]]]:
+def _blocked(ref: EntityRef, goal: str) -> bool:
+    passes = not any(t in NOT_PASSED_THROUGH for t in ref.types)
+    return is_provenance_node(ref) or (not passes and ref.iri != goal)
+
+
+def _expand(store, frontier: set[str], goal: str) -> dict[str, dict[str, tuple[Edge, Origin]]]:
     """For each frontier node, its walkable neighbours with the edge that reaches them (best origin kept)."""
     found: dict[str, dict[str, tuple[Edge, Origin]]] = {}
     for row in run_for_nodes(store, _NEIGHBOURS, "x", frontier):
@@ -53,7 +60,7 @@ def _expand(store, frontier: set[str]) -> dict[str, dict[str, tuple[Edge, Origin
         known = found.setdefault(here, {}).get(there)
         if known is None or _ORIGIN_RANK[origin] < _ORIGIN_RANK[known[1]]:
             found[here][there] = (edge, origin)
-    hidden = {iri for iri, ref in entity_refs(store, _all_neighbours(found)).items() if is_provenance_node(ref)}
+    hidden = {iri for iri, ref in entity_refs(store, _all_neighbours(found)).items() if _blocked(ref, goal)}
     return {here: {n: e for n, e in near.items() if n not in hidden} for here, near in found.items()}
 
 
@@ -69,7 +76,7 @@ def _search(store, start: str, goal: str, max_hops: int) -> dict[str, list[tuple
         if goal in parents or not frontier:
             break
         level: dict[str, list[tuple[str, Edge, Origin]]] = {}
-        for here, near in _expand(store, frontier).items():
+        for here, near in _expand(store, frontier, goal).items():
             for there, (edge, origin) in near.items():
                 if there not in parents:
                     level.setdefault(there, []).append((here, edge, origin))
