@@ -1,0 +1,47 @@
+"""Reasoning on a small graph: only new triples come back; an inconsistency or a missing Java is a build error."""
+
+from __future__ import annotations
+
+import owlready2
+import pytest
+from pyoxigraph import NamedNode, Quad
+
+from filmgraph.errors import BuildError, InconsistentOntology
+from filmgraph.reasoning import infer
+from filmgraph.vocab import FG, ID, INFERRED_GRAPH
+
+RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+OWL = "http://www.w3.org/2002/07/owl#"
+RDFS_SUBCLASS = NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+G = NamedNode("urn:test")
+
+
+def q(s: str, p: NamedNode, o: str) -> Quad:
+    return Quad(NamedNode(s), p, NamedNode(o), G)
+
+
+ONTOLOGY = [
+    q(FG + "Person", RDF_TYPE, OWL + "Class"),
+    q(FG + "State", RDF_TYPE, OWL + "Class"),
+    q(FG + "Agent", RDF_TYPE, OWL + "Class"),
+    q(FG + "Person", RDFS_SUBCLASS, FG + "Agent"),
+    q(FG + "Person", NamedNode(OWL + "disjointWith"), FG + "State"),
+]
+
+
+def test_infers_only_what_is_not_asserted() -> None:
+    data = [q(ID + "avdeev", RDF_TYPE, FG + "Person"), q(ID + "russia", RDF_TYPE, FG + "State")]
+    inferred = infer(ONTOLOGY, data)
+    assert inferred == [Quad(NamedNode(ID + "avdeev"), RDF_TYPE, NamedNode(FG + "Agent"), NamedNode(INFERRED_GRAPH))]
+
+
+def test_an_inconsistency_names_the_individual_and_classes() -> None:
+    data = [q(ID + "russia", RDF_TYPE, FG + "State"), q(ID + "russia", RDF_TYPE, FG + "Person")]
+    with pytest.raises(InconsistentOntology, match=f"{ID}russia is in disjoint classes {FG}Person, {FG}State"):
+        infer(ONTOLOGY, data)
+
+
+def test_a_missing_java_is_a_clear_build_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(owlready2, "JAVA_EXE", "/nonexistent/java")
+    with pytest.raises(BuildError, match="needs Java"):
+        infer(ONTOLOGY, [q(ID + "avdeev", RDF_TYPE, FG + "Person")])
