@@ -37,14 +37,14 @@ def search(
     request: Request,
     store: Annotated[Store, Depends(get_store)],
     q: Annotated[str, Query(max_length=MAX_QUERY_LENGTH, description="Name or part of it; empty lists all.")] = "",
-    type: Annotated[
-        str | None, Query(max_length=500, description="Class: local name (`State`), CURIE or IRI.")
+    class_: Annotated[
+        str | None, Query(alias="type", max_length=500, description="Class: local name (`State`), CURIE or IRI.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SearchPage:
     """Labels and alternative labels, case- and accent-insensitive, prefix and fuzzy, best match first."""
-    total, hits = search_entities(store, q, type, limit, offset)
+    total, hits = search_entities(store, q, class_, limit, offset)
     return SearchPage(
         total=total, limit=limit, offset=offset, next=_next_link(request, total, limit, offset), items=hits
     )
