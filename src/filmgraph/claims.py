@@ -360,13 +360,12 @@ def _section(document: _Mapping, path: Path, key: str) -> list:
 
 def _check_references(curation: Curation) -> None:
     """Every id used is defined once; CURIE targets are left to the ontology check."""
-    seen: dict[str, Location] = {}
-    records = [*curation.nodes, *curation.relations]
-    for record in records:
-        if record.id in seen or record.id == curation.source.id:
-            raise BuildError(f"{record.where}: id {record.id!r} is defined twice (first at {seen.get(record.id)})")
+    seen: dict[str, Location] = {curation.source.id: curation.source.where}
+    for record in [*curation.nodes, *curation.relations]:
+        if record.id in seen:
+            raise BuildError(f"{record.where}: id {record.id!r} is defined twice (first at {seen[record.id]})")
         seen[record.id] = record.where
-    known = set(seen) | {curation.source.id}
+    known = set(seen)
 
     def need(target: str, where: Location, role: str) -> None:
         if ":" not in target and target not in known:
