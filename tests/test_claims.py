@@ -106,5 +106,7 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 
 def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
     path = _broken(tmp_path, "  - id: berlin\n", "  - id: russia\n")
-    with pytest.raises(BuildError, match="defined twice"):
+    with pytest.raises(BuildError, match="defined twice") as error:
         load_curation(path, SOURCES)
+    first = _line_of(path, "  - id: russia")
+    assert f"(first at {path}:{first})" in str(error.value)
