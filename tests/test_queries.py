@@ -299,3 +299,15 @@ def test_cli_query_formats(built_store_path: Path, tmp_path: Path) -> None:
     assert len(csv.stdout.strip().splitlines()) == 3
     bad = subprocess.run([*base, "evidence", "--store", str(store)], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "needs parameter 'claim'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+SAMPLE_ARGUMENTS = {"claim": "fgid:hope-russia-ties-france-germany-spain", "entity": "fgid:russia"}
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_question_answers_and_is_tested_above(built_store: Store, name: str) -> None:
+    query = QUERIES[name]
+    params = {p.name: SAMPLE_ARGUMENTS[p.name] for p in query.parameters if p.required}
+    assert run_named_query(built_store, query, params).rows, name
+    tests = Path(__file__).read_text(encoding="utf-8")
+    assert f'"{name}"' in tests.split("SAMPLE_ARGUMENTS")[0], f"no exact-answer test for {name}"
