@@ -168,48 +168,44 @@ def _graph_selection(store: Store, subset: Subset) -> tuple[Callable[[], Iterabl
 # --- writing ----------------------------------------------------------------------------------------------------
 def _term_key(term: Any) -> str:
     """IRIs sort by the IRI itself (not by `<iri>`, whose `>` would put `a-b` before `a`)."""
-    return term.value if isinstance(term, NamedNode) else str(term)
+    return term.value if type(term) is NamedNode else str(term)
 
 
-def _sort_key(quad: Quad) -> tuple[str, str, bool, str, str]:
-    """Graph, subject, then `rdf:type` before the other predicates, then object."""
-    predicate = quad.predicate.value
-    return (_term_key(quad.graph_name), _term_key(quad.subject), predicate != RDF_TYPE, predicate,
-            _term_key(quad.object))
+def _sort_key(statement: Quad | Triple) -> tuple[str, str, bool, str, str]:
+    """Graph (quads), subject, then `rdf:type` before the other predicates, then object."""
+    graph = _term_key(statement.graph_name) if type(statement) is Quad else ""
+    predicate = statement.predicate.value
+    return (graph, _term_key(statement.subject), predicate != RDF_TYPE, predicate, _term_key(statement.object))
 
 
-def _has_blank_node(quad: Quad) -> bool:
-    return isinstance(quad.subject, BlankNode) or isinstance(quad.object, BlankNode)
+def _has_blank_node(statement: Quad | Triple) -> bool:
+    return type(statement.subject) is BlankNode or type(statement.object) is BlankNode
 
 
-def _canonical_blank_nodes(quads: set[Quad]) -> list[Quad]:
+def _canonical_blank_nodes(statements: set[Quad] | set[Triple]) -> list[Quad] | list[Triple]:
     """Relabel blank nodes (OWL lists and restrictions) by W3C RDFC-1.0, so sorted exports stay byte-identical
     across rebuilds, which give blank nodes fresh random labels."""
-    blank = [quad for quad in quads if _has_blank_node(quad)]
+    blank = [item for item in statements if _has_blank_node(item)]
     if not blank:
-        return list(quads)
-    dataset = Dataset(blank)
+        return list(statements)
+    as_triples = type(blank[0]) is Triple
+    dataset = Dataset([Quad(t.subject, t.predicate, t.object) for t in blank] if as_triples else blank)
     dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
-    return [quad for quad in quads if not _has_blank_node(quad)] + list(dataset)
+    relabelled = [quad.triple for quad in dataset] if as_triples else list(dataset)
+    return [item for item in statements if not _has_blank_node(item)] + relabelled
 
 
-def _as_triple(quad: Quad) -> Triple:
-    return Triple(quad.subject, quad.predicate, quad.object)
-
-
-def stable_order(quads: Iterable[Quad]) -> list[Quad]:
+def stable_order(statements: Iterable[Quad] | Iterable[Triple]) -> list[Quad] | list[Triple]:
     """Deduplicated, with canonical blank nodes, sorted: the order that keeps a serialisation byte-stable."""
-    return sorted(_canonical_blank_nodes(set(quads)), key=_sort_key)
+    return sorted(_canonical_blank_nodes(set(statements)), key=_sort_key)
 
 
-def _merged(items: Iterable[Quad | Triple]) -> Iterator[Quad]:
-    """The same statements in the default graph: merging named graphs, as triple formats do."""
-    return (Quad(item.subject, item.predicate, item.object) for item in items)
-
-
-def write_sorted_turtle(triples: Iterable[Triple], out: BinaryIO, prefixes: dict[str, str] = PREFIXES) -> None:
-    """Deterministic Turtle for any triples (exports, the release's VoID): same content, same bytes."""
-    serialize([_as_triple(quad) for quad in stable_order(_merged(triples))], out, RdfFormat.TURTLE, prefixes=prefixes)
+def write_sorted_turtle(
+    statements: Iterable[Triple] | Iterable[Quad], out: BinaryIO, prefixes: dict[str, str] = PREFIXES
+) -> None:
+    """Deterministic Turtle for any statements, graphs merged (the release's VoID): same content, same bytes."""
+    triples = (item.triple if type(item) is Quad else item for item in statements)
+    serialize(stable_order(triples), out, RdfFormat.TURTLE, prefixes=prefixes)
 
 
 def _counted(quads: Iterable[Quad], progress: Progress | None) -> Iterator[Quad]:
@@ -299,10 +295,8 @@ class Export:
         quads = _counted(self._quads(), progress)
         if not self.format.sorted:
             # Streaming triple formats rely on the model's promise that no triple is written to two graphs.
-            return quads if self.format.keeps_graphs else (_as_triple(quad) for quad in quads)
-        if self.format.keeps_graphs:
-            return stable_order(quads)
-        return [_as_triple(quad) for quad in stable_order(_merged(quads))]
+            return quads if self.format.keeps_graphs else (quad.triple for quad in quads)
+        return stable_order(quads if self.format.keeps_graphs else (quad.triple for quad in quads))
 
     def write_to(self, out: BinaryIO, progress: Progress | None = None) -> None:
         """Serialise into a binary file object, reporting quads read to `progress`."""
