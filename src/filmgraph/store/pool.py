@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -129,20 +130,22 @@ class QueryPool:
         loop = asyncio.get_running_loop()
         readable = loop.create_future()
         fd = chosen.conn.fileno()
-        loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
         try:
             chosen.conn.send((generation, path, task))
-            await asyncio.wait_for(readable, timeout)
+            loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+            try:
+                await asyncio.wait_for(readable, timeout)
+            finally:
+                loop.remove_reader(fd)
+                # uvloop leaves a watched fd non-blocking; a large reply would then break off with EAGAIN.
+                os.set_blocking(fd, True)
             reply = chosen.conn.recv()
         except TimeoutError:
-            loop.remove_reader(fd)
             await asyncio.to_thread(self._replace, chosen)
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
         except (EOFError, OSError) as error:
-            loop.remove_reader(fd)
             await asyncio.to_thread(self._replace, chosen)
             raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
-        loop.remove_reader(fd)
         self._idle.put(chosen)
         return _unpack(reply)
 
