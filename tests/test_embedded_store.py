@@ -1,0 +1,63 @@
+"""The embedded store's serving machinery: the result cache (LRU, keyed by generation) and readiness."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi.testclient import TestClient
+from pyoxigraph import Literal, NamedNode, Triple
+
+from filmgraph.api import create_app
+from filmgraph.settings import Settings
+from filmgraph.store import EmbeddedStore
+from filmgraph.store.cache import ResultCache, cache_key
+from filmgraph.store.evaluation import Evaluated
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def test_a_write_makes_cached_results_unreachable(tmp_path):
+    store = EmbeddedStore(tmp_path / "store", workers=1, result_cache_size=16)
+    try:
+        first = store.query_serialized(COUNT, "text/csv")
+        assert b"".join(first.body).splitlines()[1] == b"0"
+        assert store.query_serialized(COUNT, "text/csv").body == first.body  # a hit: the same bytes
+        store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("x"))])
+        after = store.query_serialized(COUNT, "text/csv")
+        assert b"".join(after.body).splitlines()[1] == b"1"
+    finally:
+        store.close()
+
+
+def test_the_cache_is_a_bounded_lru():
+    cache = ResultCache(size=2, max_entry_bytes=10)
+    keys = [cache_key(0, f"q{i}", "text/csv", None, None) for i in range(3)]
+    for key in keys:
+        cache.put(key, Evaluated("select", "text/csv", b"x"))
+    assert len(cache) == 2 and cache.get(keys[0]) is None and cache.get(keys[2]) is not None
+    cache.put(cache_key(0, "big", "text/csv", None, None), Evaluated("select", "text/csv", b"x" * 11))
+    assert cache.get(cache_key(0, "big", "text/csv", None, None)) is None
+    assert cache_key(0, "q", "t", {"x": NamedNode("urn:a")}, None) != cache_key(0, "q", "t", {"x": Literal("urn:a")}, None)
+    assert cache_key(0, "q", "t", None, None) != cache_key(1, "q", "t", None, None)
+
+
+def test_cache_size_zero_keeps_nothing():
+    cache = ResultCache(size=0)
+    cache.put("k", Evaluated("select", "text/csv", b"x"))
+    assert cache.get("k") is None
+
+
+def test_health_and_readiness(tmp_path):
+    store = EmbeddedStore(tmp_path / "store", workers=1)
+    client = TestClient(create_app(Settings(store=store.path), store))
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    store.pool.close()  # the workers are gone: not ready, still alive
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/healthz").status_code == 200
+    store.close()
+
+
+def test_live_server_health(live_server):
+    assert httpx.get(f"{live_server}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{live_server}/readyz").json()["status"] == "ready"
