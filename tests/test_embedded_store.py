@@ -61,3 +61,13 @@ def test_health_and_readiness(tmp_path):
 def test_live_server_health(live_server):
     assert httpx.get(f"{live_server}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{live_server}/readyz").json()["status"] == "ready"
+
+
+def test_workers_can_hold_the_graph_in_memory(tmp_path):
+    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store="memory")
+    try:
+        store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("in memory"))])
+        result = store.query("SELECT ?o WHERE { <urn:a> <urn:p> ?o }")
+        assert [row["o"] for row in result.rows] == [Literal("in memory")]
+    finally:
+        store.close()
