@@ -236,6 +236,21 @@ def test_claims_by_speaker(any_store: Store) -> None:
     assert answer(any_store, "claims-by-speaker", "claim", speaker="german-side") == {("view-german-side-good-opportunity",)}
 
 
+
+def test_what_the_source_says_about_spain_and_the_german_agreement(any_store: Store) -> None:
+    assert answer(any_store, "statements-about", "statement", "role", "status", entity="spain") == {
+        ("hope-russia-ties-france-germany-spain", "with state", "fg:Hoped"),
+        ("negation-russia-spain-agreements", "with state", "fg:Negated"),
+        ("view-russia-considers-spain-important", "about", "fg:Opinion"),
+        ("view-russia-considers-spain-important", "with state", "fg:Opinion"),
+    }
+    about_agreement = answer(any_store, "statements-about", "statement", "saidBy", entity="agreement-russia-germany-co-production")
+    assert about_agreement == {
+        ("view-german-side-good-opportunity", "german-side"),
+        ("view-mikhalkov-more-detailed-study", "nikita-mikhalkov"),
+        ("quotation-mikhalkov-cinematography-is-a-business", "nikita-mikhalkov"),
+    }
+
 # --- parameters ------------------------------------------------------------------------------------------------
 
 
