@@ -264,3 +264,20 @@ def test_only_verified_external_identifiers(built_store: EmbeddedStore) -> None:
     assert {(r["x"].rsplit("/", 1)[1], r["a2"], r["a3"]) for r in codes} == {
         ("russia", "RU", "RUS"), ("italy", "IT", "ITA"), ("france", "FR", "FRA"), ("germany", "DE", "DEU"), ("spain", "ES", "ESP"),
     }  # fmt: skip
+
+
+def test_every_predicate_of_the_data_is_declared_in_the_ontology(built_store: EmbeddedStore) -> None:
+    rows = select(
+        built_store,
+        """PREFIX owl: <http://www.w3.org/2002/07/owl#>
+        SELECT DISTINCT ?p WHERE {
+          GRAPH <%s> { ?s ?p ?o }
+          FILTER NOT EXISTS { GRAPH <%s> { ?p a ?kind }
+                              FILTER (?kind IN (owl:ObjectProperty, owl:DatatypeProperty, owl:AnnotationProperty)) }
+        }"""
+        % (SOURCE_GRAPH, ONTOLOGY_GRAPH),
+    )
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    built_in = {rdf + "type", "http://www.w3.org/2000/01/rdf-schema#label"}  # OWL's own vocabulary
+    reification = {rdf + "subject", rdf + "predicate", rdf + "object"}  # kept out of the reasoner's input
+    assert {row["p"] for row in rows} == built_in | reification
