@@ -185,3 +185,10 @@ def test_describe_an_entity(http):
     response = http.get("/sparql", params={"query": f"DESCRIBE <{FUND}>"}, headers={"Accept": "application/n-triples"})
     assert response.status_code == 200
     assert f"<{FUND}> <{PREF_LABEL}> " in response.text
+
+
+def test_a_wrong_method_is_a_problem_with_allow(http):
+    response = http.put("/sparql", content="x")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "GET" in response.headers["allow"]

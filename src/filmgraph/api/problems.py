@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import FilmgraphError
 
@@ -34,6 +38,17 @@ async def _invalid_request(request: Request, error: RequestValidationError) -> J
     return problem_response(422, "Invalid parameter", detail, errors=jsonable_encoder(errors))
 
 
+async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """Starlette's own 404/405 (unknown path, wrong method) in the same problem shape, headers (Allow) kept;
+    a non-error status raised this way (304 Not Modified) keeps FastAPI's empty answer."""
+    if error.status_code < 400:
+        return await http_exception_handler(request, error)
+    response = problem_response(error.status_code, HTTPStatus(error.status_code).phrase, str(error.detail))
+    response.headers.update(error.headers or {})
+    return response
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(FilmgraphError, _filmgraph_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
