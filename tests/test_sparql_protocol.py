@@ -138,6 +138,7 @@ def test_malformed_query_is_400_with_the_parsers_message(http):
         ({"method": "PUT", "url": "/sparql", "content": "x"}, 405),
         ({"method": "DELETE", "url": "/sparql"}, 405),
         ({"method": "GET", "url": "/sparql", "params": {"query": LABEL_QUERY}, "headers": {"Accept": "image/png"}}, 406),
+        ({"method": "GET", "url": "/sparql", "headers": {"Accept": "text/csv"}}, 406),  # a description is RDF
         ({"method": "POST", "url": "/sparql", "content": LABEL_QUERY, "headers": {"Content-Type": "text/plain"}}, 415),
         ({"method": "POST", "url": "/sparql", "content": LABEL_QUERY}, 415),
         ({"method": "GET", "url": "/sparql", "params": {"update": "CLEAR ALL"}}, 400),

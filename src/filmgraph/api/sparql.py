@@ -16,12 +16,12 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pyoxigraph import NamedNode
 
-from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from ..settings import Settings
 from ..store import Dataset, Store
 from .auth import check_write_token
+from .negotiation import best_match, negotiate, parse_accept, prefers_html
 from .request_body import decode_utf8, read_body
-from .negotiation import GRAPH_MEDIA_TYPES, best_match, negotiate, parse_accept, prefers_html
 from .service_description import describe_service
 
 router = APIRouter(tags=["SPARQL"])
@@ -92,8 +92,9 @@ async def read_operation(request: Request, settings: Settings) -> Operation:
             raise UnsupportedMediaType(
                 f"POST /sparql takes {FORM}, {SPARQL_QUERY} or {SPARQL_UPDATE}, not {media_type or 'no type'}"
             )
-    operation = Operation(_single(params, "query"), _single(params, "update"), _dataset(params))
-    operation.format = _single(params, "format")
+    operation = Operation(
+        _single(params, "query"), _single(params, "update"), _dataset(params), _single(params, "format")
+    )
     if operation.query is not None and operation.update is not None:
         raise BadRequest("a request carries either a query or an update, not both")
     if request.method == "GET" and operation.update is not None:
@@ -127,10 +128,9 @@ def service_description_response(request: Request, store: Store, settings: Setti
             endpoint=endpoint, description=graph.serialize(format="turtle")
         )
         return HTMLResponse(page, headers={"Vary": "Accept"})
-    media_type = best_match(parse_accept(accept), tuple(RDFLIB_FORMATS)) or None
+    media_type = best_match(parse_accept(accept), tuple(RDFLIB_FORMATS))
     if media_type is None:
-        negotiate(accept)  # raises 406 with the offered types when nothing fits
-        media_type = GRAPH_MEDIA_TYPES[0]
+        raise NotAcceptable(f"the service description is served as HTML or one of {', '.join(RDFLIB_FORMATS)}")
     body = graph.serialize(format=RDFLIB_FORMATS[media_type], encoding="utf-8")
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
