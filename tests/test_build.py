@@ -281,3 +281,53 @@ def test_every_predicate_of_the_data_is_declared_in_the_ontology(built_store: Em
     built_in = {rdf + "type", "http://www.w3.org/2000/01/rdf-schema#label"}  # OWL's own vocabulary
     reification = {rdf + "subject", rdf + "predicate", rdf + "object"}  # kept out of the reasoner's input
     assert {row["p"] for row in rows} == built_in | reification
+
+
+SECOND_SOURCE = """source:
+  id: second-source
+  type: fg:NewsArticle
+  title: A second article
+  url: https://example.org/second
+  publisher: screen-daily
+  issued: "2011-03"
+  language: en
+entities:
+  - id: rome
+    type: fg:City
+    label: Rome
+    mention: "in Rome"
+claims:
+  - id: claim-cinecitta-luce-of-italy-again
+    subject: cinecitta-luce
+    predicate: fg:ofState
+    object: italy
+    status: fg:Asserted
+    said_by: screen-daily
+    quote:
+      - "the Italian studio Cinecitta Luce"
+"""
+
+
+def test_a_second_source_refers_to_the_first_sources_entities(store_and_paths: tuple[Path, BuildPaths]) -> None:
+    store, paths = store_and_paths
+    (paths.sources_dir / "second-source.txt").write_text("Russia met the Italian studio Cinecitta Luce in Rome.\n", encoding="utf-8")
+    (paths.claims_dir / "second-source.yaml").write_text(SECOND_SOURCE, encoding="utf-8")
+    report = build_store(store, paths)
+    assert report.sources == [SOURCE_ID, "second-source"]
+    built = EmbeddedStore(store)
+    try:
+        twice = select(built, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?a { ?s ?p ?o } GRAPH ?b { ?s ?p ?o } FILTER (?a != ?b) }")
+        assert twice == [{"n": "0"}]  # Italy's labels are not repeated in the second graph
+        rows = select(built, "SELECT ?c WHERE { ?c rdf:subject fgid:cinecitta-luce ; prov:wasDerivedFrom fgid:second-source }".replace(
+            "SELECT", "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> SELECT", 1))
+        assert rows == [{"c": "https://w3id.org/filmgraph/id/claim-cinecitta-luce-of-italy-again"}]
+    finally:
+        built.close()
+
+
+def test_an_entity_defined_in_two_sources_is_refused(store_and_paths: tuple[Path, BuildPaths]) -> None:
+    store, paths = store_and_paths
+    (paths.sources_dir / "second-source.txt").write_text("Russia met the Italian studio Cinecitta Luce in Rome.\n", encoding="utf-8")
+    (paths.claims_dir / "second-source.yaml").write_text(SECOND_SOURCE.replace("id: rome", "id: russia"), encoding="utf-8")
+    with pytest.raises(BuildError, match=r"second-source.yaml:\d+: id 'russia' is defined twice \(first at .*screendaily"):
+        build_store(store, paths)

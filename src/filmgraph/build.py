@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad, Store as OxStore
+from pyoxigraph import NamedNode, Quad, Store as OxStore, Triple
 
-from .claims import Curation, check_terms, load_curation, load_external_ids
+from .claims import Curation, check_terms, load_curations, load_external_ids
 from .errors import BuildError
 from .rdfio import canonical_quads, read_turtle
 from .settings import Settings
@@ -67,18 +67,12 @@ class BuildReport:
         return [*rows, f"{'total':<{width}}  {self.total:>6}", f"built {self.store_path} in {self.seconds:.1f} s"]
 
 
-def load_curations(paths: BuildPaths) -> list[Curation]:
-    """Every curation file, in name order; a build needs at least one."""
+def read_curations(paths: BuildPaths) -> list[Curation]:
+    """Every curation file, in name order, checked together; a build needs at least one."""
     files = sorted(paths.claims_dir.glob("*.yaml"))
     if not files:
         raise BuildError(f"{paths.claims_dir}: no curation files (*.yaml)")
-    curations = [load_curation(path, paths.sources_dir) for path in files]
-    seen: dict[str, Path] = {}
-    for curation in curations:
-        if curation.source.id in seen:
-            raise BuildError(f"{curation.path}: source {curation.source.id!r} is also curated in {seen[curation.source.id]}")
-        seen[curation.source.id] = curation.path
-    return curations
+    return load_curations(files, paths.sources_dir)
 
 
 def compute_graphs(paths: BuildPaths) -> dict[str, list[Quad]]:
@@ -94,13 +88,29 @@ def compute_graphs(paths: BuildPaths) -> dict[str, list[Quad]]:
         ONTOLOGY_GRAPH: canonical_quads(ontology, ONTOLOGY_GRAPH),
         SHAPES_GRAPH: canonical_quads(shapes, SHAPES_GRAPH),
     }
-    for curation in load_curations(paths):
+    curations = read_curations(paths)
+    labels = {node.id: node.label for curation in curations for node in curation.nodes}
+    already: set[Triple] = set()
+    for curation in curations:
         check_terms(curation, declared, expand)
-        graphs[source_graph(curation.source.id)] = curation_quads(curation, external_ids)
+        quads = curation_quads(curation, external_ids, labels)
+        graphs[source_graph(curation.source.id)] = _not_yet_written(quads, already)
     asserted = [quad for graph, quads in graphs.items() if graph.startswith(SOURCE_PREFIX) for quad in quads]
     graphs[INFERRED_GRAPH] = infer(graphs[ONTOLOGY_GRAPH], asserted)
     validate(graphs, shapes)
     return graphs
+
+
+def _not_yet_written(quads: list[Quad], already: set[Triple]) -> list[Quad]:
+    """Drop triples an earlier source graph holds (two sources asserting one fact): the union default graph
+    counts a triple once per graph, so each triple lives in one graph; both sources keep their own fg:Claim."""
+    kept = []
+    for quad in quads:
+        triple = Triple(quad.subject, quad.predicate, quad.object)
+        if triple not in already:
+            already.add(triple)
+            kept.append(quad)
+    return kept
 
 
 def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> None:

@@ -358,15 +358,23 @@ def _section(document: _Mapping, path: Path, key: str) -> list:
 # --- cross-checks ----------------------------------------------------------------------------------------------
 
 
-def _check_references(curation: Curation) -> None:
-    """Every id used is defined once; CURIE targets are left to the ontology check."""
-    seen: dict[str, Location] = {curation.source.id: curation.source.where}
-    for record in [*curation.nodes, *curation.relations]:
-        if record.id in seen:
-            raise BuildError(f"{record.where}: id {record.id!r} is defined twice (first at {seen[record.id]})")
-        seen[record.id] = record.where
-    known = set(seen)
+def check_references(curations: list[Curation]) -> None:
+    """Every id is defined once across all curation files, and every id used is defined in one of them.
 
+    An entity is written by the one file that defines it; other files refer to it by id, so no triple about it is
+    repeated in two source graphs. CURIE targets are left to the ontology check."""
+    seen: dict[str, Location] = {}
+    for curation in curations:
+        records = [curation.source, *curation.nodes, *curation.relations]
+        for record in records:
+            if record.id in seen:
+                raise BuildError(f"{record.where}: id {record.id!r} is defined twice (first at {seen[record.id]})")
+            seen[record.id] = record.where
+    for curation in curations:
+        _check_used_ids(curation, set(seen))
+
+
+def _check_used_ids(curation: Curation, known: set[str]) -> None:
     def need(target: str, where: Location, role: str) -> None:
         if ":" not in target and target not in known:
             raise BuildError(f"{where}: unknown entity {target!r} in {role}")
@@ -408,8 +416,8 @@ def check_terms(curation: Curation, known_terms: set[str], expand: Callable[[str
 # --- entry points ----------------------------------------------------------------------------------------------
 
 
-def load_curation(path: Path, sources_dir: Path) -> Curation:
-    """Read one curation file, resolve every quote to its span and check every reference."""
+def read_curation(path: Path, sources_dir: Path) -> Curation:
+    """Read one curation file and resolve every quote to its span (references are checked across files)."""
     document = _read_yaml(path)
     source = _read_source(_Reader(path, document.get("source"), "source"), sources_dir)
     nodes = [_read_node(_Reader(path, item, "entity"), source, False) for item in _section(document, path, "entities")]
@@ -421,9 +429,19 @@ def load_curation(path: Path, sources_dir: Path) -> Curation:
             relations.append(_read_relation(reader, source))
         else:
             nodes.append(_read_node(reader, source, True))
-    curation = Curation(path, source, nodes, relations)
-    _check_references(curation)
-    return curation
+    return Curation(path, source, nodes, relations)
+
+
+def load_curations(paths: Iterable[Path], sources_dir: Path) -> list[Curation]:
+    """Read curation files together: ids are unique across them and may be used in any of them."""
+    curations = [read_curation(path, sources_dir) for path in paths]
+    check_references(curations)
+    return curations
+
+
+def load_curation(path: Path, sources_dir: Path) -> Curation:
+    """Read and check one self-contained curation file."""
+    return load_curations([path], sources_dir)[0]
 
 
 def load_external_ids(path: Path) -> dict[str, ExternalIds]:

@@ -183,11 +183,15 @@ class _Emitter:
             self.add(subject, predicate, obj)
 
 
-def curation_quads(curation: Curation, external_ids: dict[str, ExternalIds]) -> list[Quad]:
-    """All quads of one source's named graph, without duplicates, in a stable order."""
+def curation_quads(
+    curation: Curation, external_ids: dict[str, ExternalIds], labels: dict[str, str] | None = None
+) -> list[Quad]:
+    """All quads of one source's named graph, without duplicates, in a stable order.
+
+    `labels` (id -> label, across all curation files) names the ends of relation claims in their labels."""
     emitter = _Emitter(curation, external_ids)
     emitter.source_description()
-    labels = {node.id: node.label for node in curation.nodes}
+    labels = labels or {node.id: node.label for node in curation.nodes}
     for node in curation.nodes:
         emitter.node(node)
     for claim in curation.relations:
