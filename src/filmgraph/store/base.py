@@ -130,7 +130,9 @@ class Store(ABC):
         triples = (q.triple for q in self.quads(graph) if graph is not None or isinstance(q.graph_name, DefaultGraph))
         return SerializedResult("construct", rdf_format.media_type, [serialize(triples, format=rdf_format)])
 
-    def load_file(self, path: Path, graph: str | None, *, replace: bool = False, progress: Progress | None = None) -> int:
+    def load_file(
+        self, path: Path, graph: str | None, *, replace: bool = False, progress: Progress | None = None
+    ) -> int:
         """Load an RDF file (format from its extension); triples of its default graph go to `graph`.
 
         The whole file is parsed before the store is touched, so a syntax error changes nothing. `progress`

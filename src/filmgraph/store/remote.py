@@ -113,6 +113,9 @@ class RemoteStore(Store):
             raise BackendUnavailable(f"the remote endpoint answered {response.status_code}: {response.text[:500]}")
         return response
 
+    def _graph_store(self, method: str, graph: str | None, **kwargs) -> httpx.Response:
+        return self._send(method, self.endpoints.graph_store, "graph store", params=_graph_params(graph), **kwargs)
+
     def _query(self, sparql, accept, bindings, dataset, timeout) -> httpx.Response:
         form = {"query": with_values(sparql, bindings), **_dataset_params(dataset)}
         return self._send("POST", self.endpoints.query, "query", timeout, data=form, headers={"Accept": accept})
@@ -150,9 +153,7 @@ class RemoteStore(Store):
         return iter([*(Quad(r["s"], r["p"], r["o"], r["g"]) for r in named), *default])
 
     def _graph_triples(self, graph: str | None) -> list[Triple]:
-        response = self._send(
-            "GET", self.endpoints.graph_store, "graph store", params=_graph_params(graph), headers={"Accept": N_TRIPLES}
-        )
+        response = self._graph_store("GET", graph, headers={"Accept": N_TRIPLES})
         if response.status_code == 404:
             return []
         return [q.triple for q in parse(response.content, format=RdfFormat.N_TRIPLES)]
@@ -174,9 +175,7 @@ class RemoteStore(Store):
         return int(rows[0]["n"].value) + len(self._graph_triples(None))
 
     def dump_graph(self, graph: str | None, media_type: str) -> SerializedResult:
-        response = self._send(
-            "GET", self.endpoints.graph_store, "graph store", params=_graph_params(graph), headers={"Accept": media_type}
-        )
+        response = self._graph_store("GET", graph, headers={"Accept": media_type})
         if response.status_code == 404:
             return SerializedResult("construct", media_type, [b""])
         return SerializedResult("construct", response.headers.get("content-type", media_type), [response.content])
@@ -195,9 +194,7 @@ class RemoteStore(Store):
         triples = [Triple(i.subject, i.predicate, i.object) for i in items]
         body = serialize(triples, format=RdfFormat.N_TRIPLES)
         headers = {"Content-Type": N_TRIPLES}
-        response = self._send(
-            method, self.endpoints.graph_store, "graph store", params=_graph_params(graph), content=body, headers=headers
-        )
+        response = self._graph_store(method, graph, content=body, headers=headers)
         if response.status_code == 404:
             raise BadRequest(f"the remote graph store refused {method} on {graph}")
         self._generation += 1
@@ -209,7 +206,7 @@ class RemoteStore(Store):
         self._upload("POST", graph, quads_or_triples)
 
     def drop_graph(self, graph) -> bool:
-        response = self._send("DELETE", self.endpoints.graph_store, "graph store", params=_graph_params(graph))
+        response = self._graph_store("DELETE", graph)
         self._generation += 1
         return response.status_code != 404
 
