@@ -36,7 +36,8 @@ def test_the_cache_is_a_bounded_lru():
     assert len(cache) == 2 and cache.get(keys[0]) is None and cache.get(keys[2]) is not None
     cache.put(cache_key(0, "big", "text/csv", None, None), Evaluated("select", "text/csv", b"x" * 11))
     assert cache.get(cache_key(0, "big", "text/csv", None, None)) is None
-    assert cache_key(0, "q", "t", {"x": NamedNode("urn:a")}, None) != cache_key(0, "q", "t", {"x": Literal("urn:a")}, None)
+    iri, text = {"x": NamedNode("urn:a")}, {"x": Literal("urn:a")}
+    assert cache_key(0, "q", "t", iri, None) != cache_key(0, "q", "t", text, None)
     assert cache_key(0, "q", "t", None, None) != cache_key(1, "q", "t", None, None)
 
 
@@ -69,5 +70,30 @@ def test_workers_can_hold_the_graph_in_memory(tmp_path):
         store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("in memory"))])
         result = store.query("SELECT ?o WHERE { <urn:a> <urn:p> ?o }")
         assert [row["o"] for row in result.rows] == [Literal("in memory")]
+    finally:
+        store.close()
+
+
+def test_large_results_stream_from_a_spool_file_that_is_then_removed(tmp_path):
+    store = EmbeddedStore(tmp_path / "store", workers=1, spill_bytes=200, result_cache_size=8)
+    triples = [Triple(NamedNode(f"urn:s{i}"), NamedNode("urn:p"), Literal(f"value {i}")) for i in range(200)]
+    store.add_to_graph("urn:g", triples)
+    spool = tmp_path / ".store-checkpoints" / "spool"
+    try:
+        small = store.query_serialized("SELECT ?o WHERE { <urn:s1> ?p ?o }", "text/csv")
+        assert isinstance(small.body, list)
+        large = store.query_serialized("SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s", "text/csv")
+        assert not isinstance(large.body, list) and len(list(spool.iterdir())) == 1
+        lines = b"".join(large.body).decode().splitlines()
+        assert len(lines) == 201 and lines[0] == "s,o"
+        assert list(spool.iterdir()) == []  # read once, then gone
+        rows = store.query("SELECT ?s WHERE { ?s ?p ?o }").rows  # the terms path reads spooled results too
+        assert len(rows) == 200 and list(spool.iterdir()) == []
+        client = TestClient(create_app(Settings(store=store.path), store))
+        everything = {"query": "CONSTRUCT WHERE { ?s ?p ?o }"}
+        streamed = client.get("/sparql", params=everything, headers={"Accept": "application/n-triples"})
+        assert streamed.status_code == 200 and len(streamed.text.splitlines()) == 200
+        assert "content-length" not in streamed.headers  # chunked: streamed from the file
+        assert list(spool.iterdir()) == []
     finally:
         store.close()

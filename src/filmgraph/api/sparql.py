@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pyoxigraph import NamedNode
 
@@ -108,7 +108,9 @@ async def read_operation(request: Request, settings: Settings) -> Operation:
 async def _answer_query(request: Request, store: Store, operation: Operation) -> Response:
     chosen = negotiate(request.headers.get("accept"), operation.format)
     result = await store.query_serialized_async(operation.query, chosen.preference(), None, operation.dataset)
-    return Response(b"".join(result.body), media_type=result.media_type, headers={"Vary": "Accept"})
+    if isinstance(result.body, list):  # small: one piece
+        return Response(b"".join(result.body), media_type=result.media_type, headers={"Vary": "Accept"})
+    return StreamingResponse(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
 
 
 async def _apply_update(request: Request, store: Store, settings: Settings, operation: Operation) -> Response:

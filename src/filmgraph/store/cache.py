@@ -38,7 +38,7 @@ class ResultCache:
             return found
 
     def put(self, key: Hashable, value: Evaluated) -> None:
-        if self.size <= 0 or len(value.body) > self.max_entry_bytes:
+        if self.size <= 0 or value.spooled is not None or len(value.body) > self.max_entry_bytes:
             return
         with self._lock:
             self._entries[key] = value

@@ -45,6 +45,8 @@ def _as_quad(item: Quad | Triple, graph: NamedNode | DefaultGraph) -> Quad:
 
 def terms_of(done: Evaluated) -> QueryResult:
     """Parse engine-serialised bytes back into terms (the worker path of `Store.query`)."""
+    if done.spooled is not None:
+        done = Evaluated(done.kind, done.media_type, b"".join(done.chunks()))
     if done.kind == "construct":
         return QueryResult("construct", triples=[q.triple for q in parse(done.body, format=RdfFormat.N_TRIPLES)])
     parsed = parse_query_results(done.body, format=QueryResultsFormat.JSON)
@@ -53,6 +55,11 @@ def terms_of(done: Evaluated) -> QueryResult:
     variables = [v.value for v in parsed.variables]
     rows = [{name: row[name] for name in variables if row[name] is not None} for row in parsed]
     return QueryResult("select", variables=variables, rows=rows)
+
+
+def _serialized(done: Evaluated) -> SerializedResult:
+    body = [done.body] if done.spooled is None else done.chunks()
+    return SerializedResult(done.kind, done.media_type, body)
 
 
 class EmbeddedStore(Store):
@@ -68,6 +75,7 @@ class EmbeddedStore(Store):
         query_timeout: float = 30.0,
         max_result_bytes: int = 256 * 2**20,
         result_cache_size: int = 0,
+        spill_bytes: int = 2**20,
     ) -> None:
         self.path = Path(path) if path is not None else None
         if self.path is not None:
@@ -77,6 +85,7 @@ class EmbeddedStore(Store):
             self._store = OxStore()
         self.query_timeout = query_timeout
         self.max_result_bytes = max_result_bytes
+        self.spill_bytes = spill_bytes  # larger results travel through a spool file, not the pipe
         self._cache = ResultCache(result_cache_size)
         self._generation = 0
         self._write_lock = threading.RLock()
@@ -106,7 +115,7 @@ class EmbeddedStore(Store):
         if self.path is None:
             raise ValueError("query workers need an on-disk store (they read its checkpoints)")
         shutil.rmtree(self._checkpoints_root, ignore_errors=True)
-        self._checkpoints_root.mkdir(parents=True)
+        (self._checkpoints_root / "spool").mkdir(parents=True)
         self.pool = QueryPool(workers, worker_store, max_pending)
         self._checkpoint()
         self.pool.start()
@@ -128,6 +137,10 @@ class EmbeddedStore(Store):
                 shutil.rmtree(old, ignore_errors=True)
 
     # --- reads -----------------------------------------------------------------------------------------
+    def _task(self, sparql, media_types, bindings, dataset) -> QueryTask:
+        spool = str(self._checkpoints_root / "spool") if self.pool is not None else None
+        return QueryTask(sparql, media_types, bindings, dataset, self.max_result_bytes, spool, self.spill_bytes)
+
     def _evaluate(self, task: QueryTask, timeout: float | None) -> Evaluated:
         key = cache_key(self._generation, task.sparql, task.media_types, task.bindings, task.dataset)
         cached = self._cache.get(key)
@@ -142,20 +155,19 @@ class EmbeddedStore(Store):
 
     async def query_serialized_async(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
         """Cache hits and free workers are served on the event loop itself: no thread hop per query."""
-        task = QueryTask(sparql, media_type, bindings, dataset, self.max_result_bytes)
+        if self.pool is None:
+            return await super().query_serialized_async(sparql, media_type, bindings, dataset, timeout)
         key = cache_key(self._generation, sparql, media_type, bindings, dataset)
         done = self._cache.get(key)
-        if done is None and self.pool is not None:
+        if done is None:
+            task = self._task(sparql, media_type, bindings, dataset)
             done = await self.pool.run_async(task, timeout or self.query_timeout)
             self._cache.put(key, done)
-        elif done is None:
-            return await super().query_serialized_async(sparql, media_type, bindings, dataset, timeout)
-        return SerializedResult(done.kind, done.media_type, [done.body])
+        return _serialized(done)
 
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
         if self.pool is not None:
-            task = QueryTask(sparql, TERMS_MEDIA_TYPES, bindings, dataset, self.max_result_bytes)
-            return terms_of(self._evaluate(task, timeout))
+            return terms_of(self._evaluate(self._task(sparql, TERMS_MEDIA_TYPES, bindings, dataset), timeout))
         result = run_query(self._store, sparql, bindings, dataset)
         kind = result_kind(result)
         if kind == "ask":
@@ -167,9 +179,9 @@ class EmbeddedStore(Store):
         return QueryResult(kind="construct", triples=list(result))
 
     def query_serialized(self, sparql, media_type, bindings=None, dataset=None, timeout=None) -> SerializedResult:
-        """`media_type` may list several types (comma-separated, preferred first): the first that fits is used."""
-        done = self._evaluate(QueryTask(sparql, media_type, bindings, dataset, self.max_result_bytes), timeout)
-        return SerializedResult(done.kind, done.media_type, [done.body])
+        """`media_type` may list several types (comma-separated, preferred first): the first that fits is used.
+        A large result from a worker comes as a stream of chunks read from its spool file."""
+        return _serialized(self._evaluate(self._task(sparql, media_type, bindings, dataset), timeout))
 
     def quads(self, graph=None) -> Iterator[Quad]:
         if graph:

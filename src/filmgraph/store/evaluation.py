@@ -6,8 +6,11 @@ Shared by the in-process path of `EmbeddedStore` and the worker processes, so th
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
 
 from pyoxigraph import (
     NamedNode,
@@ -25,37 +28,79 @@ from .base import Dataset, QueryKind, Term
 
 @dataclass(frozen=True)
 class QueryTask:
-    """Everything a worker needs to answer a query (picklable: pyoxigraph terms pickle)."""
+    """Everything a worker needs to answer a query (picklable: pyoxigraph terms pickle).
+
+    With a `spool_dir`, a result larger than `spill_bytes` is written to a file there instead of being sent
+    back through the pipe, so the server can stream it from disk and the worker is free at once."""
 
     sparql: str
     media_types: str
     bindings: Mapping[str, Term] | None = None
     dataset: Dataset | None = None
     max_bytes: int = 256 * 2**20
+    spool_dir: str | None = None
+    spill_bytes: int = 2**20
 
 
 @dataclass
 class Evaluated:
+    """A serialised result: in `body`, or in the file `spooled` (then `body` is empty) when it was large."""
+
     kind: QueryKind
     media_type: str
     body: bytes = field(repr=False)
+    spooled: str | None = None
+
+    def chunks(self, size: int = 2**16) -> Iterator[bytes]:
+        """The bytes, read from the spool file and removing it afterwards when there is one."""
+        if self.spooled is None:
+            yield self.body
+            return
+        try:
+            with open(self.spooled, "rb") as stream:
+                while chunk := stream.read(size):
+                    yield chunk
+        finally:
+            Path(self.spooled).unlink(missing_ok=True)
 
 
-class _LimitedBuffer(io.RawIOBase):
-    """A sink that stops serialisation (and so lazy evaluation) once `limit` bytes were written."""
+class _Sink(io.RawIOBase):
+    """Where the engine writes a result: memory, spilling to a spool file past `spill_at` bytes. It stops
+    serialisation (and so lazy evaluation) once `limit` bytes were written."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    def __init__(self, limit: int, spool_dir: str | None, spill_at: int) -> None:
+        self.limit, self.spool_dir, self.spill_at = limit, spool_dir, spill_at
         self.buffer = bytearray()
+        self.size = 0
+        self.file: IO[bytes] | None = None
 
     def writable(self) -> bool:
         return True
 
     def write(self, data) -> int:  # type: ignore[override]
-        self.buffer += data
-        if len(self.buffer) > self.limit:
+        self.size += len(data)
+        if self.size > self.limit:
             raise ResultTooLarge(f"the result is larger than {self.limit} bytes; page it with LIMIT and OFFSET")
+        if self.file is not None:
+            self.file.write(data)
+            return len(data)
+        self.buffer += data
+        if self.spool_dir is not None and len(self.buffer) > self.spill_at:
+            self.file = tempfile.NamedTemporaryFile(dir=self.spool_dir, prefix="result-", delete=False)
+            self.file.write(self.buffer)
+            self.buffer = bytearray()
         return len(data)
+
+    def finish(self, kind: QueryKind, media_type: str) -> Evaluated:
+        if self.file is None:
+            return Evaluated(kind, media_type, bytes(self.buffer))
+        self.file.close()
+        return Evaluated(kind, media_type, b"", self.file.name)
+
+    def discard(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            Path(self.file.name).unlink(missing_ok=True)
 
 
 def run_query(store: OxStore, sparql: str, bindings: Mapping[str, Term] | None, dataset: Dataset | None):
@@ -95,11 +140,15 @@ def evaluate(store: OxStore, task: QueryTask) -> Evaluated:
     result = run_query(store, task.sparql, task.bindings, task.dataset)
     kind = result_kind(result)
     chosen = pick_format(kind, task.media_types)
-    sink = _LimitedBuffer(task.max_bytes)
+    sink = _Sink(task.max_bytes, task.spool_dir, task.spill_bytes)
     try:
         result.serialize(sink, format=chosen)
-    except OSError as error:  # pyoxigraph wraps errors raised by the sink
+    except OSError as error:  # pyoxigraph may wrap errors raised by the sink
+        sink.discard()
         if isinstance(error.__cause__, ResultTooLarge) or "larger than" in str(error):
             raise ResultTooLarge(str(error)) from error
         raise
-    return Evaluated(kind, chosen.media_type, bytes(sink.buffer))
+    except BaseException:
+        sink.discard()
+        raise
+    return sink.finish(kind, chosen.media_type)

@@ -174,8 +174,8 @@ class QueryPool:
 
 def _unpack(reply: tuple) -> Evaluated:
     if reply[0] == "ok":
-        _, kind, media_type, body = reply
-        return Evaluated(kind, media_type, body)
+        _, kind, media_type, body, spooled = reply
+        return Evaluated(kind, media_type, body, spooled)
     _, name, message = reply
     error_type = getattr(errors, name, errors.BadRequest)
     if not (isinstance(error_type, type) and issubclass(error_type, FilmgraphError)):

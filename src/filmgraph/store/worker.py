@@ -42,7 +42,7 @@ def answer(store: OxStore, task: QueryTask) -> tuple:
         return ("error", "BadRequest", str(error))
     except Exception as error:  # noqa: BLE001 - the process boundary: report a bug as a 500, keep the worker
         return ("error", "FilmgraphError", f"{type(error).__name__}: {error}")
-    return ("ok", done.kind, done.media_type, done.body)
+    return ("ok", done.kind, done.media_type, done.body, done.spooled)
 
 
 def serve(conn: Connection, mode: str) -> None:
