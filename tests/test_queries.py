@@ -141,7 +141,7 @@ def test_timeline(any_store: Store) -> None:
             "fg:Expected",
             {("expectation-more-similar-agreements", "screen-daily", "russia"), ("expectation-image-of-national-cinema", "screen-daily", "")},
         ),
-        ("fg:Possible", {("possibility-state-support-for-co-production", "alexander-avdeev", "")}),
+        ("fg:Possible", {("possibility-state-support-for-co-production", "alexander-avdeev", "alexander-avdeev")}),
         ("fg:Negated", {("negation-russia-spain-agreements", "sergei-tolstikov", "russia")}),
     ],
 )
