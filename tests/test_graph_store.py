@@ -84,3 +84,18 @@ def test_protocol_errors(writable_service):
     )
     assert dataset.status_code == 415
     assert client.patch("/graph-store", params={"graph": GRAPH}, headers=AUTH).status_code == 405
+
+
+def test_an_upload_over_the_limit_is_413_and_changes_nothing(writable_service):
+    from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    from filmgraph.api import create_app  # noqa: PLC0415
+    from filmgraph.settings import Settings  # noqa: PLC0415
+
+    _, store = writable_service
+    client = TestClient(create_app(Settings(store=store.path, token=TOKEN, max_upload_bytes=100), store))
+    before = store.count()
+    body = "<urn:a> <urn:p> 'x' .\n" * 10
+    response = client.put("/graph-store", params={"graph": GRAPH}, content=body, headers=TURTLE)
+    assert response.status_code == 413
+    assert store.count() == before and not store.has_graph(GRAPH)
