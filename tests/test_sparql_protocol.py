@@ -193,3 +193,22 @@ def test_a_wrong_method_is_a_problem_with_allow(http):
     assert response.status_code == 405
     assert response.headers["content-type"] == "application/problem+json"
     assert "GET" in response.headers["allow"]
+
+
+def test_service_can_be_switched_off(embedded_store):
+    from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    from filmgraph.api import create_app  # noqa: PLC0415
+    from filmgraph.api.federation import uses_service  # noqa: PLC0415
+    from filmgraph.settings import Settings  # noqa: PLC0415
+
+    client = TestClient(create_app(Settings(store=embedded_store.path, allow_service=False), embedded_store))
+    federated = "SELECT * WHERE { SERVICE <http://169.254.169.254/latest/meta-data> { ?s ?p ?o } }"
+    refused = client.get("/sparql", params={"query": federated})
+    assert refused.status_code == 403 and "SERVICE" in refused.json()["detail"]
+    innocent = client.get("/sparql", params={"query": 'ASK { ?s ?p "customer service" }'})
+    assert innocent.status_code == 200
+    description = client.get("/sparql", headers={"Accept": "text/turtle"}).text
+    assert "BasicFederatedQuery" not in description
+    assert uses_service("select * { { ?s ?p ?o } union { service silent <http://x/> { ?s ?p ?o } } }")
+    assert not uses_service("SELECT ?service WHERE { ?service ?p ?o }")

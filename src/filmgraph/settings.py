@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     base_url: str | None = Field(default=None, description="Public base URL, if not http://host:port")
     token: str | None = Field(default=None, description="Bearer token for writes; none = read-only")
     cors_origins: list[str] = Field(default_factory=list)
+    allow_service: bool = Field(default=True, description="Follow SERVICE clauses (outgoing HTTP); off = 403")
 
     # limits
     query_timeout: float = Field(default=30.0, gt=0, description="Seconds before a query is stopped")

@@ -30,8 +30,9 @@ FORMAT_IRIS: dict[str, URIRef] = {
 assert set(FORMAT_IRIS) <= set(RESULTS_MEDIA_TYPES + GRAPH_MEDIA_TYPES)
 
 
-def describe_service(endpoint: str, named_graphs: list[str], writable: bool) -> Graph:
-    """The description of the endpoint at `endpoint`; Update is listed only when a write token is configured."""
+def describe_service(endpoint: str, named_graphs: list[str], writable: bool, federated: bool = True) -> Graph:
+    """The description of the endpoint at `endpoint`; Update is listed only when a write token is configured,
+    basic federated query only when SERVICE is allowed."""
     graph = Graph()
     graph.bind("sd", SD)
     graph.bind("formats", FORMATS)
@@ -41,9 +42,10 @@ def describe_service(endpoint: str, named_graphs: list[str], writable: bool) -> 
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     if writable:
         graph.add((service, SD.supportedLanguage, SD.SPARQL11Update))
-    # SERVICE works (BasicFederatedQuery); FROM <url> is not fetched from the web, so no sd:DereferencesURIs.
-    for feature in (SD.UnionDefaultGraph, SD.BasicFederatedQuery):
-        graph.add((service, SD.feature, feature))
+    # FROM <url> is not fetched from the web, so no sd:DereferencesURIs.
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    if federated:
+        graph.add((service, SD.feature, SD.BasicFederatedQuery))
     for iri in FORMAT_IRIS.values():
         graph.add((service, SD.resultFormat, iri))
     graph.add((service, SD.defaultDataset, _dataset(graph, named_graphs)))

@@ -16,10 +16,11 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pyoxigraph import NamedNode
 
-from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from ..errors import BadRequest, Forbidden, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from ..settings import Settings
 from ..store import Dataset, Store
 from .auth import check_write_token
+from .federation import uses_service
 from .negotiation import best_match, negotiate, parse_accept, prefers_html
 from .request_body import decode_utf8, read_body
 from .service_description import describe_service
@@ -105,7 +106,9 @@ async def read_operation(request: Request, settings: Settings) -> Operation:
     return operation
 
 
-async def _answer_query(request: Request, store: Store, operation: Operation) -> Response:
+async def _answer_query(request: Request, store: Store, settings: Settings, operation: Operation) -> Response:
+    if not settings.allow_service and uses_service(operation.query):
+        raise Forbidden("SERVICE (federated query) is disabled on this endpoint (FILMGRAPH_ALLOW_SERVICE)")
     chosen = negotiate(request.headers.get("accept"), operation.format)
     result = await store.query_serialized_async(operation.query, chosen.preference(), None, operation.dataset)
     if isinstance(result.body, list):  # small: one piece
@@ -123,7 +126,9 @@ async def _apply_update(request: Request, store: Store, settings: Settings, oper
 
 def service_description_response(request: Request, store: Store, settings: Settings) -> Response:
     endpoint = (settings.base_url.rstrip("/") + "/sparql") if settings.base_url else str(request.url_for("sparql"))
-    graph = describe_service(endpoint, store.named_graphs(), writable=bool(settings.token))
+    graph = describe_service(
+        endpoint, store.named_graphs(), writable=bool(settings.token), federated=settings.allow_service
+    )
     accept = request.headers.get("accept")
     if prefers_html(accept):
         page = templates.get_template("sparql.html").render(
@@ -140,7 +145,7 @@ def service_description_response(request: Request, store: Store, settings: Setti
 async def _protocol(request: Request, store: Store, settings: Settings) -> Response:
     operation = await read_operation(request, settings)
     if operation.query is not None:
-        return await _answer_query(request, store, operation)
+        return await _answer_query(request, store, settings, operation)
     if operation.update is not None:
         return await _apply_update(request, store, settings, operation)
     if request.method == "GET":
