@@ -108,3 +108,11 @@ def test_writes_on_the_embedded_backend_with_workers(tmp_path):
     finally:
         store.close()
     assert not (tmp_path / ".store-checkpoints").exists()
+
+
+def test_a_remote_answer_that_breaks_off_is_a_502_not_a_crash(remote_store: Store):
+    """Oxigraph answers 200 and then cuts the body when SERVICE fails (or its timeout fires)."""
+    from filmgraph.errors import BackendUnavailable  # noqa: PLC0415
+
+    with pytest.raises(BackendUnavailable, match="broke off"):
+        remote_store.query("SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }")

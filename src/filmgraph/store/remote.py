@@ -69,6 +69,20 @@ def _media_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+def _terms(response: httpx.Response) -> QueryResult:
+    media_type = _media_type(response)
+    rdf_format = RdfFormat.from_media_type(media_type)
+    if rdf_format is not None:
+        return QueryResult("construct", triples=[q.triple for q in parse(response.content, format=rdf_format)])
+    results_format = QueryResultsFormat.from_media_type(media_type) or QueryResultsFormat.JSON
+    parsed = parse_query_results(response.content, format=results_format)
+    if not hasattr(parsed, "variables"):
+        return QueryResult("ask", boolean=bool(parsed))
+    variables = [v.value for v in parsed.variables]
+    rows = [{name: row[name] for name in variables if row[name] is not None} for row in parsed]
+    return QueryResult("select", variables=variables, rows=rows)
+
+
 @dataclass(frozen=True)
 class Endpoints:
     query: str
@@ -123,17 +137,11 @@ class RemoteStore(Store):
     # --- reads -----------------------------------------------------------------------------------------
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
         response = self._query(sparql, TERMS_ACCEPT, bindings, dataset, timeout)
-        media_type = _media_type(response)
-        if RdfFormat.from_media_type(media_type) is not None:
-            triples = [q.triple for q in parse(response.content, format=RdfFormat.from_media_type(media_type))]
-            return QueryResult("construct", triples=triples)
-        results_format = QueryResultsFormat.from_media_type(media_type) or QueryResultsFormat.JSON
-        parsed = parse_query_results(response.content, format=results_format)
-        if isinstance(parsed, bool) or not hasattr(parsed, "variables"):
-            return QueryResult("ask", boolean=bool(parsed))
-        variables = [v.value for v in parsed.variables]
-        rows = [{name: row[name] for name in variables if row[name] is not None} for row in parsed]
-        return QueryResult("select", variables=variables, rows=rows)
+        try:
+            return _terms(response)
+        except (SyntaxError, ValueError) as error:
+            # A streaming server (Oxigraph) has sent 200 before an error or its timeout cut the body off.
+            raise BackendUnavailable(f"the remote endpoint's answer broke off: {error}") from error
 
     def query_serialized(self, sparql, media_type, bindings=None, dataset=None, timeout=None) -> SerializedResult:
         response = self._query(sparql, media_type, bindings, dataset, timeout)
