@@ -97,3 +97,14 @@ def test_large_results_stream_from_a_spool_file_that_is_then_removed(tmp_path):
         assert list(spool.iterdir()) == []
     finally:
         store.close()
+
+
+def test_workers_open_the_checkpoint_before_the_first_query(tmp_path):
+    store = EmbeddedStore(tmp_path / "store", workers=2)
+    try:
+        assert store.pool.generations_in_use() == {store.generation}  # warmed up at start, not on a timed query
+        store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("x"))])
+        assert store.query("ASK { <urn:a> ?p ?o }").boolean is True
+        assert store.generation in store.pool.generations_in_use()
+    finally:
+        store.close()

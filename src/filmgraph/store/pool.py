@@ -47,8 +47,29 @@ class QueryPool:
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
-        for _ in range(self.size):
-            self._idle.put(self._spawn())
+        """Start the workers and let them open the current checkpoint together before any query comes."""
+        spawned = [self._spawn() for _ in range(self.size)]
+        for each in spawned:
+            self._send_warm_up(each)
+        for each in spawned:
+            self._finish_warm_up(each)
+            self._idle.put(each)
+
+    def _send_warm_up(self, chosen: _Worker) -> int:
+        generation, path = self._checkpoint
+        chosen.conn.send((generation, path, None))
+        return generation
+
+    def _finish_warm_up(self, chosen: _Worker, generation: int | None = None) -> None:
+        reply = chosen.conn.recv()
+        if reply[0] != "ready":
+            _unpack(reply)  # raises the worker's error
+        chosen.generation = self._checkpoint[0] if generation is None else generation
+
+    def _warm_up(self, chosen: _Worker) -> None:
+        """Open the current checkpoint before a query is timed: loading is not the query's time."""
+        if self._checkpoint is not None and chosen.generation != self._checkpoint[0]:
+            self._finish_warm_up(chosen, self._send_warm_up(chosen))
 
     def _spawn(self) -> _Worker:
         parent, child = _CONTEXT.Pipe()
@@ -68,9 +89,29 @@ class QueryPool:
             self._workers.discard(dead)
 
     def _replace(self, dead: _Worker) -> None:
+        """Kill a worker and start its successor in the background (it may take seconds to load)."""
         self._kill(dead)
         if not self._closed:
-            self._idle.put(self._spawn())
+            threading.Thread(target=self._respawn, args=(self._spawn(),), daemon=True).start()
+
+    def _respawn(self, fresh: _Worker) -> None:
+        try:
+            self._warm_up(fresh)
+        except (EOFError, OSError, FilmgraphError):
+            self._kill(fresh)  # the pool is one worker short until the next replacement
+            return
+        self._idle.put(fresh)
+
+    def _ready(self, chosen: _Worker) -> None:
+        """Warm a worker up before dispatch; a worker that cannot load is replaced and the query refused."""
+        try:
+            self._warm_up(chosen)
+        except (EOFError, OSError) as error:
+            self._replace(chosen)
+            raise BackendUnavailable(f"a query worker died while loading ({error}); it was restarted") from None
+        except FilmgraphError:
+            self._idle.put(chosen)
+            raise
 
     def close(self) -> None:
         self._closed = True
@@ -125,6 +166,8 @@ class QueryPool:
         if self._checkpoint is None or self._closed:
             self._idle.put(chosen)
             raise BackendUnavailable("the query workers are not running")
+        if chosen.generation != self._checkpoint[0]:
+            await asyncio.to_thread(self._ready, chosen)
         generation, path = self._checkpoint
         chosen.generation = generation
         loop = asyncio.get_running_loop()
@@ -157,11 +200,13 @@ class QueryPool:
             chosen = self._idle.get(timeout=timeout)
         except queue.Empty:
             raise Overloaded(f"no query worker became free within {timeout:g} s; retry later") from None
+        queued = time.monotonic() - started
+        self._ready(chosen)
         generation, path = self._checkpoint
         chosen.generation = generation
         try:
             chosen.conn.send((generation, path, task))
-            if not chosen.conn.poll(max(timeout - (time.monotonic() - started), 0.0)):
+            if not chosen.conn.poll(max(timeout - queued, 0.0)):
                 self._replace(chosen)
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
             reply = chosen.conn.recv()

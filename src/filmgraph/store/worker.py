@@ -15,9 +15,10 @@ from pyoxigraph import RdfFormat, Store as OxStore
 from ..errors import FilmgraphError
 from .evaluation import QueryTask, evaluate
 
-# A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body) or
-# ("error", FilmgraphError subclass name, message).
-Request = tuple[int, str, QueryTask]
+# A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None)
+# or ("error", FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a
+# warm-up, which may take seconds in memory mode): its reply is ("ready",).
+Request = tuple[int, str, QueryTask | None]
 
 
 def open_checkpoint(checkpoint: str, mode: str) -> OxStore:
@@ -61,4 +62,4 @@ def serve(conn: Connection, mode: str) -> None:
             except OSError as error:
                 conn.send(("error", "BackendUnavailable", f"cannot open checkpoint: {error}"))
                 continue
-        conn.send(answer(store, task))
+        conn.send(("ready",) if task is None else answer(store, task))
