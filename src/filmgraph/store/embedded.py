@@ -27,7 +27,7 @@ from pyoxigraph import (
 
 from ..errors import BadRequest, QuerySyntaxError, UnsupportedFormat
 from ..settings import Settings
-from .base import QueryResult, SerializedResult, Store
+from .base import Dataset, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
 from .rdf_files import Progress, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
@@ -117,7 +117,7 @@ class EmbeddedStore(Store):
         shutil.rmtree(self._checkpoints_root, ignore_errors=True)
         (self._checkpoints_root / "spool").mkdir(parents=True)
         self.pool = QueryPool(workers, worker_store, max_pending)
-        self._checkpoint()
+        self._checkpoint(self._generation)
         self.pool.start()
 
     @property
@@ -125,13 +125,13 @@ class EmbeddedStore(Store):
         assert self.path is not None
         return self.path.parent / f".{self.path.name}-checkpoints"
 
-    def _checkpoint(self) -> None:
-        """A consistent read-only snapshot of this generation for the workers; drop ones nobody reads."""
-        target = self._checkpoints_root / f"gen-{self._generation}"
+    def _checkpoint(self, generation: int) -> None:
+        """A consistent read-only snapshot of `generation` for the workers; drop ones nobody reads."""
+        target = self._checkpoints_root / f"gen-{generation}"
         shutil.rmtree(target, ignore_errors=True)
         self._store.backup(str(target))
-        self.pool.set_checkpoint(self._generation, str(target))
-        in_use = self.pool.generations_in_use() | {self._generation}
+        self.pool.set_checkpoint(generation, str(target))
+        in_use = self.pool.generations_in_use() | {generation}
         for old in self._checkpoints_root.glob("gen-*"):
             if int(old.name.removeprefix("gen-")) not in in_use:
                 shutil.rmtree(old, ignore_errors=True)
@@ -197,7 +197,8 @@ class EmbeddedStore(Store):
     def count(self, graph=None) -> int:
         if not graph:
             return len(self._store)
-        return sum(1 for _ in self.quads(graph))
+        counted = run_query(self._store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", None, Dataset((graph,)))
+        return int(next(iter(counted))["n"].value)
 
     def dump_graph(self, graph: str | None, media_type: str) -> SerializedResult:
         rdf_format = graph_format(media_type)
@@ -276,9 +277,11 @@ class EmbeddedStore(Store):
         return read
 
     def _changed(self) -> None:
-        self._generation += 1
+        """Publish a write: the workers' checkpoint first, then the generation, so that no result of the old
+        checkpoint is ever cached under the new generation."""
         if self.pool is not None:
-            self._checkpoint()
+            self._checkpoint(self._generation + 1)
+        self._generation += 1
 
     def close(self) -> None:
         if self.pool is not None:
