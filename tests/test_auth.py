@@ -82,3 +82,13 @@ def test_token_check_in_isolation():
         check_write_token(None, TOKEN)
     with pytest.raises(Unauthorized):
         check_write_token("Bearer \u00e9t\u00e9", TOKEN)  # non-ASCII must not crash compare_digest
+
+
+def test_an_update_the_engine_refuses_is_400_not_500(writable_service):
+    client, store = writable_service
+    before = store.count()
+    for update in ("CLEAR GRAPH <urn:test:not-there>", "LOAD <http://127.0.0.1:1/nothing.ttl>"):
+        response = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code == 400, response.text
+        assert "changed nothing" in response.json()["detail"]
+    assert store.count() == before

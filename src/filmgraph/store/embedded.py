@@ -218,7 +218,7 @@ class EmbeddedStore(Store):
                 self._store.update(sparql)
             except SyntaxError as error:
                 raise QuerySyntaxError(str(error)) from error
-            except (OSError, ValueError) as error:
+            except (OSError, ValueError, RuntimeError) as error:  # e.g. CLEAR GRAPH of a graph that is not there
                 raise BadRequest(f"the update failed and changed nothing: {error}") from error
             self._changed()
 
