@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -106,5 +107,19 @@ def test_workers_open_the_checkpoint_before_the_first_query(tmp_path):
         store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("x"))])
         assert store.query("ASK { <urn:a> ?p ?o }").boolean is True
         assert store.generation in store.pool.generations_in_use()
+    finally:
+        store.close()
+
+
+def test_an_engine_error_during_evaluation_is_a_400_in_process_too(tmp_path):
+    from filmgraph.errors import BadRequest  # noqa: PLC0415
+
+    store = EmbeddedStore(tmp_path / "store")  # no workers: the CLI's and notebooks' path
+    client = TestClient(create_app(Settings(store=store.path), store), raise_server_exceptions=False)
+    response = client.get("/sparql", params={"query": "SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }"})
+    assert response.status_code == 400, response.text
+    try:
+        with pytest.raises(BadRequest, match="failed during evaluation"):
+            store.query_serialized("SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }", "text/csv")
     finally:
         store.close()

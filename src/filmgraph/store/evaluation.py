@@ -143,11 +143,14 @@ def evaluate(store: OxStore, task: QueryTask) -> Evaluated:
     sink = _Sink(task.max_bytes, task.spool_dir, task.spill_bytes)
     try:
         result.serialize(sink, format=chosen)
-    except OSError as error:  # pyoxigraph may wrap errors raised by the sink
+    except ResultTooLarge:
+        sink.discard()
+        raise
+    except (OSError, ValueError, RuntimeError) as error:  # evaluation is lazy: the engine fails while writing
         sink.discard()
         if isinstance(error.__cause__, ResultTooLarge) or "larger than" in str(error):
             raise ResultTooLarge(str(error)) from error
-        raise
+        raise BadRequest(f"the query failed during evaluation: {error}") from error
     except BaseException:
         sink.discard()
         raise
