@@ -38,7 +38,9 @@ def test_a_query_past_the_timeout_is_stopped_and_others_are_served_meanwhile(liv
     assert len(workers) == 2, descendants(live_server.pid)
     outcome: dict[str, httpx.Response] = {}
     slow = threading.Thread(
-        target=lambda: outcome.setdefault("slow", httpx.get(f"{live_server}/sparql", params={"query": ENDLESS}, timeout=30))
+        target=lambda: outcome.setdefault(
+            "slow", httpx.get(f"{live_server}/sparql", params={"query": ENDLESS}, timeout=30)
+        )
     )
     started = time.monotonic()
     slow.start()
@@ -105,3 +107,21 @@ def test_a_result_larger_than_the_limit_is_refused_not_truncated(small_store: Em
     assert "larger than 600 bytes" in large.json()["detail"]
     small = client.get("/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 2"})
     assert small.status_code == 200 and len(small.json()["results"]["bindings"]) == 2
+
+
+def test_with_every_worker_busy_a_query_waits_its_turn(live_server):
+    """Both workers run endless queries; a third query queues, and is answered once a worker is replaced."""
+    endless = {"params": {"query": ENDLESS}, "timeout": 30}
+    slow = [threading.Thread(target=httpx.get, args=(f"{live_server}/sparql",), kwargs=endless) for _ in range(2)]
+    for each in slow:
+        each.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    # a query text of its own, so that no cached answer can short-cut the queue
+    queued = httpx.get(f"{live_server}/sparql", params={"query": f"ASK {{ ?s ?p ?o }} # {time.time()}"}, timeout=30)
+    waited = time.monotonic() - started
+    for each in slow:
+        each.join(30)
+    assert queued.status_code == 200, queued.text
+    assert queued.json()["boolean"] is True
+    assert waited > 1.0, "it had to wait for a worker"

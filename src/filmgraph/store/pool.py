@@ -13,6 +13,7 @@ import os
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -44,6 +45,7 @@ class QueryPool:
         self._pending = 0
         self._checkpoint: tuple[int, str] | None = None
         self._closed = False
+        self._waiting = ThreadPoolExecutor(max_workers=max_pending, thread_name_prefix="filmgraph-queue")
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -115,6 +117,7 @@ class QueryPool:
 
     def close(self) -> None:
         self._closed = True
+        self._waiting.shutdown(wait=False, cancel_futures=True)
         for each in list(self._workers):
             self._kill(each)
 
@@ -153,7 +156,8 @@ class QueryPool:
         try:
             chosen = self._idle.get_nowait()
         except queue.Empty:
-            return await asyncio.to_thread(self.run, task, timeout)
+            # Queue in a thread of our own pool, sized to the queue bound (not asyncio's few default threads).
+            return await asyncio.get_running_loop().run_in_executor(self._waiting, self.run, task, timeout)
         with self._lock:
             self._pending += 1
         try:
@@ -167,7 +171,7 @@ class QueryPool:
             self._idle.put(chosen)
             raise BackendUnavailable("the query workers are not running")
         if chosen.generation != self._checkpoint[0]:
-            await asyncio.to_thread(self._ready, chosen)
+            await asyncio.get_running_loop().run_in_executor(self._waiting, self._ready, chosen)
         generation, path = self._checkpoint
         chosen.generation = generation
         loop = asyncio.get_running_loop()
@@ -184,10 +188,10 @@ class QueryPool:
                 os.set_blocking(fd, True)
             reply = chosen.conn.recv()
         except TimeoutError:
-            await asyncio.to_thread(self._replace, chosen)
+            self._replace(chosen)  # SIGKILL and a fork from the forkserver: milliseconds
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
         except (EOFError, OSError) as error:
-            await asyncio.to_thread(self._replace, chosen)
+            self._replace(chosen)  # SIGKILL and a fork from the forkserver: milliseconds
             raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
         self._idle.put(chosen)
         return _unpack(reply)
