@@ -7,6 +7,7 @@ one media type for each kind up front and let the store use the one that fits (s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import NotAcceptable, UnsupportedFormat
 
@@ -112,6 +113,7 @@ def best_match(ranges: list[MediaRange], offered: tuple[str, ...]) -> str | None
     return best
 
 
+@lru_cache(maxsize=512)  # clients repeat their Accept header; this runs on every query
 def negotiate(accept: str | None, format_name: str | None = None) -> Negotiated:
     """Pick the results and graph media types; `format=` wins over Accept. Raises 406/400 when nothing fits."""
     if format_name:
