@@ -116,3 +116,21 @@ def test_a_remote_answer_that_breaks_off_is_a_502_not_a_crash(remote_store: Stor
 
     with pytest.raises(BackendUnavailable, match="broke off"):
         remote_store.query("SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }")
+
+
+def test_our_protocol_in_front_of_the_remote_backend(remote_store: Store):
+    from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    from filmgraph.api import create_app  # noqa: PLC0415
+    from filmgraph.settings import Settings  # noqa: PLC0415
+
+    client = TestClient(create_app(Settings(backend="remote"), remote_store))
+    query = f"SELECT ?label WHERE {{ <{ID}russia> <{SKOS}prefLabel> ?label }}"
+    answer = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+    assert answer.status_code == 200 and answer.text.splitlines() == ["label", "Russia"]
+    malformed = client.get("/sparql", params={"query": "SELECT WHERE"})
+    assert malformed.status_code == 400
+    graph = client.get("/graph-store", params={"graph": INFERRED}, headers={"Accept": "application/n-triples"})
+    assert graph.status_code == 200 and len(graph.text.splitlines()) == remote_store.count(INFERRED)
+    assert client.get("/graph-store", params={"graph": "urn:test:absent"}).status_code == 404
+    assert client.get("/readyz").json()["status"] == "ready"
