@@ -125,3 +125,28 @@ def test_with_every_worker_busy_a_query_waits_its_turn(live_server):
     assert queued.status_code == 200, queued.text
     assert queued.json()["boolean"] is True
     assert waited > 1.0, "it had to wait for a worker"
+
+
+def test_a_cancelled_query_gives_its_worker_back(tmp_path):
+    """If the waiting request is cancelled, its worker is replaced (work stopped), not lost from the pool."""
+    import asyncio  # noqa: PLC0415
+
+    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
+
+    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
+    store.load_file(SAMPLE, None)
+    try:
+        before = set(store.pool.pids())
+
+        async def cancel_soon() -> None:
+            running = asyncio.ensure_future(store.pool.run_async(QueryTask(ENDLESS, "text/csv"), 30))
+            await asyncio.sleep(0.3)
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+
+        asyncio.run(cancel_soon())
+        assert store.query(QUICK, timeout=10).boolean is True  # a worker is there to answer
+        assert not before & set(store.pool.pids())
+    finally:
+        store.close()

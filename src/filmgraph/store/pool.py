@@ -191,8 +191,11 @@ class QueryPool:
             self._replace(chosen)  # SIGKILL and a fork from the forkserver: milliseconds
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
         except (EOFError, OSError) as error:
-            self._replace(chosen)  # SIGKILL and a fork from the forkserver: milliseconds
+            self._replace(chosen)
             raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
+        except asyncio.CancelledError:  # the request went away: stop its work rather than lose the worker
+            self._replace(chosen)
+            raise
         self._idle.put(chosen)
         return _unpack(reply)
 
