@@ -170,11 +170,16 @@ class QueryPool:
         if self._checkpoint is None or self._closed:
             self._idle.put(chosen)
             raise BackendUnavailable("the query workers are not running")
+        loop = asyncio.get_running_loop()
         if chosen.generation != self._checkpoint[0]:
-            await asyncio.get_running_loop().run_in_executor(self._waiting, self._ready, chosen)
+            warming = loop.run_in_executor(self._waiting, self._ready, chosen)
+            try:
+                await asyncio.shield(warming)
+            except asyncio.CancelledError:  # let the warm-up finish, then give the worker back
+                warming.add_done_callback(lambda done: done.exception() or self._idle.put(chosen))
+                raise
         generation, path = self._checkpoint
         chosen.generation = generation
-        loop = asyncio.get_running_loop()
         readable = loop.create_future()
         fd = chosen.conn.fileno()
         try:
