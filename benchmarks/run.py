@@ -1,0 +1,366 @@
+"""Benchmark filmgraph's SPARQL endpoint against Oxigraph server on the same data, in the same run.
+
+    python benchmarks/run.py [--size 100000] [--clients 1 4] [--requests 200] [--seconds 5] [--report BENCHMARKS.md]
+
+Steps: generate the graph (cached under benchmarks/out/), load it into two on-disk stores (one per server), start
+`oxigraph serve --union-default-graph` and `filmgraph serve` (default settings, then with the result cache off) on
+127.0.0.1, check that every query gives the same number of results on both, then measure latency (p50/p95) and
+throughput with 1 and N concurrent clients (keep-alive HTTP connections, the same client code for both), plus the
+engine in-process (pyoxigraph, on disk and in memory) for scale. Ratios are filmgraph / Oxigraph server throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import write_nquads  # noqa: E402
+from workload import BenchQuery, workload  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+BIN = Path(sys.executable).parent
+ACCEPT = {"select": "application/sparql-results+json", "ask": "application/sparql-results+json",
+          "construct": "application/n-triples"}
+
+
+# --- servers ---------------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    query_path: str
+    process: subprocess.Popen = field(repr=False)
+
+
+def _wait_ready(port: int, path: str, process: subprocess.Popen, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)
+            if connection.getresponse().status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} not ready after {seconds} s")
+
+
+@contextmanager
+def running(name: str, command: list[str], ready_path: str, query_path: str, port: int, env: dict | None = None):
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_ready(port, ready_path, process)
+        yield Server(name, port, query_path, process)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def oxigraph_server(location: Path):
+    port = free_port()
+    command = [str(BIN / "oxigraph"), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+               "--union-default-graph"]
+    return running("Oxigraph server", command, "/query?query=ASK%7B%7D", "/query", port)
+
+
+def filmgraph_server(location: Path, name: str, env: dict[str, str]):
+    port = free_port()
+    command = [str(BIN / "filmgraph"), "serve", "--store", str(location), "--port", str(port)]
+    return running(name, command, "/readyz", "/sparql", port, env)
+
+
+# --- measuring -------------------------------------------------------------------------------------------------
+@dataclass
+class Measurement:
+    latencies: list[float]
+    elapsed: float
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+def ask(connection: http.client.HTTPConnection, server: Server, text: str, kind: str) -> bytes:
+    body = urllib.parse.urlencode({"query": text})
+    connection.request("POST", server.query_path, body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Accept": ACCEPT[kind]})
+    response = connection.getresponse()
+    payload = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"{server.name} answered {response.status}: {payload[:300]!r}")
+    return payload
+
+
+def measure(server: Server, query: BenchQuery, clients: int, requests: int, seconds: float, first: int = 0) -> Measurement:
+    """`requests` requests (fewer if `seconds` run out) spread over `clients` threads, each with one connection,
+    taking the query's parameters from position `first` of its cycle."""
+    texts, latencies, lock = query.texts(), [], threading.Lock()
+    counter = iter(range(first, first + requests))
+    deadline = time.monotonic() + seconds
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+        for index in counter:
+            if time.monotonic() > deadline:
+                break
+            started = time.perf_counter()
+            ask(connection, server, texts[index % len(texts)], query.kind)
+            with lock:
+                latencies.append(time.perf_counter() - started)
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Measurement(latencies, time.perf_counter() - started)
+
+
+def result_count(server: Server, query: BenchQuery) -> list[int]:
+    """Number of results per parameter value (rows, 0/1 for ASK, triples for CONSTRUCT)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    counts = []
+    for text in query.texts()[-5:]:  # the end of the cycle: measurements start at its beginning
+        payload = ask(connection, server, text, query.kind)
+        if query.kind == "construct":
+            counts.append(len([line for line in payload.splitlines() if line.strip()]))
+        else:
+            document = json.loads(payload)
+            counts.append(int(document["boolean"]) if "boolean" in document else len(document["results"]["bindings"]))
+    return counts
+
+
+def export_seconds(server: Server) -> float:
+    """Time to fetch the whole dataset as N-Quads (filmgraph: /export; Oxigraph: its Graph Store /store)."""
+    path = "/export?format=nquads&subset=all" if "filmgraph" in server.name else "/store"
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+    started = time.perf_counter()
+    connection.request("GET", path, headers={"Accept": "application/n-quads"})
+    response = connection.getresponse()
+    size = 0
+    while chunk := response.read(1 << 20):
+        size += len(chunk)
+    if response.status != 200 or size == 0:
+        raise RuntimeError(f"{server.name} export answered {response.status}")
+    return time.perf_counter() - started
+
+
+def in_process(location: Path, queries: list[BenchQuery], memory: bool, repeats: int = 20) -> dict[str, float]:
+    """p50 in ms of the engine alone (query + JSON/N-Triples serialisation), for scale."""
+    store = pyoxigraph.Store.read_only(str(location))
+    if memory:
+        in_memory = pyoxigraph.Store()
+        in_memory.bulk_extend(store.quads_for_pattern(None, None, None))
+        store = in_memory
+    medians = {}
+    for query in queries:
+        timings = []
+        for text in query.texts()[:repeats]:
+            started = time.perf_counter()
+            result = store.query(text, use_default_graph_as_union=True)
+            if query.kind == "construct":
+                result.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES)
+            else:
+                result.serialize(format=pyoxigraph.QueryResultsFormat.JSON)
+            timings.append(time.perf_counter() - started)
+        medians[query.name] = statistics.median(timings) * 1000
+    return medians
+
+
+# --- the run ---------------------------------------------------------------------------------------------------
+def prepare(size: int) -> tuple[Path, Path, Path]:
+    data = OUT / f"graph-{size}.nq"
+    if not data.exists():
+        print(f"generating {size} triples …", file=sys.stderr)
+        write_nquads(size, data)
+    ox_store, fg_store = OUT / f"oxigraph-{size}", OUT / f"filmgraph-{size}"
+    for store in (ox_store, fg_store):
+        shutil.rmtree(store, ignore_errors=True)
+        shutil.rmtree(store.parent / f".{store.name}-checkpoints", ignore_errors=True)
+    subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(ox_store), "--file", str(data)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    disk = pyoxigraph.Store(str(fg_store))
+    disk.bulk_load(path=str(data), format=pyoxigraph.RdfFormat.N_QUADS)
+    disk.flush()
+    del disk
+    return data, ox_store, fg_store
+
+
+def run(args: argparse.Namespace) -> dict:
+    data, ox_store, fg_store = prepare(args.size)
+    quads = sum(1 for _ in pyoxigraph.Store.read_only(str(ox_store)).quads_for_pattern(None, None, None))
+    queries = workload(args.size)
+    configurations = [("filmgraph (default: result cache on)", {}),
+                      ("filmgraph (result cache off)", {"FILMGRAPH_RESULT_CACHE_SIZE": "0"})]
+    results: dict = {"size": quads, "clients": args.clients, "servers": {}, "counts": {}}
+    with oxigraph_server(ox_store) as reference:
+        results["counts"] = {q.name: result_count(reference, q) for q in queries}
+        results["servers"][reference.name] = _measure_all(reference, queries, args)
+    for name, env in configurations:
+        with filmgraph_server(fg_store, name, env) as server:
+            counts = {q.name: result_count(server, q) for q in queries}
+            if counts != results["counts"]:
+                raise SystemExit(f"{name} and Oxigraph server disagree: {counts} != {results['counts']}")
+            results["servers"][name] = _measure_all(server, queries, args)
+    results["in-process"] = {"pyoxigraph on disk": in_process(ox_store, queries, memory=False),
+                             "pyoxigraph in memory": in_process(ox_store, queries, memory=True)}
+    return results
+
+
+def _measure_all(server: Server, queries: list[BenchQuery], args: argparse.Namespace) -> dict:
+    print(f"measuring {server.name} …", file=sys.stderr)
+    figures: dict = {}
+    for query in queries:
+        measure(server, query, 1, 5, args.seconds, first=len(query.texts()) - 10)  # warm-up
+        figures[query.name], first = {}, 0
+        for clients in args.clients:  # each client count continues the cycle: no request repeats an earlier one
+            figures[query.name][clients] = measure(server, query, clients, args.requests, args.seconds, first)
+            first += args.requests
+    figures["full export (N-Quads)"] = export_seconds(server)
+    return figures
+
+
+# --- the report ------------------------------------------------------------------------------------------------
+def geometric_mean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def report(results: dict, args: argparse.Namespace) -> str:
+    servers = results["servers"]
+    reference = servers["Oxigraph server"]
+    names = [n for n in servers if n != "Oxigraph server"]
+    queries = [q for q in reference if q != "full export (N-Quads)"]
+    top = max(args.clients)
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Run `make bench ARGS=\"--size {args.size} --clients {' '.join(map(str, args.clients))}\"` "
+        "(script: `benchmarks/run.py`). Every figure below was measured in the same run, on the same data, "
+        "against servers on 127.0.0.1.",
+        "",
+        f"- date: {datetime.date.today().isoformat()}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {_memory()} memory, {_cpu_model()}",
+        f"- Python {platform.python_version()}, pyoxigraph {pyoxigraph.__version__ if hasattr(pyoxigraph, '__version__') else '?'}, "
+        f"oxigraph server {_oxigraph_version()}",
+        f"- data: {results['size']:,} quads of the synthetic film-diplomacy graph (`benchmarks/generate.py`), "
+        "each source in its own named graph; both servers query the union of all graphs",
+        f"- each query: up to {args.requests} requests or {args.seconds:g} s per client count, parameters never "
+        "repeated within a server's run (the two aggregations have none, so a result cache answers their repeats)",
+        f"- result counts agree between Oxigraph server and filmgraph for every query (checked before measuring)",
+        "",
+        f"## Throughput with {top} concurrent clients (requests/s) and ratio to Oxigraph server",
+        "",
+        "| query | Oxigraph server | " + " | ".join(f"{n} | ratio" for n in names) + " |",
+        "|---|---:|" + "---:|---:|" * len(names),
+    ]
+    ratios: dict[str, list[float]] = {n: [] for n in names}
+    for query in queries:
+        base = reference[query][top].throughput
+        cells = []
+        for name in names:
+            value = servers[name][query][top].throughput
+            ratios[name].append(value / base)
+            cells.append(f"{value:,.1f} | {value / base:.2f}×")
+        lines.append(f"| {query} | {base:,.1f} | " + " | ".join(cells) + " |")
+    lines.append("| **geometric mean of ratios** | | " + " | ".join(
+        f"| **{geometric_mean(ratios[n]):.2f}×**" for n in names) + " |")
+    lines += ["", "## Latency with 1 client (ms, p50 / p95)", "",
+              "| query | Oxigraph server | " + " | ".join(names) + " | pyoxigraph in-process, disk / memory (p50) |",
+              "|---|---:|" + "---:|" * len(names) + "---:|"]
+    engine = results["in-process"]
+    for query in queries:
+        cells = [f"{servers[n][query][1].percentile(0.5):.2f} / {servers[n][query][1].percentile(0.95):.2f}"
+                 for n in ["Oxigraph server", *names]]
+        lines.append(f"| {query} | " + " | ".join(cells) +
+                     f" | {engine['pyoxigraph on disk'][query]:.2f} / {engine['pyoxigraph in memory'][query]:.2f} |")
+    lines += ["", "## Full export of the dataset as N-Quads (seconds, 1 client)", "",
+              "| Oxigraph server (`GET /store`) | " + " | ".join(f"{n} (`GET /export`)" for n in names) + " |",
+              "|---:|" + "---:|" * len(names),
+              f"| {reference['full export (N-Quads)']:.2f} | " + " | ".join(
+                  f"{servers[n]['full export (N-Quads)']:.2f}" for n in names) + " |", ""]
+    return "\n".join(lines)
+
+
+def _memory() -> str:
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        return f"{kib / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        return "unknown"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _oxigraph_version() -> str:
+    done = subprocess.run([str(BIN / "oxigraph"), "--version"], capture_output=True, text=True)
+    return done.stdout.strip().split()[-1] if done.returncode == 0 and done.stdout.strip() else "?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=100_000, help="triples to generate (100000, 1000000, …)")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--requests", type=int, default=300, help="requests per query and client count")
+    parser.add_argument("--seconds", type=float, default=5.0, help="time bound per query and client count")
+    parser.add_argument("--report", type=Path, default=None, help="write the Markdown report here")
+    args = parser.parse_args()
+    if 1 not in args.clients:
+        args.clients = [1, *args.clients]
+    results = run(args)
+    text = report(results, args)
+    print(text)
+    if args.report:
+        args.report.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
