@@ -232,7 +232,9 @@ def run(args: argparse.Namespace) -> dict:
     quads = sum(1 for _ in pyoxigraph.Store.read_only(str(ox_store)).quads_for_pattern(None, None, None))
     queries = workload(args.size)
     configurations = [("filmgraph (default: result cache on)", {}),
-                      ("filmgraph (result cache off)", {"FILMGRAPH_RESULT_CACHE_SIZE": "0"})]
+                      ("filmgraph (result cache off)", {"FILMGRAPH_RESULT_CACHE_SIZE": "0"}),
+                      ("filmgraph (cache off, workers in memory)",
+                       {"FILMGRAPH_RESULT_CACHE_SIZE": "0", "FILMGRAPH_WORKER_STORE": "memory"})]
     results: dict = {"size": quads, "clients": args.clients, "servers": {}, "counts": {}}
     with oxigraph_server(ox_store) as reference:
         results["counts"] = {q.name: result_count(reference, q) for q in queries}
