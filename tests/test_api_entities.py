@@ -165,3 +165,32 @@ def test_paths_do_not_pass_through_a_shared_date(rest):
     assert all("time-2010" not in route for route in routes)  # both posts are held "now", which is no link
     to_a_time = rest.get("/api/paths", params={"from": "petersburg-dialogue-10", "to": "time-summer-2010"}).json()
     assert [[n["id"] for n in p["nodes"]] for p in to_a_time["paths"]] == [["petersburg-dialogue-10", "time-summer-2010"]]
+
+
+BOOKKEEPING = {"fg:Claim", "fg:EvidenceSpan", "fg:Sentence", "fg:TimeExpression"}
+
+
+@pytest.mark.parametrize("q", ["germany", "co-production", "cinecitta", "summer", "sentence"])
+def test_search_leaves_out_claims_spans_sentences_and_times(rest, q):
+    body = rest.get("/api/entities", params={"q": q, "limit": 100}).json()
+    assert not [hit["entity"]["id"] for hit in body["items"] if BOOKKEEPING & set(hit["entity"]["types"])]
+
+
+def test_search_ranks_named_entities_before_what_merely_mentions_them(rest):
+    ids = [hit["entity"]["id"] for hit in rest.get("/api/entities", params={"q": "germany"}).json()["items"]]
+    assert ids[0] == "germany"
+    for name in ("german-side", "russian-german-film-academy", "petersburg-dialogue"):
+        assert name in ids[:6]
+    second = rest.get("/api/entities", params={"q": "cinecitta"}).json()["items"][1]["entity"]
+    assert "fg:Claim" not in second["types"]
+
+
+def test_search_can_still_ask_for_a_bookkeeping_class_by_name(rest):
+    claims = rest.get("/api/entities", params={"q": "germany", "type": "fg:Claim"}).json()
+    assert claims["total"] > 0 and all("fg:Claim" in hit["entity"]["types"] for hit in claims["items"])
+
+
+@pytest.mark.parametrize("q", ['"}', "!!!", " - "])
+def test_search_for_punctuation_only_finds_nothing(rest, q):
+    response = rest.get("/api/entities", params={"q": q})
+    assert response.status_code == 200 and response.json()["total"] == 0

@@ -23,6 +23,21 @@ from .vocab import ID
 
 MIN_FUZZY_RATIO = 0.75
 MAX_QUERY_LENGTH = 200
+# Bookkeeping nodes (relation claims, evidence spans, sentences, time expressions): left out of search unless
+# `type=` names one of their classes, since a reader looks up what the claims are about, not the claims.
+BOOKKEEPING_TYPES = {
+    "fg:Claim",
+    "rdf:Statement",
+    "fg:EvidenceSpan",
+    "fg:Sentence",
+    "nif:String",
+    "nif:OffsetBasedString",
+    "nif:Sentence",
+    "fg:TimeExpression",
+    "time:TemporalEntity",
+}
+# Within one match tier, named things (agents, places) come before agreements, events and statements about them.
+NAMED_TYPES = {"fg:Agent", "fg:Place"}
 
 _IN_DATA_NAMESPACE = f"isIRI(?e) && STRSTARTS(STR(?e), {Literal(ID)})"
 _CANDIDATES = f"""
@@ -132,16 +147,35 @@ def search_entities(
     if len(q) > MAX_QUERY_LENGTH:
         raise InvalidParameter(f"q is longer than {MAX_QUERY_LENGTH} characters")
     query = normalise(q)
+    if q.strip() and not query:
+        return 0, []  # only punctuation: nothing to match, not "list all"
     scored: list[tuple[float, str, _Candidate]] = []
     for candidate in candidates(store):
-        if type_ and not any(term_matches(t, type_) for t in candidate.types):
+        if not _wanted(candidate, type_):
             continue
         score, matched = _best_label(query, candidate) if query else (1.0, candidate.label)
         if score > 0:
             scored.append((score, matched, candidate))
-    scored.sort(key=lambda item: (-item[0], len(item[1]), item[1].casefold(), item[2].iri))
+    scored.sort(key=_rank)
     page = scored[offset : offset + limit]
     return len(scored), [_hit(score, matched, candidate) for score, matched, candidate in page]
+
+
+def _wanted(candidate: _Candidate, type_: str | None) -> bool:
+    if type_:
+        return any(term_matches(t, type_) for t in candidate.types)
+    return not any(curie(t) in BOOKKEEPING_TYPES for t in candidate.types)
+
+
+def _tier(score: float) -> int:
+    """exact 10, prefix 9, all words 8, substring 7, fuzzy 0: the kind of match, before its fine score."""
+    return int(score * 10 + 1e-9) if score >= 0.7 else 0
+
+
+def _rank(item: tuple[float, str, _Candidate]) -> tuple:
+    score, matched, candidate = item
+    named = any(curie(t) in NAMED_TYPES for t in candidate.types)
+    return (-_tier(score), not named, -score, len(matched), matched.casefold(), candidate.iri)
 
 
 def _hit(score: float, matched: str, candidate: _Candidate) -> SearchHit:
