@@ -73,13 +73,24 @@ def test_timeline_is_in_date_order_with_evidence(rest, source_text):
     ids = [e["entity"]["id"] for e in events]
     assert ids[0] == "establishment-russian-german-film-academy"  # "last year": 2009
     assert events[0]["time"]["as_worded"] == "last year" and events[0]["time"]["not_before"] == "2009-01-01"
-    assert ids.index("petersburg-dialogue-10") < ids.index("expectation-more-similar-agreements")
-    starts = [e["time"]["not_before"] or e["time"]["not_after"] for e in events]
-    assert starts == sorted(starts)
+    ends = [(e["time"] or e["new_target_time"])["not_after"] for e in events]
+    assert ends == sorted(ends)
     for event in events:
         for claim in event["provenance"]:
             for evidence in claim["evidence"]:
                 assert_span_in_source(evidence, source_text)
+
+
+def test_timeline_is_the_dated_events_as_in_the_named_query(rest):
+    events = rest.get("/api/timeline").json()["events"]
+    ids = [e["entity"]["id"] for e in events]
+    assert all("fg:Event" in e["entity"]["types"] for e in events)  # no statements, no source
+    postponement = events[ids.index("postponement-russia-germany-signing")]
+    assert postponement["time"] is None and postponement["new_target_time"]["not_after"] == "2010-12-31"
+    # "recently" (no later than 2010-12-31) happened before the end-of-year target it shares an upper bound with
+    assert ids.index("signing-russian-state-fund-cinecitta-luce") < ids.index("postponement-russia-germany-signing")
+    named = rest.get("/api/queries/timeline").json()["rows"]
+    assert ids == [row["event"].rpartition("/")[2] for row in named]
 
 
 def test_sources_list_and_one_source_with_its_claims(rest, source_text):

@@ -104,19 +104,25 @@ def _event(iri: str, link: dict[str, list[str]], refs, found_times, carriers) ->
     )
 
 
-def time_key(event: EventRecord) -> tuple[str, str, str]:
-    """Earliest possible date first; a time with only an upper bound ("recently", "by the end of 2010") sorts
-    by that bound, undated last."""
-    time = event.time
+def time_key(event: EventRecord) -> tuple[str, str, bool, str]:
+    """Timeline order: by the latest date the event can fall on (its upper bound; a postponement by its new
+    target time); among equal upper bounds an open lower bound ("recently": no later than) comes first, then
+    the earlier lower bound, then what happened before what is only targeted; then the label. Undated last.
+    `queries/timeline.rq` orders the same way."""
+    time = event.time or event.new_target_time
+    label = event.entity.label or ""
     if time is None:
-        return ("9999", "9999", event.entity.label or "")
-    start = time.not_before or time.not_after or "9999"
-    return (start, time.not_after or "9999", event.entity.label or "")
+        return ("9999", "9999", True, label)
+    return (time.not_after or time.not_before or "9999", time.not_before or "", event.time is None, label)
+
+
+_DATED_EVENTS = "SELECT DISTINCT ?e WHERE { ?e a fg:Event . { ?e fg:atTime ?t } UNION { ?e fg:newTargetTime ?t } }"
 
 
 def timeline(store: Store) -> list[EventRecord]:
-    """Every dated event and statement (anything with fg:atTime), in order of its earliest possible date."""
-    rows = _select(store, "SELECT DISTINCT ?e WHERE { ?e fg:atTime ?t }")
+    """Every dated event (fg:Event and its subclasses, inferred classes count; a postponement at its new target
+    time) in time order (`time_key`). Statements and sources carry times too but are not events."""
+    rows = _select(store, _DATED_EVENTS)
     return sorted(events(store, set(_column(rows, "e"))).values(), key=time_key)
 
 

@@ -67,7 +67,7 @@ class AgreementList(BaseModel):
 
 
 class Timeline(BaseModel):
-    """Dated events and statements, earliest possible date first."""
+    """Dated events (fg:Event), ordered by their latest possible date (see `filmgraph.domain.time_key`)."""
 
     total: int
     events: list[EventRecord]
