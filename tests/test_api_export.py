@@ -147,3 +147,8 @@ def test_reads_answer_conditional_gets(client, path):
     assert first.status_code == 200 and first.headers["etag"]
     again = client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and not again.content
+
+
+def test_export_negotiated_by_accept_says_vary_accept(client):
+    response = client.get("/export", params={"subset": "ontology"}, headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200 and "accept" in response.headers["vary"].casefold()

@@ -186,3 +186,9 @@ def test_who_heads_the_fund_as_a_url(rest):
     ]
     table = rest.get("/api/queries/who-heads-what?format=csv&institution=russian-state-fund").text
     assert list(csv.DictReader(io.StringIO(table)))[0]["holder"] == "https://w3id.org/filmgraph/id/sergei-tolstikov"
+
+
+def test_answers_negotiated_by_accept_say_vary_accept(asking):
+    for headers in ({}, {"Accept": "text/csv"}, {"Accept": "application/sparql-results+json"}):
+        response = asking.get("/api/queries/heads", params={"institution": "russian-state-fund"}, headers=headers)
+        assert response.status_code == 200 and "accept" in response.headers["vary"].casefold()

@@ -70,7 +70,11 @@ def export(
     return StreamingResponse(
         prepared.chunks(),
         media_type=prepared.format.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{prepared.filename}"', **validators.headers},
+        headers={
+            "Content-Disposition": f'attachment; filename="{prepared.filename}"',
+            "Vary": "Accept",
+            **validators.headers,
+        },
     )
 
 

@@ -127,11 +127,12 @@ def _endpoint(query: NamedQuery):
     ) -> Response:
         bindings = bind_parameters(query, _parameters(request))
         media_type = _media_type(request)
+        headers = {**validators.headers, "Vary": "Accept"}  # the format follows Accept: caches must key on it
         if media_type == JSON:
             body = _answer(query, store.query(query.text, bindings=bindings)).model_dump_json()
-            return Response(body, media_type=JSON, headers=validators.headers)
+            return Response(body, media_type=JSON, headers=headers)
         result = store.query_serialized(query.text, media_type, bindings=bindings)
-        return StreamingResponse(iter(result.body), media_type=result.media_type, headers=validators.headers)
+        return StreamingResponse(iter(result.body), media_type=result.media_type, headers=headers)
 
     answer.__name__ = "query_" + query.name.replace("-", "_")
     answer.__doc__ = query.description
