@@ -94,3 +94,32 @@ def test_a_source_page_shows_its_text_with_every_evidence_span_highlighted(rest,
     covered = {i for c in sources["claim_list"] for e in c["provenance"]["evidence"] for i in range(e["begin"], e["end"])}
     assert sum(len(html.unescape(m)) for m in marks) == len(covered)
     assert page.count('<li><a href="/id/') == sources["claims"]
+
+
+def test_only_web_iris_become_links_on_an_entity_page(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from filmgraph.api import create_app
+    from filmgraph.store import EmbeddedStore
+
+    data = tmp_path / "hostile.ttl"
+    data.write_text(
+        "@prefix fgid: <https://w3id.org/filmgraph/id/> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        'fgid:trap skos:prefLabel "Trap"@en ;\n'
+        "  skos:related <javascript:alert(1)> , <data:text/html,hi> , <https://example.org/fine> , fgid:russia ;\n"
+        "  skos:exactMatch <javascript:alert(2)> .\n"
+    )
+    store = EmbeddedStore(tmp_path / "store")
+    try:
+        store.load_file(data, "https://w3id.org/filmgraph/graph/loaded")
+        with TestClient(create_app(store=store)) as client:
+            response = client.get("/id/trap", headers={"Accept": BROWSER_ACCEPT})
+            page = response.text
+    finally:
+        store.close()
+    assert response.status_code == 200, page
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert not [h for h in hrefs if not (h.startswith(("/", "http://", "https://")))]
+    assert "https://example.org/fine" in hrefs and "/id/russia" in hrefs
+    assert "javascript:alert(1)" in page and "javascript:alert(2)" in page  # shown, as text
