@@ -52,7 +52,7 @@ def test_search_pages_with_total_and_next_links(rest):
 def test_card_of_the_fund(rest):
     card = rest.get(f"/api/entities/{FUND}").json()
     assert card["label"] == "Russian State Fund"
-    assert {"value": "the Fund", "lang": "en", "kind": "alt"} in card["labels"]
+    assert {"value": "the Fund", "lang": "en", "kind": "alt", "kinds": ["alt"]} in card["labels"]
     types = {t["curie"]: t["inferred"] for t in card["types"]}
     assert types["fg:StateFilmFund"] is False
     assert types["fg:Institution"] is True
@@ -194,3 +194,11 @@ def test_search_can_still_ask_for_a_bookkeeping_class_by_name(rest):
 def test_search_for_punctuation_only_finds_nothing(rest, q):
     response = rest.get("/api/entities", params={"q": q})
     assert response.status_code == 200 and response.json()["total"] == 0
+
+
+def test_card_lists_each_name_once_with_the_properties_carrying_it(rest):
+    labels = rest.get("/api/entities/germany").json()["labels"]
+    names = [(label["value"], label["lang"]) for label in labels]
+    assert len(names) == len(set(names))
+    [germany] = [label for label in labels if label["value"] == "Germany"]
+    assert germany["kind"] == "pref" and germany["kinds"][0] == "pref" and len(germany["kinds"]) > 1

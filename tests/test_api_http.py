@@ -98,7 +98,7 @@ def test_conditional_get_answers_304_until_the_store_changes():
     store.add_to_graph(source_graph("t"), [Quad(node, NamedNode(PREFIXES["skos"] + "altLabel"), Literal("Alone"))])
     changed = client.get("/api/entities/lonely", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
-    assert {"value": "Alone", "lang": None, "kind": "alt"} in changed.json()["labels"]
+    assert {"value": "Alone", "lang": None, "kind": "alt", "kinds": ["alt"]} in changed.json()["labels"]
 
 
 def test_openapi_schema_is_valid_and_lists_every_endpoint(rest):

@@ -272,13 +272,26 @@ def _attribute(store_labels: dict[str, str], prop: str, value: Literal) -> Attri
     )
 
 
+LABEL_PREFERENCE = ("pref", "label", "alt")
+
+
+def _add_label(found: list[LabelValue], value: Literal, kind: str) -> None:
+    """One entry per text and language: the same name as prefLabel and rdfs:label is one label of both kinds."""
+    for label in found:
+        if (label.value, label.lang) == (value.value, value.language):
+            label.kinds = sorted({*label.kinds, kind}, key=LABEL_PREFERENCE.index)  # type: ignore[arg-type]
+            label.kind = label.kinds[0]
+            return
+    found.append(LabelValue(value=value.value, lang=value.language, kind=kind, kinds=[kind]))  # type: ignore[arg-type]
+
+
 def _describe_literals(store: Store, card: EntityCard, out_rows: list[dict]) -> None:
     """Fill labels, description, identifiers and other literal attributes from the entity's own triples."""
     literals = _literals(out_rows)
     property_labels = labels(store, {p for p, _ in literals})
     for prop, value in literals:
         if prop in LABEL_KINDS:
-            card.labels.append(LabelValue(value=value.value, lang=value.language, kind=LABEL_KINDS[prop]))
+            _add_label(card.labels, value, LABEL_KINDS[prop])
         elif prop in DESCRIPTION_PROPERTIES and card.description is None:
             card.description = value.value
         elif prop in IDENTIFIER_PROPERTIES:

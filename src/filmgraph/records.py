@@ -86,7 +86,12 @@ class TypeAssertion(BaseModel):
 class LabelValue(BaseModel):
     value: str
     lang: str | None = None
-    kind: Literal["pref", "alt", "label"] = Field(description="skos:prefLabel, skos:altLabel or rdfs:label.")
+    kind: Literal["pref", "alt", "label"] = Field(
+        description="The most preferred property carrying it: skos:prefLabel, rdfs:label or skos:altLabel."
+    )
+    kinds: list[Literal["pref", "alt", "label"]] = Field(
+        default_factory=list, description="Every label property carrying this text, most preferred first."
+    )
 
 
 class Identifier(BaseModel):
