@@ -123,3 +123,19 @@ def test_only_web_iris_become_links_on_an_entity_page(tmp_path):
     assert not [h for h in hrefs if not (h.startswith(("/", "http://", "https://")))]
     assert "https://example.org/fine" in hrefs and "/id/russia" in hrefs
     assert "javascript:alert(1)" in page and "javascript:alert(2)" in page  # shown, as text
+
+
+def test_landing_page_links_the_entry_points_in_html_and_json(rest):
+    page = rest.get("/", headers={"Accept": BROWSER_ACCEPT})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Accept" in page.headers["vary"]
+    hrefs = set(re.findall(r'href="([^"]*)"', page.text))
+    expected = {"/docs", "/sparql", "/api/entities?q=", "/api/queries", f"/id/{SOURCE_ID}", "/export",
+                "/.well-known/void"}
+    assert expected <= hrefs
+    twin = rest.get("/", headers={"Accept": "application/json"})
+    assert twin.headers["content-type"].startswith("application/json")
+    assert {link["href"] for link in twin.json()["links"]} == expected
+    for href in expected - {"/export"}:
+        assert rest.get(href).status_code == 200, href
+    assert rest.get("/", headers={"Accept": "image/png"}).status_code == 406

@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from .. import __version__
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
-from . import domain, entities, export, graph_store, health, pages, queries, sparql
+from . import domain, entities, export, graph_store, health, home, pages, queries, sparql
 from .problems import install_problem_handlers
 
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(export.router)
     app.include_router(graph_store.router)
     app.include_router(health.router)
+    app.include_router(home.router)
     if settings.cors_origins:  # a browser UI (e.g. YASGUI) on another origin may query the endpoint
         app.add_middleware(
             CORSMiddleware,

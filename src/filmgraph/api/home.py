@@ -1,0 +1,51 @@
+"""The landing page `GET /`: where a researcher starts (API docs, SPARQL, search, questions, sources, exports).
+
+HTML for browsers, the same links as JSON for clients (by Accept), so the service describes its own entry points.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from ..domain import sources
+from ..errors import NotAcceptable
+from ..store import Store
+from .deps import get_store
+from .models import PROBLEMS
+from .negotiation import best_match, parse_accept
+from .pages import HTML, templates
+
+router = APIRouter(tags=["linked data"], responses=PROBLEMS)
+
+JSON = "application/json"
+OFFERED = (HTML, JSON)
+ENTRY_POINTS = (
+    ("/docs", "REST API documentation (OpenAPI)"),
+    ("/sparql", "SPARQL 1.1 endpoint and query form"),
+    ("/api/entities?q=", "Search entities by name"),
+    ("/api/queries", "Research questions as named queries"),
+    ("/export", "The whole graph as RDF (Turtle, TriG, N-Quads, JSON-LD, ...)"),
+    ("/.well-known/void", "Dataset description (VoID, DCAT)"),
+)
+
+
+def _links(store: Store) -> list[dict[str, str]]:
+    links = [{"href": href, "title": title} for href, title in ENTRY_POINTS]
+    for source in sources(store):
+        links.append({"href": f"/id/{source.id}", "title": f"Source: {source.title or source.id}"})
+    return links
+
+
+@router.get("/", summary="Landing page: the service's entry points (HTML or JSON by Accept)")
+def home(request: Request, store: Annotated[Store, Depends(get_store)]) -> Response:
+    chosen = best_match(parse_accept(request.headers.get("accept")), OFFERED)
+    if chosen is None:
+        raise NotAcceptable(f"offered: {', '.join(OFFERED)}")
+    links = _links(store)
+    headers = {"Vary": "Accept"}
+    if chosen == JSON:
+        return JSONResponse({"title": "filmgraph", "links": links}, headers=headers)
+    return HTMLResponse(templates.get_template("home.html").render(links=links), headers=headers)
