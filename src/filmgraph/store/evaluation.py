@@ -6,6 +6,7 @@ Shared by the in-process path of `EmbeddedStore` and the worker processes, so th
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -103,9 +104,29 @@ class _Sink(io.RawIOBase):
             Path(self.file.name).unlink(missing_ok=True)
 
 
+_FROM_WORD = re.compile(r"\bfrom\b", re.IGNORECASE)
+
+
+def names_own_dataset(sparql: str) -> bool:
+    """Whether the query has FROM / FROM NAMED clauses. pyoxigraph's union-default-graph option overrides them, so
+    such a query must run without it. Only a query containing the word is parsed (rdflib), so the hot path stays
+    a regex search; a query rdflib cannot parse is left to the engine, which reports the syntax error."""
+    if not _FROM_WORD.search(sparql):
+        return False
+    from pyparsing import ParseException  # noqa: PLC0415 - only for the rare queries with the word
+    from rdflib.plugins.sparql.parser import parseQuery  # noqa: PLC0415
+
+    try:
+        parsed = parseQuery(sparql)
+    except ParseException:
+        return False
+    return "datasetClause" in parsed[1]
+
+
 def run_query(store: OxStore, sparql: str, bindings: Mapping[str, Term] | None, dataset: Dataset | None):
-    """Start a query: the default graph is the union of all graphs unless the dataset names graphs."""
-    kwargs: dict = {"use_default_graph_as_union": True}
+    """Start a query: the default graph is the union of all graphs unless the protocol's dataset or the query's
+    own FROM / FROM NAMED clauses name graphs."""
+    kwargs: dict = {} if names_own_dataset(sparql) else {"use_default_graph_as_union": True}
     if dataset and dataset.default_graphs:
         kwargs = {"default_graph": [NamedNode(g) for g in dataset.default_graphs]}
     if dataset and dataset.named_graphs:
