@@ -4,6 +4,7 @@ query from a real Oxigraph server into our endpoint."""
 from __future__ import annotations
 
 import httpx
+import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
@@ -62,3 +63,27 @@ def test_a_service_clause_really_calls_out(oxigraph_server, live_server):
     )
     # Oxigraph streams: the status is already 200 when the SERVICE call fails, so the error ends the body.
     assert f"404 Not Found returned by {live_server}/not-sparql" in response.text
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("return_format", ["json", "xml", "csv", "tsv"])
+def test_sparqlwrapper_every_results_format(live_server, method, return_format):
+    client = SPARQLWrapper(f"{live_server}/sparql")
+    client.setMethod(method)
+    client.setReturnFormat(return_format)
+    client.setQuery("SELECT ?s WHERE { ?s a <https://w3id.org/filmgraph/ontology#State> }")
+    response = client.query()
+    assert response.response.status == 200
+    assert "https://w3id.org/filmgraph/id/russia" in response.response.read().decode()
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("return_format", ["turtle", "n3", "rdf+xml", "json-ld"])
+def test_sparqlwrapper_every_graph_format(live_server, method, return_format):
+    client = SPARQLWrapper(f"{live_server}/sparql")
+    client.setMethod(method)
+    client.setReturnFormat(return_format)
+    client.setQuery("CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } LIMIT 3")
+    response = client.query()
+    assert response.response.status == 200
+    assert len(response.response.read()) > 0

@@ -45,7 +45,25 @@ FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
     "rdfxml": (None, "application/rdf+xml"),
     "trig": (None, "application/trig"),
     "nquads": (None, "application/n-quads"),
+    # the names SPARQLWrapper and other clients send
+    "json-ld": (None, "application/ld+json"),
+    "rdf+xml": (None, "application/rdf+xml"),
+    "rdf": (None, "application/rdf+xml"),
+    "n3": (None, "text/turtle"),  # Turtle is N3's RDF subset
 }
+
+
+def format_choice(value: str) -> tuple[str | None, str | None] | None:
+    """What a `format=` value asks for: a format name, or a media type we offer; None if neither."""
+    value = value.strip().lower()
+    if value in FORMAT_NAMES:
+        return FORMAT_NAMES[value]
+    media_type = value.split(";")[0].strip()
+    if media_type in RESULTS_MEDIA_TYPES:
+        return (media_type, None)
+    if media_type in GRAPH_MEDIA_TYPES:
+        return (None, media_type)
+    return None
 
 
 @dataclass(frozen=True)
@@ -117,12 +135,11 @@ def best_match(ranges: list[MediaRange], offered: tuple[str, ...]) -> str | None
 def negotiate(accept: str | None, format_name: str | None = None) -> Negotiated:
     """Pick the results and graph media types; `format=` wins over Accept. Raises 406/400 when nothing fits."""
     if format_name:
-        try:
-            results, graph = FORMAT_NAMES[format_name.lower()]
-        except KeyError:
+        choice = format_choice(format_name)
+        if choice is None:
             names = ", ".join(sorted(FORMAT_NAMES))
-            raise UnsupportedFormat(f"unknown format {format_name!r}; use one of {names}") from None
-        return Negotiated(results, graph)
+            raise UnsupportedFormat(f"unknown format {format_name!r}; use one of {names} or a media type") from None
+        return Negotiated(*choice)
     ranges = parse_accept(accept)
     chosen = Negotiated(best_match(ranges, RESULTS_MEDIA_TYPES), best_match(ranges, GRAPH_MEDIA_TYPES))
     if chosen.results is None and chosen.graph is None:

@@ -21,7 +21,7 @@ from ..settings import Settings
 from ..store import Dataset, Store
 from .auth import check_write_token
 from .federation import uses_service
-from .negotiation import best_match, negotiate, parse_accept, prefers_html
+from .negotiation import best_match, format_choice, negotiate, parse_accept, prefers_html
 from .request_body import decode_utf8, read_body
 from .service_description import describe_service
 
@@ -69,6 +69,17 @@ def _dataset(params: dict[str, list[str]]) -> Dataset | None:
     return Dataset(tuple(default), tuple(named)) if default or named else None
 
 
+FORMAT_PARAMETERS = ("format", "output", "results")
+
+
+def _format(params: dict[str, list[str]]) -> str | None:
+    """The `format=` asked for. Clients such as SPARQLWrapper send a name and a media type, under several parameter
+    names at once: take the first value we understand, else the first value (which negotiation refuses)."""
+    values = [value for name in FORMAT_PARAMETERS for value in params.get(name, [])]
+    understood = [value for value in values if format_choice(value) is not None]
+    return (understood or values or [None])[0]
+
+
 def _single(params: dict[str, list[str]], name: str) -> str | None:
     values = params.get(name, [])
     if len(values) > 1:
@@ -94,7 +105,7 @@ async def read_operation(request: Request, settings: Settings) -> Operation:
                 f"POST /sparql takes {FORM}, {SPARQL_QUERY} or {SPARQL_UPDATE}, not {media_type or 'no type'}"
             )
     operation = Operation(
-        _single(params, "query"), _single(params, "update"), _dataset(params), _single(params, "format")
+        _single(params, "query"), _single(params, "update"), _dataset(params), _format(params)
     )
     if operation.query is not None and operation.update is not None:
         raise BadRequest("a request carries either a query or an update, not both")
