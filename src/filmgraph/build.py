@@ -113,6 +113,23 @@ def _not_yet_written(quads: list[Quad], already: set[Triple]) -> list[Quad]:
     return kept
 
 
+def _refuse_a_store_in_use(store_path: Path) -> None:
+    """Refuse to replace a store another process holds open (its lock is taken): RocksDB keeps writing by path,
+    so a running server would write into the new store's directory and corrupt it. The check opens and closes the
+    store at once; holding it across the rename would do the same harm."""
+    if not store_path.exists() or not any(store_path.iterdir()):
+        return
+    try:
+        probe = OxStore(str(store_path))
+    except OSError as error:
+        raise BuildError(
+            f"the store at {store_path} is in use by another process (a running `filmgraph serve`?): "
+            f"stop it first, or build into another --store ({error})"
+        ) from None
+    del probe
+    gc.collect()  # closes it
+
+
 def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> None:
     """Write the graphs into a fresh directory next to `store_path`, then swap it in by renaming."""
     store_path = store_path.resolve()
@@ -128,6 +145,7 @@ def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> None:
         store.flush()
         del store
         gc.collect()  # pyoxigraph closes the database when the object goes
+        _refuse_a_store_in_use(store_path)
         if store_path.exists():
             os.rename(store_path, retired)
         os.rename(fresh, store_path)
