@@ -45,3 +45,17 @@ def test_a_missing_java_is_a_clear_build_error(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(owlready2, "JAVA_EXE", "/nonexistent/java")
     with pytest.raises(BuildError, match="needs Java"):
         infer(ONTOLOGY, [q(ID + "avdeev", RDF_TYPE, FG + "Person")])
+
+
+def test_a_clash_through_a_range_names_the_individual_and_classes() -> None:
+    """The academy is only typed State; that it is a Person follows from the range of fg:headedBy."""
+    headed_by = FG + "headedBy"
+    ontology = [
+        *ONTOLOGY,
+        q(headed_by, RDF_TYPE, OWL + "ObjectProperty"),
+        q(headed_by, NamedNode("http://www.w3.org/2000/01/rdf-schema#range"), FG + "Person"),
+    ]
+    data = [q(ID + "academy", RDF_TYPE, FG + "State"), q(ID + "russia", RDF_TYPE, FG + "State"),
+            q(ID + "russia", NamedNode(headed_by), ID + "academy")]
+    with pytest.raises(InconsistentOntology, match=f"{ID}academy is in disjoint classes {FG}Person, {FG}State"):
+        infer(ontology, data)

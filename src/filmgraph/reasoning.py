@@ -43,14 +43,33 @@ def _individuals(world: owlready2.World) -> list[owlready2.Thing]:
     return sorted((ind for ind in world.individuals() if ind.iri.startswith(ID)), key=lambda ind: ind.iri)
 
 
+def _implied_classes(world: owlready2.World) -> dict[owlready2.Thing, set[owlready2.ThingClass]]:
+    """Each individual's named classes: asserted, implied by the domains and ranges of the properties it is used
+    with, and their super-classes. HermiT reports no model but not why; a clash among these usually is the why."""
+    implied: dict[owlready2.Thing, set[owlready2.ThingClass]] = {}
+
+    def add(node: object, classes: Iterable[object]) -> None:
+        if isinstance(node, owlready2.Thing) and node.iri.startswith(ID):
+            implied.setdefault(node, set()).update(c for c in classes if isinstance(c, owlready2.ThingClass))
+
+    for individual in _individuals(world):
+        add(individual, individual.is_a)
+    for prop in [*world.object_properties(), *world.data_properties()]:
+        for subject, value in prop.get_relations():
+            add(subject, prop.domain)
+            add(value, getattr(prop, "range", []))
+    return {node: {a for c in classes for a in c.ancestors() if isinstance(a, owlready2.ThingClass)}
+            for node, classes in implied.items()}
+
+
 def _disjointness_clashes(world: owlready2.World) -> list[str]:
-    """Individuals that belong to two disjoint classes, named with the classes (the usual cause of inconsistency)."""
+    """Individuals whose asserted or implied classes include two disjoint ones, named with the classes (the usual
+    cause of inconsistency)."""
     groups = [
         [c for c in disjoint.entities if isinstance(c, owlready2.ThingClass)] for disjoint in world.disjoint_classes()
     ]
     clashes = []
-    for individual in _individuals(world):
-        ancestors = {c for c in individual.INDIRECT_is_a if isinstance(c, owlready2.ThingClass)}
+    for individual, ancestors in _implied_classes(world).items():
         for group in groups:
             hit = sorted(c.iri for c in group if c in ancestors)
             if len(hit) > 1:
