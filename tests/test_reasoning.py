@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import owlready2
 import pytest
 from pyoxigraph import NamedNode, Quad
 
 from filmgraph.errors import BuildError, InconsistentOntology
+from filmgraph.build import build_store
 from filmgraph.reasoning import infer
+from filmgraph.settings import PROJECT_ROOT, Settings
 from filmgraph.vocab import FG, ID, INFERRED_GRAPH
 
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -59,3 +64,17 @@ def test_a_clash_through_a_range_names_the_individual_and_classes() -> None:
             q(ID + "russia", NamedNode(headed_by), ID + "academy")]
     with pytest.raises(InconsistentOntology, match=f"{ID}academy is in disjoint classes {FG}Person, {FG}State"):
         infer(ontology, data)
+
+
+def test_the_academy_typed_as_a_state_is_named_with_both_classes(tmp_path: Path) -> None:
+    """The real data: an academy is an Institution through its type's super-classes, which State is disjoint with."""
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    [claims] = (data / "claims").glob("screendaily-2010-russia-european-coproduction.yaml")
+    entry = "  - id: russian-german-film-academy\n    type: fg:BinationalFilmAcademy"
+    assert entry in claims.read_text()
+    claims.write_text(claims.read_text().replace(entry, "  - id: russian-german-film-academy\n    type: fg:State"))
+    academy, institution, state = ID + "russian-german-film-academy", FG + "Institution", FG + "State"
+    with pytest.raises(InconsistentOntology, match=f"{academy} is in disjoint classes {institution}, {state}"):
+        build_store(tmp_path / "store", Settings(data_dir=data))
+    assert not (tmp_path / "store").exists()
