@@ -123,7 +123,7 @@ def test_timeline(any_store: Store) -> None:
     events = [(short(r["event"].value), r["when"].value, r["worded"].value) for r in rows]
     assert set(events) == {
         ("establishment-russian-german-film-academy", "at", "last year"),
-        ("cooperation-russia-germany", "at", "now"),
+        ("cooperation-russia-germany", "at", "already under way"),
         ("petersburg-dialogue-10", "at", "this summer"),
         ("planned-signing-russia-germany", "at", "this summer"),
         ("postponement-russia-germany-signing", "new target", "the end of the year"),
