@@ -139,6 +139,7 @@ def test_inferred_graph_holds_only_what_is_not_asserted(built_store: EmbeddedSto
         ("agreement-russia-germany-co-production", "PostponedAgreement"),  # planned, postponed, not signed
         ("plan-russia-european-co-production", "Plan"),
         ("hope-russia-ties-france-germany-spain", "Hope"),
+        ("aim-russia-closer-ties-france-spain-germany", "Hope"),  # the headline's "wants"
         ("possibility-state-support-for-co-production", "Possibility"),
     }
 

@@ -108,6 +108,9 @@ def test_what_russia_hopes_plans_and_expects_versus_what_is_signed(any_store: St
         ("hoped", "hope-russia-ties-france-germany-spain", "france"),
         ("hoped", "hope-russia-ties-france-germany-spain", "germany"),
         ("hoped", "hope-russia-ties-france-germany-spain", "spain"),
+        ("hoped", "aim-russia-closer-ties-france-spain-germany", "france"),  # the headline, in Screen Daily's voice
+        ("hoped", "aim-russia-closer-ties-france-spain-germany", "germany"),
+        ("hoped", "aim-russia-closer-ties-france-spain-germany", "spain"),
         ("planned", "plan-russia-european-co-production", ""),
         ("planned", "agreement-russia-germany-co-production", "germany"),
         ("expected", "expectation-more-similar-agreements", ""),
@@ -135,7 +138,13 @@ def test_timeline(any_store: Store) -> None:
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        ("fg:Hoped", {("hope-russia-ties-france-germany-spain", "sergei-tolstikov", "russia")}),
+        (
+            "fg:Hoped",
+            {
+                ("hope-russia-ties-france-germany-spain", "sergei-tolstikov", "russia"),
+                ("aim-russia-closer-ties-france-spain-germany", "screen-daily", "russia"),
+            },
+        ),
         ("fg:Planned", {("plan-russia-european-co-production", "screen-daily", "russia")}),
         (
             "fg:Expected",
@@ -240,6 +249,7 @@ def test_claims_by_speaker(any_store: Store) -> None:
 def test_what_the_source_says_about_spain_and_the_german_agreement(any_store: Store) -> None:
     assert answer(any_store, "statements-about", "statement", "role", "status", entity="spain") == {
         ("hope-russia-ties-france-germany-spain", "with state", "fg:Hoped"),
+        ("aim-russia-closer-ties-france-spain-germany", "with state", "fg:Hoped"),
         ("negation-russia-spain-agreements", "with state", "fg:Negated"),
         ("view-russia-considers-spain-important", "about", "fg:Opinion"),
         ("view-russia-considers-spain-important", "with state", "fg:Opinion"),
