@@ -277,7 +277,7 @@ def report(results: dict, args: argparse.Namespace) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Run `make bench ARGS=\"--size {args.size} --clients {' '.join(map(str, args.clients))}\"` "
+        f"Run `make bench ARGS=\"--size {args.size} --clients {' '.join(map(str, args.clients))} --report BENCHMARKS.md\"` "
         "(script: `benchmarks/run.py`). Every figure below was measured in the same run, on the same data, "
         "against servers on 127.0.0.1.",
         "",
