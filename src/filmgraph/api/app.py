@@ -9,6 +9,7 @@ from .. import __version__
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from . import domain, entities, export, graph_store, health, home, pages, queries, sparql
+from .head import HeadAsGetMiddleware
 from .problems import install_problem_handlers
 
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(graph_store.router)
     app.include_router(health.router)
     app.include_router(home.router)
+    app.add_middleware(HeadAsGetMiddleware, own_head_paths=frozenset({"/graph-store"}))
     if settings.cors_origins:  # a browser UI (e.g. YASGUI) on another origin may query the endpoint
         app.add_middleware(
             CORSMiddleware,
