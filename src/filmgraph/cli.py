@@ -223,7 +223,16 @@ def serve_command(
             _build_first(settings)
     except (ValidationError, FilmgraphError) as error:
         raise _fail(error) from error
-    serve(settings, access_log=access_log)
+    try:
+        serve(settings, access_log=access_log)
+    except OSError as error:  # RocksDB allows one process per store directory
+        raise _fail(_store_open_failure(settings.store, error)) from None
+
+
+def _store_open_failure(store: Path, error: OSError) -> str:
+    if "lock" in str(error).lower():
+        return f"the store {store} is in use by another process (a running `filmgraph serve`?): stop it first ({error})"
+    return f"cannot open the store {store} ({error})"
 
 
 @app.command("load")
@@ -243,7 +252,18 @@ def load_command(
     from .store import open_store  # noqa: PLC0415
     from .vocab import LOADED_GRAPH_PREFIX  # noqa: PLC0415
 
-    store = open_store(_serving_settings(store=store_dir))
+    from pyoxigraph import NamedNode  # noqa: PLC0415
+
+    if graph is not None:
+        try:
+            NamedNode(graph)
+        except ValueError as error:
+            raise _fail(f"--graph must be an absolute IRI, not {graph!r} ({error})") from None
+    settings = _serving_settings(store=store_dir)
+    try:
+        store = open_store(settings)
+    except OSError as error:
+        raise _fail(_store_open_failure(settings.store, error)) from None
     try:
         for path in files:
             target = graph or LOADED_GRAPH_PREFIX + path.stem
