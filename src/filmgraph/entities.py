@@ -26,6 +26,7 @@ from .lookup import (
     provenance,
     term_matches,
 )
+from . import lookup
 from .records import (
     Attribute,
     EntityCard,
@@ -65,17 +66,8 @@ PROVENANCE_PREDICATES = {
     _P["fg"] + "mentionedAt",
     _P["nif"] + "referenceContext",
 }
-# Nodes that are provenance machinery (claims, spans, sentences), not things a reader looks up.
-PROVENANCE_TYPES = {
-    "fg:Claim",
-    "rdf:Statement",
-    "fg:EvidenceSpan",
-    "fg:Sentence",
-    "nif:String",
-    "nif:OffsetBasedString",
-    "nif:Sentence",
-    "nif:Context",
-}
+# Nodes that are provenance machinery (claims, spans, sentences, source texts), not things a reader looks up.
+PROVENANCE_TYPES = lookup.PROVENANCE_TYPES | {"nif:Context"}
 
 Edge = tuple[str, str, str]
 

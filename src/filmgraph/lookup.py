@@ -208,3 +208,16 @@ def term_matches(iri: str, wanted: str) -> bool:
 def has_status(claims: Iterable[Provenance], status: str) -> bool:
     """Whether any of the claims has the epistemic status the user named (IRI, CURIE or local name)."""
     return any(claim.status and term_matches(expand_curie(claim.status), status) for claim in claims)
+
+
+# Provenance machinery (relation claims, evidence spans, sentences): nodes that record where a fact comes from,
+# not things a reader looks up. Entity views and search both leave them aside.
+PROVENANCE_TYPES = frozenset({
+    "fg:Claim",
+    "rdf:Statement",
+    "fg:EvidenceSpan",
+    "fg:Sentence",
+    "nif:String",
+    "nif:OffsetBasedString",
+    "nif:Sentence",
+})

@@ -16,7 +16,7 @@ from weakref import WeakKeyDictionary
 from pyoxigraph import Literal
 
 from .errors import InvalidParameter
-from .lookup import SPARQL_PREFIXES, curie, local_id, term_matches
+from .lookup import PROVENANCE_TYPES, SPARQL_PREFIXES, curie, local_id, term_matches
 from .records import EntityRef, SearchHit
 from .store import Store
 from .vocab import ID
@@ -25,17 +25,7 @@ MIN_FUZZY_RATIO = 0.75
 MAX_QUERY_LENGTH = 200
 # Bookkeeping nodes (relation claims, evidence spans, sentences, time expressions): left out of search unless
 # `type=` names one of their classes, since a reader looks up what the claims are about, not the claims.
-BOOKKEEPING_TYPES = {
-    "fg:Claim",
-    "rdf:Statement",
-    "fg:EvidenceSpan",
-    "fg:Sentence",
-    "nif:String",
-    "nif:OffsetBasedString",
-    "nif:Sentence",
-    "fg:TimeExpression",
-    "time:TemporalEntity",
-}
+BOOKKEEPING_TYPES = PROVENANCE_TYPES | {"fg:TimeExpression", "time:TemporalEntity"}
 # Within one match tier, named things (agents, places) come before agreements, events and statements about them.
 NAMED_TYPES = {"fg:Agent", "fg:Place"}
 
