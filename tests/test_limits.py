@@ -150,3 +150,42 @@ def test_a_cancelled_query_gives_its_worker_back(tmp_path):
         assert not before & set(store.pool.pids())
     finally:
         store.close()
+
+
+def test_queued_requests_on_the_event_loop_wait_their_turn_and_a_waiter_that_gives_up_loses_no_worker(tmp_path):
+    """One worker, many concurrent requests from the event loop: each waits on a future for the worker (no thread
+    per waiting request) and gets its own answer; a request whose wait times out is refused with 503, and the
+    worker it never got is still there for the next one."""
+    import asyncio  # noqa: PLC0415
+
+    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
+
+    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
+    store.load_file(SAMPLE, None)
+    try:
+
+        async def many() -> list[bytes]:
+            await store.pool.run_async(QueryTask(QUICK, "text/csv"), 30)  # the worker opens the loaded checkpoint
+            threads_before = threading.active_count()
+            asks = [QueryTask(f"SELECT ({n} AS ?n) WHERE {{}}", "text/csv") for n in range(12)]
+            done = await asyncio.gather(*(store.pool.run_async(task, 30) for task in asks))
+            assert threading.active_count() == threads_before
+            return [each.body for each in done]
+
+        bodies = asyncio.run(many())
+        assert [body.decode().split()[1] for body in bodies] == [str(n) for n in range(12)]
+
+        async def impatient() -> None:
+            blocker = asyncio.ensure_future(store.pool.run_async(QueryTask("ASK { ?s ?p ?o }", "text/csv"), 30))
+            hog = asyncio.ensure_future(store.pool.run_async(QueryTask(ENDLESS, "text/csv"), 1.0))
+            await blocker
+            with pytest.raises(Overloaded):
+                await store.pool.run_async(QueryTask(QUICK, "text/csv"), 0.3)  # the worker is busy with `hog`
+            with pytest.raises(QueryTimeout):
+                await hog
+
+        asyncio.run(impatient())
+        assert store.query(QUICK, timeout=10).boolean is True  # the replacement worker answers
+        assert store.pool.pending == 0
+    finally:
+        store.close()

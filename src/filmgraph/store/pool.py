@@ -3,6 +3,10 @@
 Why processes: pyoxigraph cannot cancel a query from Python, so a timed-out query's process is killed (its CPU
 work stops at once) and replaced, while the other workers keep answering. Why a bound: past `max_pending`
 queued or running queries the service answers 503 at once instead of piling up work it cannot finish.
+
+Requests from the event loop never leave it: they wait for a worker on a future and for its reply on the pipe's
+file descriptor, so a cheap query costs the server one pipe round trip and no thread hand-off. Threads (REST
+lookups in FastAPI's thread pool, scripts) use the same workers with blocking waits.
 """
 
 from __future__ import annotations
@@ -10,10 +14,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -34,18 +37,75 @@ class _Worker:
     generation: int = field(default=-1)
 
 
+class _ThreadWaiter:
+    """A thread waiting for a free worker; one that gave up (timed out) refuses a late offer."""
+
+    def __init__(self) -> None:
+        self._event, self._lock = threading.Event(), threading.Lock()
+        self._worker: _Worker | None = None
+        self._abandoned = False
+
+    def offer(self, free: _Worker) -> bool:
+        with self._lock:
+            if self._abandoned:
+                return False
+            self._worker = free
+        self._event.set()
+        return True
+
+    def wait(self, timeout: float) -> _Worker | None:
+        self._event.wait(timeout)
+        with self._lock:
+            self._abandoned = self._worker is None
+            return self._worker
+
+
+class _LoopWaiter:
+    """A coroutine waiting for a free worker on a future of its event loop; a worker offered after the
+    coroutine gave up (timeout, cancellation) goes back to the pool."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, give_back) -> None:
+        self.loop, self.future, self._give_back = loop, loop.create_future(), give_back
+        self._thread = threading.get_ident()
+
+    def offer(self, free: _Worker) -> bool:
+        if self.future.done():
+            return False
+        if threading.get_ident() == self._thread:
+            self._deliver(free)
+        else:
+            self.loop.call_soon_threadsafe(self._deliver, free)
+        return True
+
+    def _deliver(self, free: _Worker) -> None:
+        if self.future.done():
+            self._give_back(free)
+        else:
+            self.future.set_result(free)
+
+
+def _wake(readable: asyncio.Future) -> None:
+    if not readable.done():
+        readable.set_result(True)
+
+
+def _expire(readable: asyncio.Future) -> None:
+    if not readable.done():
+        readable.set_result(False)
+
+
 class QueryPool:
     """`size` worker processes answering `QueryTask`s over the checkpoint set by `set_checkpoint`."""
 
     def __init__(self, size: int, mode: str = "disk", max_pending: int = 64) -> None:
         self.size, self.mode, self.max_pending = size, mode, max_pending
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: deque[_Worker] = deque()
+        self._waiters: deque[_ThreadWaiter | _LoopWaiter] = deque()
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
         self._pending = 0
         self._checkpoint: tuple[int, str] | None = None
         self._closed = False
-        self._waiting = ThreadPoolExecutor(max_workers=max_pending, thread_name_prefix="filmgraph-queue")
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -55,7 +115,7 @@ class QueryPool:
             self._send_warm_up(each)
         for each in spawned:
             self._finish_warm_up(each)
-            self._idle.put(each)
+            self._release(each)
 
     def _send_warm_up(self, chosen: _Worker) -> int:
         generation, path = self._checkpoint
@@ -102,7 +162,7 @@ class QueryPool:
         except (EOFError, OSError, FilmgraphError):
             self._kill(fresh)  # the pool is one worker short until the next replacement
             return
-        self._idle.put(fresh)
+        self._release(fresh)
 
     def _ready(self, chosen: _Worker) -> None:
         """Warm a worker up before dispatch; a worker that cannot load is replaced and the query refused."""
@@ -112,12 +172,11 @@ class QueryPool:
             self._replace(chosen)
             raise BackendUnavailable(f"a query worker died while loading ({error}); it was restarted") from None
         except FilmgraphError:
-            self._idle.put(chosen)
+            self._release(chosen)
             raise
 
     def close(self) -> None:
         self._closed = True
-        self._waiting.shutdown(wait=False, cancel_futures=True)
         for each in list(self._workers):
             self._kill(each)
 
@@ -138,94 +197,130 @@ class QueryPool:
     def pending(self) -> int:
         return self._pending
 
-    # --- queries ---------------------------------------------------------------------------------------
-    def run(self, task: QueryTask, timeout: float) -> Evaluated:
-        """Answer `task` in a worker; raise QueryTimeout (worker killed) or Overloaded (queue full/no worker)."""
+    # --- free workers: handed to the longest waiter first ------------------------------------------------
+    def _release(self, free: _Worker) -> None:
+        with self._lock:
+            while self._waiters:
+                if self._waiters.popleft().offer(free):
+                    return
+            self._idle.append(free)
+
+    def _take_or_queue(self, waiter: _ThreadWaiter | _LoopWaiter) -> _Worker | None:
+        with self._lock:
+            if self._idle:
+                return self._idle.popleft()
+            self._waiters.append(waiter)
+            return None
+
+    def _admit(self) -> None:
         with self._lock:
             if self._pending >= self.max_pending:
                 raise Overloaded(f"{self._pending} queries are already queued or running; retry later")
             self._pending += 1
-        try:
-            return self._dispatch(task, timeout)
-        finally:
-            with self._lock:
-                self._pending -= 1
 
-    async def run_async(self, task: QueryTask, timeout: float) -> Evaluated:
-        """`run` for the event loop: with a worker free, wait on its pipe without a thread hop; else queue."""
-        try:
-            chosen = self._idle.get_nowait()
-        except queue.Empty:
-            # Queue in a thread of our own pool, sized to the queue bound (not asyncio's few default threads).
-            return await asyncio.get_running_loop().run_in_executor(self._waiting, self.run, task, timeout)
+    def _leave(self) -> None:
         with self._lock:
-            self._pending += 1
-        try:
-            return await self._dispatch_async(chosen, task, timeout)
-        finally:
-            with self._lock:
-                self._pending -= 1
+            self._pending -= 1
 
-    async def _dispatch_async(self, chosen: _Worker, task: QueryTask, timeout: float) -> Evaluated:
+    def _check_running(self) -> None:
         if self._checkpoint is None or self._closed:
-            self._idle.put(chosen)
             raise BackendUnavailable("the query workers are not running")
-        loop = asyncio.get_running_loop()
-        if chosen.generation != self._checkpoint[0]:
-            warming = loop.run_in_executor(self._waiting, self._ready, chosen)
-            try:
-                await asyncio.shield(warming)
-            except asyncio.CancelledError:  # let the warm-up finish, then give the worker back
-                warming.add_done_callback(lambda done: done.exception() or self._idle.put(chosen))
-                raise
+
+    # --- queries from threads --------------------------------------------------------------------------
+    def run(self, task: QueryTask, timeout: float) -> Evaluated:
+        """Answer `task` in a worker; raise QueryTimeout (worker killed) or Overloaded (queue full/no worker)."""
+        self._admit()
+        try:
+            self._check_running()
+            started = time.monotonic()
+            waiter = _ThreadWaiter()
+            chosen = self._take_or_queue(waiter) or waiter.wait(timeout)
+            if chosen is None:
+                raise Overloaded(f"no query worker became free within {timeout:g} s; retry later")
+            self._ready(chosen)
+            return self._dispatch(chosen, task, max(timeout - (time.monotonic() - started), 0.0), timeout)
+        finally:
+            self._leave()
+
+    def _dispatch(self, chosen: _Worker, task: QueryTask, remaining: float, timeout: float) -> Evaluated:
+        generation, path = self._checkpoint
+        chosen.generation = generation
+        try:
+            chosen.conn.send((generation, path, task))
+            if not chosen.conn.poll(remaining):
+                self._replace(chosen)
+                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
+            reply = chosen.conn.recv()
+        except (EOFError, OSError) as error:
+            self._replace(chosen)
+            raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
+        self._release(chosen)
+        return _unpack(reply)
+
+    # --- queries from the event loop -------------------------------------------------------------------
+    async def run_async(self, task: QueryTask, timeout: float) -> Evaluated:
+        """`run` for the event loop: waits on futures and the worker's pipe, never on a thread."""
+        self._admit()
+        try:
+            self._check_running()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            chosen = await self._acquire_async(loop, timeout)
+            if chosen.generation != self._checkpoint[0]:
+                await self._ready_async(loop, chosen)
+            return await self._dispatch_async(loop, chosen, task, deadline, timeout)
+        finally:
+            self._leave()
+
+    async def _acquire_async(self, loop: asyncio.AbstractEventLoop, timeout: float) -> _Worker:
+        waiter = _LoopWaiter(loop, self._release)
+        chosen = self._take_or_queue(waiter)
+        if chosen is not None:
+            return chosen
+        try:
+            return await asyncio.wait_for(waiter.future, timeout)
+        except TimeoutError:
+            raise Overloaded(f"no query worker became free within {timeout:g} s; retry later") from None
+
+    async def _ready_async(self, loop: asyncio.AbstractEventLoop, chosen: _Worker) -> None:
+        """Open a new checkpoint in a thread (seconds in memory mode); a cancelled request still lets it finish
+        and gives the worker back."""
+        warming = loop.run_in_executor(None, self._ready, chosen)
+        try:
+            await asyncio.shield(warming)
+        except asyncio.CancelledError:
+            warming.add_done_callback(lambda done: done.exception() or self._release(chosen))
+            raise
+
+    async def _dispatch_async(
+        self, loop: asyncio.AbstractEventLoop, chosen: _Worker, task: QueryTask, deadline: float, timeout: float
+    ) -> Evaluated:
         generation, path = self._checkpoint
         chosen.generation = generation
         readable = loop.create_future()
         fd = chosen.conn.fileno()
         try:
             chosen.conn.send((generation, path, task))
-            loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+            loop.add_reader(fd, _wake, readable)
+            expiry = loop.call_at(deadline, _expire, readable)
             try:
-                await asyncio.wait_for(readable, timeout)
+                answered = await readable
             finally:
+                expiry.cancel()
                 loop.remove_reader(fd)
                 # uvloop leaves a watched fd non-blocking; a large reply would then break off with EAGAIN.
                 os.set_blocking(fd, True)
+            if not answered:
+                self._replace(chosen)  # SIGKILL and a fork from the forkserver: milliseconds
+                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
             reply = chosen.conn.recv()
-        except TimeoutError:
-            self._replace(chosen)  # SIGKILL and a fork from the forkserver: milliseconds
-            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
         except (EOFError, OSError) as error:
             self._replace(chosen)
             raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
         except asyncio.CancelledError:  # the request went away: stop its work rather than lose the worker
             self._replace(chosen)
             raise
-        self._idle.put(chosen)
-        return _unpack(reply)
-
-    def _dispatch(self, task: QueryTask, timeout: float) -> Evaluated:
-        if self._checkpoint is None or self._closed:
-            raise BackendUnavailable("the query workers are not running")
-        started = time.monotonic()
-        try:
-            chosen = self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise Overloaded(f"no query worker became free within {timeout:g} s; retry later") from None
-        queued = time.monotonic() - started
-        self._ready(chosen)
-        generation, path = self._checkpoint
-        chosen.generation = generation
-        try:
-            chosen.conn.send((generation, path, task))
-            if not chosen.conn.poll(max(timeout - queued, 0.0)):
-                self._replace(chosen)
-                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
-            reply = chosen.conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as error:
-            self._replace(chosen)
-            raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
-        self._idle.put(chosen)
+        self._release(chosen)
         return _unpack(reply)
 
 
