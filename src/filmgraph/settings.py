@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     token: str | None = Field(default=None, description="Bearer token for writes; none = read-only")
     cors_origins: list[str] = Field(default_factory=list)
     allow_service: bool = Field(default=True, description="Follow SERVICE clauses (outgoing HTTP); off = 403")
+    telemetry: bool = Field(default=False, description="FastAPI's OpenTelemetry spans/metrics (providers set up by you)")
 
     # limits
     query_timeout: float = Field(default=30.0, gt=0, description="Seconds before a query is stopped")

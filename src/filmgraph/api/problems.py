@@ -21,10 +21,14 @@ def problem_response(status: int, title: str, detail: str, **extra: object) -> J
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
-async def _filmgraph_error(request: Request, error: FilmgraphError) -> JSONResponse:
+def filmgraph_problem(error: FilmgraphError) -> JSONResponse:
     response = problem_response(error.status_code, error.title, str(error))
     response.headers.update(getattr(error, "headers", {}))  # e.g. WWW-Authenticate, Retry-After
     return response
+
+
+async def _filmgraph_error(request: Request, error: FilmgraphError) -> JSONResponse:
+    return filmgraph_problem(error)
 
 
 def _where(error: dict) -> str:

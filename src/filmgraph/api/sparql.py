@@ -2,7 +2,9 @@
 POST sparql-update), and the Service Description when GET carries no query.
 
 The route only reads the request and negotiates; evaluation, limits and serialisation belong to the store, so
-the same code serves the embedded and the remote backend.
+the same code serves the embedded and the remote backend. `SparqlProtocolMiddleware` answers GET and POST on
+`/sparql` before FastAPI's routing and dependency layers, which cost more than a cheap query itself; the FastAPI
+routes below document the endpoint in OpenAPI and answer whatever the middleware passes on.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pyoxigraph import NamedNode
 
-from ..errors import BadRequest, Forbidden, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from ..errors import BadRequest, FilmgraphError, Forbidden, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from ..settings import Settings
 from ..store import Dataset, Store
 from .auth import check_write_token
 from .federation import uses_service
 from .negotiation import best_match, format_choice, negotiate, parse_accept, prefers_html
+from .problems import filmgraph_problem
 from .request_body import decode_utf8, read_body
 from .service_description import describe_service
 
@@ -89,7 +93,7 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
 
 async def read_operation(request: Request, settings: Settings) -> Operation:
     """The operation of a GET or POST request, per the SPARQL 1.1 Protocol's three POST encodings."""
-    params = parse_qs(request.url.query, keep_blank_values=True)
+    params = parse_qs(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
     if request.method == "POST":
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = decode_utf8(await read_body(request, settings.max_query_length * 4))
@@ -186,3 +190,32 @@ async def sparql_get(request: Request) -> Response:
 @router.post("/sparql", summary="SPARQL query or update (form, sparql-query or sparql-update body)")
 async def sparql_post(request: Request) -> Response:
     return await _protocol(request, request.app.state.store, request.app.state.settings)
+
+
+class SparqlProtocolMiddleware:
+    """Answers queries and updates at `/sparql` straight from ASGI, errors as the same problem JSON as elsewhere.
+    A GET without a query (the Service Description) and other methods go on to the FastAPI routes."""
+
+    PATH = "/sparql"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.PATH or scope["method"] not in ("GET", "POST"):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "GET" and not _carries_operation(scope["query_string"]):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        state = scope["app"].state
+        try:
+            response = await _protocol(request, state.store, state.settings)
+        except FilmgraphError as error:
+            response = filmgraph_problem(error)
+        await response(scope, receive, send)
+
+
+def _carries_operation(query_string: bytes) -> bool:
+    return any(part.startswith((b"query=", b"update=")) for part in query_string.split(b"&"))

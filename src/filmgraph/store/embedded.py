@@ -89,6 +89,7 @@ class EmbeddedStore(Store):
         self._cache = ResultCache(result_cache_size)
         self._generation = 0
         self._write_lock = threading.RLock()
+        self._spool: str | None = None  # where workers write large results
         self.pool = None
         if workers:
             self._start_pool(workers, worker_store, max_pending)
@@ -116,6 +117,7 @@ class EmbeddedStore(Store):
             raise ValueError("query workers need an on-disk store (they read its checkpoints)")
         shutil.rmtree(self._checkpoints_root, ignore_errors=True)
         (self._checkpoints_root / "spool").mkdir(parents=True)
+        self._spool = str(self._checkpoints_root / "spool")
         self.pool = QueryPool(workers, worker_store, max_pending)
         self._checkpoint(self._generation)
         self.pool.start()
@@ -138,7 +140,7 @@ class EmbeddedStore(Store):
 
     # --- reads -----------------------------------------------------------------------------------------
     def _task(self, sparql, media_types, bindings, dataset) -> QueryTask:
-        spool = str(self._checkpoints_root / "spool") if self.pool is not None else None
+        spool = self._spool if self.pool is not None else None
         return QueryTask(sparql, media_types, bindings, dataset, self.max_result_bytes, spool, self.spill_bytes)
 
     def _evaluate(self, task: QueryTask, timeout: float | None) -> Evaluated:
