@@ -105,10 +105,44 @@ def filmgraph_server(location: Path, name: str, env: dict[str, str]):
 
 
 # --- measuring -------------------------------------------------------------------------------------------------
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def process_tree_cpu(root: int) -> float | None:
+    """CPU seconds (user + system) used so far by `root` and its live descendants (query workers, forkserver);
+    None where /proc is not available."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) is not None:
+            parents[int(entry.name)] = int(fields[1])
+            ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Measurement:
     latencies: list[float]
     elapsed: float
+    server_cpu: float | None = None  # CPU seconds the server's processes used during the measurement
+
+    @property
+    def cpu_per_request_us(self) -> float | None:
+        if self.server_cpu is None or not self.latencies:
+            return None
+        return self.server_cpu / len(self.latencies) * 1e6
 
     @property
     def throughput(self) -> float:
@@ -149,12 +183,16 @@ def measure(server: Server, query: BenchQuery, clients: int, requests: int, seco
         connection.close()
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    cpu_before = process_tree_cpu(server.process.pid)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return Measurement(latencies, time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    cpu_after = process_tree_cpu(server.process.pid)
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return Measurement(latencies, elapsed, cpu)
 
 
 def result_count(server: Server, query: BenchQuery) -> list[int]:
@@ -235,7 +273,8 @@ def run(args: argparse.Namespace) -> dict:
                       ("filmgraph (result cache off)", {"FILMGRAPH_RESULT_CACHE_SIZE": "0"}),
                       ("filmgraph (cache off, workers in memory)",
                        {"FILMGRAPH_RESULT_CACHE_SIZE": "0", "FILMGRAPH_WORKER_STORE": "memory"})]
-    results: dict = {"size": quads, "clients": args.clients, "servers": {}, "counts": {}}
+    results: dict = {"size": quads, "clients": args.clients, "servers": {}, "counts": {},
+                     "distinct": {q.name: len(set(q.parameters)) for q in queries}}
     with oxigraph_server(ox_store) as reference:
         results["counts"] = {q.name: result_count(reference, q) for q in queries}
         results["servers"][reference.name] = _measure_all(reference, queries, args)
@@ -287,8 +326,8 @@ def report(results: dict, args: argparse.Namespace) -> str:
         f"oxigraph server {_oxigraph_version()}",
         f"- data: {results['size']:,} quads of the synthetic film-diplomacy graph (`benchmarks/generate.py`), "
         "each source in its own named graph; both servers query the union of all graphs",
-        f"- each query: up to {args.requests} requests or {args.seconds:g} s per client count, parameters never "
-        "repeated within a server's run (the two aggregations have none, so a result cache answers their repeats)",
+        f"- each query: up to {args.requests} requests or {args.seconds:g} s per client count; distinct parameter "
+        f"values per query: {_distinct(results['distinct'])} (a result cache can answer only repeats)",
         f"- result counts agree between Oxigraph server and filmgraph for every query (checked before measuring)",
         "",
         f"## Throughput with {top} concurrent clients (requests/s) and ratio to Oxigraph server",
@@ -307,6 +346,13 @@ def report(results: dict, args: argparse.Namespace) -> str:
         lines.append(f"| {query} | {base:,.1f} | " + " | ".join(cells) + " |")
     lines.append("| **geometric mean of ratios** | | " + " | ".join(
         f"| **{geometric_mean(ratios[n]):.2f}×**" for n in names) + " |")
+    lines += ["", f"## Server CPU per request with {top} clients (µs, all of the server's processes)", "",
+              "Where a throughput ratio comes from on a machine whose cores the clients share: the CPU time each "
+              "server spends on one request (HTTP, evaluation, and for filmgraph the hand-off to a worker process).",
+              "", "| query | Oxigraph server | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
+    for query in queries:
+        cells = [_cpu_cell(servers[n][query][top]) for n in ["Oxigraph server", *names]]
+        lines.append(f"| {query} | " + " | ".join(cells) + " |")
     lines += ["", "## Latency with 1 client (ms, p50 / p95)", "",
               "| query | Oxigraph server | " + " | ".join(names) + " | pyoxigraph in-process, disk / memory (p50) |",
               "|---|---:|" + "---:|" * len(names) + "---:|"]
@@ -322,6 +368,15 @@ def report(results: dict, args: argparse.Namespace) -> str:
               f"| {reference['full export (N-Quads)']:.2f} | " + " | ".join(
                   f"{servers[n]['full export (N-Quads)']:.2f}" for n in names) + " |", ""]
     return "\n".join(lines)
+
+
+def _distinct(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {'none' if count == 1 else f'{count:,}'}" for name, count in counts.items())
+
+
+def _cpu_cell(measured: Measurement) -> str:
+    value = measured.cpu_per_request_us
+    return "n/a" if value is None else f"{value:,.0f}"
 
 
 def _memory() -> str:
@@ -351,7 +406,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100_000, help="triples to generate (100000, 1000000, …)")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--requests", type=int, default=300, help="requests per query and client count")
+    parser.add_argument("--requests", type=int, default=1000, help="requests per query and client count")
     parser.add_argument("--seconds", type=float, default=5.0, help="time bound per query and client count")
     parser.add_argument("--report", type=Path, default=None, help="write the Markdown report here")
     args = parser.parse_args()
