@@ -90,6 +90,7 @@ def test_conditional_get_answers_304_until_the_store_changes():
     assert first.status_code == 200 and first.json()["label"] == "Lonely"
     again = client.get("/api/entities/lonely", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    assert again.headers["vary"] == "Accept"  # as the 200 does: the ETag depends on Accept
     assert client.get("/api/entities/lonely", headers={"If-Modified-Since": modified}).status_code == 304
     assert client.get("/api/entities/lonely", headers={"If-None-Match": '"other"'}).status_code == 200
     html = client.get("/id/lonely", headers={"Accept": "text/html"})

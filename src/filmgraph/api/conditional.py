@@ -39,7 +39,13 @@ class Validators:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"ETag": self.etag, "Last-Modified": format_datetime(self.last_modified, usegmt=True)}
+        """The validators, with `Vary: Accept` because the ETag depends on Accept: a 304 must name what it varies
+        on as the 200 does (RFC 9110 §15.4.5), or a shared cache could revalidate the wrong representation."""
+        return {
+            "ETag": self.etag,
+            "Last-Modified": format_datetime(self.last_modified, usegmt=True),
+            "Vary": "Accept",
+        }
 
 
 def _version(store: Store) -> _Version:
