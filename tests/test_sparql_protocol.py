@@ -138,6 +138,8 @@ def test_malformed_query_is_400_with_the_parsers_message(http):
         ({"method": "PUT", "url": "/sparql", "content": "x"}, 405),
         ({"method": "DELETE", "url": "/sparql"}, 405),
         ({"method": "GET", "url": "/sparql", "params": {"query": LABEL_QUERY}, "headers": {"Accept": "image/png"}}, 406),
+        # text/plain is offered for graphs (N-Triples); solutions are not sent as CSV under that name
+        ({"method": "GET", "url": "/sparql", "params": {"query": LABEL_QUERY}, "headers": {"Accept": "text/plain"}}, 406),
         ({"method": "GET", "url": "/sparql", "headers": {"Accept": "text/csv"}}, 406),  # a description is RDF
         ({"method": "POST", "url": "/sparql", "content": LABEL_QUERY, "headers": {"Content-Type": "text/plain"}}, 415),
         ({"method": "POST", "url": "/sparql", "content": LABEL_QUERY}, 415),
@@ -212,3 +214,10 @@ def test_service_can_be_switched_off(embedded_store):
     assert "BasicFederatedQuery" not in description
     assert uses_service("select * { { ?s ?p ?o } union { service silent <http://x/> { ?s ?p ?o } } }")
     assert not uses_service("SELECT ?service WHERE { ?service ?p ?o }")
+
+
+def test_text_plain_gets_a_graph_as_n_triples(http):
+    response = http.get("/sparql", params={"query": CONSTRUCT_QUERY}, headers={"Accept": "text/plain"})
+    assert response.status_code == 200, response.text
+    graph = rdflib.Graph().parse(data=response.text, format="nt")
+    assert "Russian State Fund" in {str(label) for label in graph.objects()}

@@ -147,11 +147,19 @@ def result_kind(result) -> QueryKind:
     return "select" if isinstance(result, QuerySolutions) else "construct"
 
 
+# pyoxigraph reads text/plain as CSV for solutions, but it is offered as N-Triples for graphs (as in RDF 1.0): a
+# client accepting only text/plain gets a graph, or 406 for solutions, never CSV under another name.
+NOT_FOR_SOLUTIONS = frozenset({"text/plain"})
+
+
 def pick_format(kind: QueryKind, media_types: str) -> QueryResultsFormat | RdfFormat:
     """The first media type of the comma-separated list that can carry this kind of result."""
     factory = RdfFormat.from_media_type if kind == "construct" else QueryResultsFormat.from_media_type
     for media_type in media_types.split(","):
-        chosen = factory(media_type.split(";")[0].strip())
+        media_type = media_type.split(";")[0].strip().lower()
+        if kind != "construct" and media_type in NOT_FOR_SOLUTIONS:
+            continue
+        chosen = factory(media_type)
         if chosen is not None:
             return chosen
     raise NotAcceptable(f"cannot serialise a {kind.upper()} result as {media_types}")
