@@ -9,8 +9,6 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from pyoxigraph import RdfFormat
-from export_support import SAMPLE as EXPORT_SAMPLE
-from export_support import store_of
 from service_support import SAMPLE, TOKEN, ServerURL, filmgraph_server, oxigraph_process
 
 from api_support import SOURCE_ID as API_SOURCE_ID
@@ -24,13 +22,9 @@ from filmgraph.store.remote import Endpoints, RemoteStore
 
 # --- SPARQL service (issue 5): the same data behind every backend and a live server ---------------------------
 @pytest.fixture(scope="session")
-def service_data(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The graph the service tests serve, as one N-Quads file: the built graph once the build's `built_store`
-    fixture exists, else a small sample in the model's shape."""
-    try:
-        built: Store = request.getfixturevalue("built_store")
-    except pytest.FixtureLookupError:
-        return SAMPLE
+def service_data(built_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The graph the service tests serve, as one N-Quads file: the real build."""
+    built = built_store
     target = tmp_path_factory.mktemp("service-data") / "graph.nq"
     pyoxigraph.serialize(built.quads(), target, format=RdfFormat.N_QUADS)
     return target
@@ -91,13 +85,9 @@ def live_server(service_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 # --- exports and releases (issue 7) ------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def export_store(request: pytest.FixtureRequest) -> Store:
-    """What the export tests export (read-only): the built graph once the build's `built_store` fixture exists,
-    else a small sample in the model's shape (tests/data/export-sample.trig)."""
-    try:
-        return request.getfixturevalue("built_store")
-    except pytest.FixtureLookupError:
-        return store_of(pyoxigraph.parse(path=EXPORT_SAMPLE, format=RdfFormat.TRIG))
+def export_store(built_store: Store) -> Store:
+    """What the export tests export (read-only): the real build."""
+    return built_store
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import json
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterable
-from pathlib import Path
 
 import pyoxigraph
 import rdflib
@@ -114,7 +113,6 @@ def assert_same_graphs(actual: dict[str, rdflib.Graph], expected: dict[str, rdfl
 
 
 # --- what the tests export --------------------------------------------------------------------------------------
-SAMPLE = Path(__file__).parent / "data" / "export-sample.trig"
 ENTITY = "russian-state-fund"
 
 
