@@ -189,3 +189,58 @@ def test_queued_requests_on_the_event_loop_wait_their_turn_and_a_waiter_that_giv
         assert store.pool.pending == 0
     finally:
         store.close()
+
+
+def test_opening_a_new_checkpoint_is_not_charged_to_the_query(tmp_path, monkeypatch):
+    """After a write the worker reopens the store before the query (seconds in memory mode); that time must not
+    push a quick query past its timeout, which would kill a healthy worker."""
+    import asyncio  # noqa: PLC0415
+
+    from filmgraph.store import pool as pool_module  # noqa: PLC0415
+    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
+
+    opening = pool_module.QueryPool._warm_up
+
+    def slow_opening(pool, chosen):
+        if pool._checkpoint is not None and chosen.generation != pool._checkpoint[0]:
+            time.sleep(1.2)  # longer than the 1 s timeout below
+        opening(pool, chosen)
+
+    monkeypatch.setattr(pool_module.QueryPool, "_warm_up", slow_opening)
+    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=5)
+    try:
+        store.load_file(SAMPLE, None)
+        workers = store.pool.pids()
+        answered = asyncio.run(store.pool.run_async(QueryTask(QUICK, "text/csv"), 1.0))
+        assert answered.body.strip().endswith(b"true")
+        store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")  # a new generation: the thread path reopens too
+        assert store.pool.run(QueryTask(QUICK, "text/csv"), 1.0).body.strip().endswith(b"true")
+        assert store.pool.pids() == workers, "no worker was killed"
+    finally:
+        store.close()
+
+
+def test_a_worker_handed_over_as_its_request_is_cancelled_goes_back_to_the_pool(tmp_path):
+    import asyncio  # noqa: PLC0415
+
+    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
+
+    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=5)
+    store.load_file(SAMPLE, None)
+    store.query(QUICK)  # the worker has opened the current checkpoint
+    try:
+
+        async def hand_over_and_cancel() -> None:
+            busy = store.pool._take_or_queue(None)  # the only worker is busy elsewhere
+            request = asyncio.ensure_future(store.pool.run_async(QueryTask(QUICK, "text/csv"), 5))
+            await asyncio.sleep(0.05)  # the request waits for a worker
+            store.pool._release(busy)  # handed to the waiting request ...
+            request.cancel()  # ... which goes away in the same tick
+            with pytest.raises(asyncio.CancelledError):
+                await request
+
+        asyncio.run(hand_over_and_cancel())
+        assert store.pool.run(QueryTask(QUICK, "text/csv"), 1.0).body.strip().endswith(b"true")
+        assert store.pool.pending == 0
+    finally:
+        store.close()

@@ -222,6 +222,15 @@ class QueryPool:
         with self._lock:
             self._pending -= 1
 
+    def _time_left(self, chosen: _Worker, timeout: float, queued: float) -> float:
+        """The query's time once a worker is free: its timeout less the time it queued. A request whose time ran
+        out in the queue is refused (503) rather than sent, which would only kill a healthy worker."""
+        remaining = timeout - queued
+        if remaining <= 0.05:
+            self._release(chosen)
+            raise Overloaded(f"no query worker became free within {timeout:g} s; retry later")
+        return remaining
+
     def _check_running(self) -> None:
         if self._checkpoint is None or self._closed:
             raise BackendUnavailable("the query workers are not running")
@@ -237,8 +246,9 @@ class QueryPool:
             chosen = self._take_or_queue(waiter) or waiter.wait(timeout)
             if chosen is None:
                 raise Overloaded(f"no query worker became free within {timeout:g} s; retry later")
-            self._ready(chosen)
-            return self._dispatch(chosen, task, max(timeout - (time.monotonic() - started), 0.0), timeout)
+            remaining = self._time_left(chosen, timeout, time.monotonic() - started)
+            self._ready(chosen)  # after the clock was read: loading a checkpoint is not the query's time
+            return self._dispatch(chosen, task, remaining, timeout)
         finally:
             self._leave()
 
@@ -264,11 +274,12 @@ class QueryPool:
         try:
             self._check_running()
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
+            started = loop.time()
             chosen = await self._acquire_async(loop, timeout)
+            remaining = self._time_left(chosen, timeout, loop.time() - started)
             if chosen.generation != self._checkpoint[0]:
-                await self._ready_async(loop, chosen)
-            return await self._dispatch_async(loop, chosen, task, deadline, timeout)
+                await self._ready_async(loop, chosen)  # loading a checkpoint is not the query's time
+            return await self._dispatch_async(loop, chosen, task, loop.time() + remaining, timeout)
         finally:
             self._leave()
 
@@ -277,10 +288,29 @@ class QueryPool:
         chosen = self._take_or_queue(waiter)
         if chosen is not None:
             return chosen
+        # Not asyncio.wait_for: from Python 3.12 it drops a result that arrives in the same tick as a cancellation
+        # or its own timeout, and the worker handed over would be lost to the pool for good.
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            waiter.future.cancel()
+
+        timer = loop.call_later(timeout, expire)
         try:
-            return await asyncio.wait_for(waiter.future, timeout)
-        except TimeoutError:
-            raise Overloaded(f"no query worker became free within {timeout:g} s; retry later") from None
+            return await waiter.future
+        except BaseException:
+            if waiter.future.done() and not waiter.future.cancelled():
+                self._release(waiter.future.result())  # handed over just as we gave up: give it back
+            else:
+                waiter.future.cancel()
+            task = asyncio.current_task()
+            if expired and not (task is not None and task.cancelling()):
+                raise Overloaded(f"no query worker became free within {timeout:g} s; retry later") from None
+            raise
+        finally:
+            timer.cancel()
 
     async def _ready_async(self, loop: asyncio.AbstractEventLoop, chosen: _Worker) -> None:
         """Open a new checkpoint in a thread (seconds in memory mode); a cancelled request still lets it finish
