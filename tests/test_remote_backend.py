@@ -134,3 +134,6 @@ def test_our_protocol_in_front_of_the_remote_backend(remote_store: Store):
     assert graph.status_code == 200 and len(graph.text.splitlines()) == remote_store.count(INFERRED)
     assert client.get("/graph-store", params={"graph": "urn:test:absent"}).status_code == 404
     assert client.get("/readyz").json()["status"] == "ready"
+    # text/plain is N-Triples for graphs on both backends, never CSV for solutions
+    plain = client.get("/sparql", params={"query": query}, headers={"Accept": "text/plain"})
+    assert plain.status_code == 406, plain.text

@@ -38,6 +38,7 @@ from ..errors import (
 )
 from ..settings import Settings
 from .base import Dataset, QueryResult, SerializedResult, Store, Term
+from .evaluation import pick_format
 
 TERMS_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 N_TRIPLES = "application/n-triples"
@@ -147,6 +148,8 @@ class RemoteStore(Store):
         response = self._query(sparql, media_type, bindings, dataset, timeout)
         answered = response.headers.get("content-type", media_type)
         kind = "construct" if RdfFormat.from_media_type(_media_type(response)) else "select"
+        if kind == "select":
+            pick_format(kind, media_type)  # the same rule as the embedded engine: text/plain never means CSV
         return SerializedResult(kind, answered, [response.content])
 
     def _select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> list[dict[str, Term]]:
