@@ -221,3 +221,9 @@ def test_text_plain_gets_a_graph_as_n_triples(http):
     assert response.status_code == 200, response.text
     graph = rdflib.Graph().parse(data=response.text, format="nt")
     assert "Russian State Fund" in {str(label) for label in graph.objects()}
+
+
+def test_a_wrong_method_names_every_allowed_one(http):
+    response = http.put("/sparql", content="x")
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}

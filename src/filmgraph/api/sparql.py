@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -190,6 +190,12 @@ async def sparql_get(request: Request) -> Response:
 @router.post("/sparql", summary="SPARQL query or update (form, sparql-query or sparql-update body)")
 async def sparql_post(request: Request) -> Response:
     return await _protocol(request, request.app.state.store, request.app.state.settings)
+
+
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH", "OPTIONS"], include_in_schema=False)
+async def sparql_other_methods(request: Request) -> Response:
+    """405 naming every method the endpoint answers (the router would name only the first route's)."""
+    raise HTTPException(405, f"{request.method} is not allowed on /sparql", headers={"Allow": "GET, HEAD, POST"})
 
 
 class SparqlProtocolMiddleware:
