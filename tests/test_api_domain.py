@@ -62,6 +62,8 @@ def test_agreements_filtered_by_party_state_and_dates(rest):
     assert set(_agreements(rest, status="signed")) == {ITALIAN}
     assert set(_agreements(rest, status="postponed")) == {GERMAN}
     assert set(_agreements(rest, status="fg:Planned")) == {GERMAN}
+    typo = rest.get("/api/agreements", params={"status": "sigend"})  # not an empty list that reads as "none"
+    assert typo.status_code == 422 and "signed" in typo.json()["detail"] and "fg:Planned" in typo.json()["detail"]
     assert set(_agreements(rest, **{"from": "2011-01-01"})) == set()
     assert GERMAN in _agreements(rest, **{"from": "2010-06-01", "to": "2010-08-31"})
 

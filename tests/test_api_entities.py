@@ -92,6 +92,8 @@ def test_relations_that_are_only_claimed_keep_their_status(rest):
     assert [r["other"]["id"] for r in planned] == ["agreement-russia-germany-co-production"]
     assert planned[0]["status"] == "fg:Planned"
     assert relations_of(rest, "germany", status="fg:Hoped", property="party") == []
+    typo = rest.get("/api/entities/germany/relations", params={"status": "Hopped"})
+    assert typo.status_code == 422 and "fg:Hoped" in typo.json()["detail"]
 
 
 def test_card_groups_every_relation_by_property_and_direction(rest):

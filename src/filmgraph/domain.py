@@ -23,6 +23,7 @@ from .lookup import (
     literal_text,
     local_id,
     provenance,
+    require_status,
     run_for_nodes,
 )
 from .records import AgreementRecord, ClaimRecord, EventRecord, Provenance, SourceDetail, SourceSummary, TimeRef
@@ -194,6 +195,8 @@ def agreements(
     party_iri = require_entity(store, party).value if party else None
     if start and end and start > end:
         raise InvalidParameter("from must not be after to")
+    if status is not None:
+        require_status(store, status, also=AGREEMENT_STATES)
     found = _column(_select(store, "SELECT DISTINCT ?a WHERE { ?a a fg:Agreement }"), "a")
     facts: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for row in run_for_nodes(store, _AGREEMENT_FACTS, "a", found):

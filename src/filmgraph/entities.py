@@ -24,6 +24,7 @@ from .lookup import (
     is_inferred_graph,
     labels,
     provenance,
+    require_status,
     term_matches,
 )
 from . import lookup
@@ -212,6 +213,8 @@ def entity_relations(
     """
     if direction not in (None, "both", "in", "out"):
         raise InvalidParameter(f"direction must be in, out or both, not {direction!r}")
+    if status is not None:
+        require_status(store, status)
     node = entity_node(entity_id)
     out_rows, in_rows = _statements(store, node)
     _require(out_rows, in_rows, entity_id)

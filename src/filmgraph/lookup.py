@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from pyoxigraph import Literal, NamedNode
 
+from .errors import InvalidParameter
 from .records import EntityRef, Evidence, Provenance
 from .store import Store
 from .store.base import Term
@@ -203,6 +204,15 @@ def term_matches(iri: str, wanted: str) -> bool:
     """Whether a user's name for a term (full IRI, CURIE or bare local name) names `iri`."""
     local = re.split(r"[#/]", iri)[-1]
     return wanted in (iri, curie(iri)) or wanted.casefold() == local.casefold()
+
+
+def require_status(store: Store, status: str, also: Iterable[str] = ()) -> None:
+    """Refuse (422) a status filter that names neither one of `also` nor an epistemic status of the graph, so that
+    a typo ("Hopped") is not answered with an empty list, which reads as "nothing of that status"."""
+    known = [row["s"].value for row in store.query(SPARQL_PREFIXES + "SELECT ?s WHERE { ?s a fg:EpistemicStatus }").rows]
+    if status.casefold() not in also and not any(term_matches(iri, status) for iri in known):
+        valid = ", ".join([*also, *sorted(curie(iri) for iri in known)])
+        raise InvalidParameter(f"unknown status {status!r}; use one of {valid}")
 
 
 def has_status(claims: Iterable[Provenance], status: str) -> bool:
