@@ -208,10 +208,7 @@ class SparqlProtocolMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.PATH or scope["method"] not in ("GET", "POST"):
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] == "GET" and not _carries_operation(scope["query_string"]):
+        if not self._answers(scope):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -222,6 +219,11 @@ class SparqlProtocolMiddleware:
             response = filmgraph_problem(error)
         await response(scope, receive, send)
 
-
-def _carries_operation(query_string: bytes) -> bool:
-    return any(part.startswith((b"query=", b"update=")) for part in query_string.split(b"&"))
+    def _answers(self, scope: Scope) -> bool:
+        """POST to /sparql, or a GET that carries a query or an update."""
+        if scope["type"] != "http" or scope["path"] != self.PATH:
+            return False
+        if scope["method"] == "POST":
+            return True
+        parameters = scope["query_string"].split(b"&")
+        return scope["method"] == "GET" and any(p.startswith((b"query=", b"update=")) for p in parameters)
