@@ -244,3 +244,63 @@ def test_a_worker_handed_over_as_its_request_is_cancelled_goes_back_to_the_pool(
         assert store.pool.pending == 0
     finally:
         store.close()
+
+
+def test_while_the_loop_runs_a_thread_hands_its_query_to_it(tmp_path):
+    """The server's loop watches the workers' reply pipes; a thread (a REST route in FastAPI's thread pool) must
+    not read them behind its back, so its query is answered through that loop, with the thread's timeout."""
+    import asyncio  # noqa: PLC0415
+
+    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
+
+    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
+    store.load_file(SAMPLE, None)
+    loop = asyncio.new_event_loop()
+    serving = threading.Thread(target=loop.run_forever, daemon=True)
+    serving.start()
+    try:
+        first = asyncio.run_coroutine_threadsafe(store.pool.run_async(QueryTask(QUICK, "text/csv"), 10), loop)
+        assert first.result(10).body.strip().endswith(b"true")
+        (watched,) = store.pool._workers
+        assert watched.loop is loop, "the loop keeps watching the worker's replies"
+        answers = [store.query(f"SELECT ({n} AS ?n) WHERE {{}}", timeout=10).rows[0]["n"].value for n in range(5)]
+        assert answers == [str(n) for n in range(5)]
+        assert watched.loop is loop and store.pool.pids() == [watched.process.pid], "same worker, same watch"
+        with pytest.raises(QueryTimeout):
+            store.pool.run(QueryTask(ENDLESS, "text/csv"), 0.5)
+        assert store.query(QUICK, timeout=10).boolean is True  # through the loop, by the replacement
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        serving.join(5)
+        store.close()
+        loop.close()
+
+
+def test_a_worker_that_dies_while_idle_is_replaced_at_the_next_query(tmp_path):
+    """A watched reply pipe that closes (the worker was killed from outside) is dropped from the loop; the next
+    query gets a clear 503-class error and the pool answers again right after."""
+    import asyncio  # noqa: PLC0415
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    from filmgraph.errors import BackendUnavailable  # noqa: PLC0415
+    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
+
+    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
+    store.load_file(SAMPLE, None)
+    try:
+
+        async def scenario() -> bytes:
+            await store.pool.run_async(QueryTask(QUICK, "text/csv"), 10)
+            (victim,) = store.pool.pids()
+            os.kill(victim, signal.SIGKILL)
+            await asyncio.sleep(0.3)  # the loop sees the pipe close while the worker is idle
+            with pytest.raises(BackendUnavailable):
+                await store.pool.run_async(QueryTask(QUICK, "text/csv"), 10)
+            assert victim not in store.pool.pids()
+            await asyncio.sleep(0.5)  # the replacement opens the checkpoint
+            return (await store.pool.run_async(QueryTask(QUICK, "text/csv"), 10)).body
+
+        assert asyncio.run(scenario()).strip().endswith(b"true")
+    finally:
+        store.close()

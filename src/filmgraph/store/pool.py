@@ -4,16 +4,20 @@ Why processes: pyoxigraph cannot cancel a query from Python, so a timed-out quer
 work stops at once) and replaced, while the other workers keep answering. Why a bound: past `max_pending`
 queued or running queries the service answers 503 at once instead of piling up work it cannot finish.
 
-Requests from the event loop never leave it: they wait for a worker on a future and for its reply on the pipe's
-file descriptor, so a cheap query costs the server one pipe round trip and no thread hand-off. Threads (REST
-lookups in FastAPI's thread pool, scripts) use the same workers with blocking waits.
+Requests from the event loop never leave it: they wait for a worker on a future, and each worker's reply pipe is
+watched by the loop for as long as the loop uses that worker (no registration, no system call beyond the read
+and the write per query), so a cheap query costs the server one pipe round trip and no thread hand-off. Threads
+(REST lookups in FastAPI's thread pool) hand their query to that loop while it runs; without a running loop
+(scripts, the CLI) they use the workers with blocking reads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import multiprocessing
 import os
+import select
 import threading
 import time
 from collections import deque
@@ -25,6 +29,7 @@ from .. import errors
 from ..errors import BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout
 from . import worker
 from .evaluation import Evaluated, QueryTask
+from .worker import CHUNK, Frames, write_frame
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["filmgraph.store.worker"])
@@ -32,9 +37,24 @@ _CONTEXT.set_forkserver_preload(["filmgraph.store.worker"])
 
 @dataclass(eq=False)
 class _Worker:
+    """A worker process and the server's ends of its two pipes. While an event loop watches the reply pipe,
+    `loop` is that loop and `reply` the future of the query in flight."""
+
     process: BaseProcess
-    conn: Connection
+    requests: Connection
+    replies: Connection
     generation: int = field(default=-1)
+    frames: Frames = field(default_factory=Frames)
+    loop: asyncio.AbstractEventLoop | None = None
+    loop_thread: int = 0
+    reply: asyncio.Future | None = None
+
+    @property
+    def reply_fd(self) -> int:
+        return self.replies.fileno()
+
+
+_TIMED_OUT = object()
 
 
 class _ThreadWaiter:
@@ -84,14 +104,51 @@ class _LoopWaiter:
             self.future.set_result(free)
 
 
-def _wake(readable: asyncio.Future) -> None:
-    if not readable.done():
-        readable.set_result(True)
+def _expire(reply: asyncio.Future) -> None:
+    if not reply.done():
+        reply.set_result(_TIMED_OUT)
 
 
-def _expire(readable: asyncio.Future) -> None:
-    if not readable.done():
-        readable.set_result(False)
+def _on_reply_readable(chosen: _Worker) -> None:
+    """The loop's reader on a worker's reply pipe: collect chunks, hand a whole reply to the query waiting."""
+    try:
+        chunk = os.read(chosen.reply_fd, CHUNK)
+    except BlockingIOError:
+        return
+    except OSError:
+        chunk = b""
+    if not chunk:  # the worker is gone: stop watching, fail the query in flight (it is replaced)
+        _unwatch(chosen)
+        if chosen.reply is not None and not chosen.reply.done():
+            chosen.reply.set_exception(EOFError("the worker closed its pipe"))
+        return
+    chosen.frames.feed(chunk)
+    message = chosen.frames.pop()
+    if message is not None and chosen.reply is not None and not chosen.reply.done():
+        chosen.reply.set_result(message[0])
+
+
+def _watch(loop: asyncio.AbstractEventLoop, chosen: _Worker) -> None:
+    """Let `loop` read this worker's replies from now on (once per worker and loop, not per query)."""
+    if chosen.loop is loop:
+        return
+    _unwatch(chosen)
+    os.set_blocking(chosen.reply_fd, False)
+    loop.add_reader(chosen.reply_fd, _on_reply_readable, chosen)
+    chosen.loop, chosen.loop_thread = loop, threading.get_ident()
+
+
+def _unwatch(chosen: _Worker) -> None:
+    """Stop the loop watching this worker; only from the loop's own thread, or once that loop has stopped."""
+    loop, chosen.loop = chosen.loop, None
+    if loop is not None and not loop.is_closed():
+        loop.remove_reader(chosen.reply_fd)
+
+
+def _watched_elsewhere(chosen: _Worker) -> bool:
+    """Whether a running loop in another thread reads this worker's replies (so this thread must not)."""
+    loop = chosen.loop
+    return loop is not None and loop.is_running() and chosen.loop_thread != threading.get_ident()
 
 
 class QueryPool:
@@ -106,6 +163,7 @@ class QueryPool:
         self._pending = 0
         self._checkpoint: tuple[int, str] | None = None
         self._closed = False
+        self._home: asyncio.AbstractEventLoop | None = None  # the loop that runs queries (the server's)
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -119,11 +177,11 @@ class QueryPool:
 
     def _send_warm_up(self, chosen: _Worker) -> int:
         generation, path = self._checkpoint
-        chosen.conn.send((generation, path, None))
+        write_frame(chosen.requests.fileno(), (generation, path, None))
         return generation
 
     def _finish_warm_up(self, chosen: _Worker, generation: int | None = None) -> None:
-        reply = chosen.conn.recv()
+        reply = _receive(chosen, None)
         if reply[0] != "ready":
             _unpack(reply)  # raises the worker's error
         chosen.generation = self._checkpoint[0] if generation is None else generation
@@ -134,11 +192,15 @@ class QueryPool:
             self._finish_warm_up(chosen, self._send_warm_up(chosen))
 
     def _spawn(self) -> _Worker:
-        parent, child = _CONTEXT.Pipe()
-        process = _CONTEXT.Process(target=worker.serve, args=(child, self.mode), daemon=True, name="filmgraph-query")
+        inbox, requests = _CONTEXT.Pipe(duplex=False)
+        replies, outbox = _CONTEXT.Pipe(duplex=False)
+        process = _CONTEXT.Process(
+            target=worker.serve, args=(inbox, outbox, self.mode), daemon=True, name="filmgraph-query"
+        )
         process.start()
-        child.close()
-        spawned = _Worker(process, parent)
+        inbox.close()
+        outbox.close()
+        spawned = _Worker(process, requests, replies)
         with self._lock:
             self._workers.add(spawned)
         return spawned
@@ -146,7 +208,10 @@ class QueryPool:
     def _kill(self, dead: _Worker) -> None:
         dead.process.kill()
         dead.process.join(5)
-        dead.conn.close()
+        if _watched_elsewhere(dead):  # the pipe is closed where it is watched, after the watch ends
+            dead.loop.call_soon_threadsafe(_close_pipes, dead)
+        else:
+            _close_pipes(dead)
         with self._lock:
             self._workers.discard(dead)
 
@@ -177,6 +242,7 @@ class QueryPool:
 
     def close(self) -> None:
         self._closed = True
+        self._home = None
         for each in list(self._workers):
             self._kill(each)
 
@@ -237,7 +303,16 @@ class QueryPool:
 
     # --- queries from threads --------------------------------------------------------------------------
     def run(self, task: QueryTask, timeout: float) -> Evaluated:
-        """Answer `task` in a worker; raise QueryTimeout (worker killed) or Overloaded (queue full/no worker)."""
+        """Answer `task` in a worker; raise QueryTimeout (worker killed) or Overloaded (queue full/no worker).
+        While the server's loop runs in another thread, the query goes through it (it watches the pipes)."""
+        home = self._home
+        if home is not None and home.is_running() and not _in_loop_thread(home):
+            handed = asyncio.run_coroutine_threadsafe(self.run_async(task, timeout), home)
+            try:
+                return handed.result(timeout + _HAND_OVER_GRACE)
+            except concurrent.futures.TimeoutError:
+                handed.cancel()
+                raise BackendUnavailable("the server's event loop did not answer; retry later") from None
         self._admit()
         try:
             self._check_running()
@@ -256,11 +331,11 @@ class QueryPool:
         generation, path = self._checkpoint
         chosen.generation = generation
         try:
-            chosen.conn.send((generation, path, task))
-            if not chosen.conn.poll(remaining):
+            write_frame(chosen.requests.fileno(), (generation, path, task))
+            reply = _receive(chosen, time.monotonic() + remaining)
+            if reply is _TIMED_OUT:
                 self._replace(chosen)
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
-            reply = chosen.conn.recv()
         except (EOFError, OSError) as error:
             self._replace(chosen)
             raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
@@ -274,6 +349,7 @@ class QueryPool:
         try:
             self._check_running()
             loop = asyncio.get_running_loop()
+            self._home = loop
             started = loop.time()
             chosen = await self._acquire_async(loop, timeout)
             remaining = self._time_left(chosen, timeout, loop.time() - started)
@@ -315,6 +391,7 @@ class QueryPool:
     async def _ready_async(self, loop: asyncio.AbstractEventLoop, chosen: _Worker) -> None:
         """Open a new checkpoint in a thread (seconds in memory mode); a cancelled request still lets it finish
         and gives the worker back."""
+        _unwatch(chosen)  # the thread below reads the warm-up reply itself
         warming = loop.run_in_executor(None, self._ready, chosen)
         try:
             await asyncio.shield(warming)
@@ -327,23 +404,19 @@ class QueryPool:
     ) -> Evaluated:
         generation, path = self._checkpoint
         chosen.generation = generation
-        readable = loop.create_future()
-        fd = chosen.conn.fileno()
         try:
-            chosen.conn.send((generation, path, task))
-            loop.add_reader(fd, _wake, readable)
-            expiry = loop.call_at(deadline, _expire, readable)
+            _watch(loop, chosen)
+            chosen.reply = reply = loop.create_future()
+            write_frame(chosen.requests.fileno(), (generation, path, task))
+            expiry = loop.call_at(deadline, _expire, reply)
             try:
-                answered = await readable
+                answer = await reply
             finally:
                 expiry.cancel()
-                loop.remove_reader(fd)
-                # uvloop leaves a watched fd non-blocking; a large reply would then break off with EAGAIN.
-                os.set_blocking(fd, True)
-            if not answered:
+                chosen.reply = None
+            if answer is _TIMED_OUT:
                 self._replace(chosen)  # SIGKILL and a fork from the forkserver: milliseconds
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
-            reply = chosen.conn.recv()
         except (EOFError, OSError) as error:
             self._replace(chosen)
             raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
@@ -351,7 +424,41 @@ class QueryPool:
             self._replace(chosen)
             raise
         self._release(chosen)
-        return _unpack(reply)
+        return _unpack(answer)
+
+
+_HAND_OVER_GRACE = 60.0  # on top of the query's timeout: a warm-up in memory mode may take that long
+
+
+def _in_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+def _close_pipes(dead: _Worker) -> None:
+    _unwatch(dead)
+    dead.requests.close()
+    dead.replies.close()
+
+
+def _receive(chosen: _Worker, deadline: float | None):
+    """A reply read by this thread (no loop watches the pipe here); `_TIMED_OUT` once `deadline` has passed."""
+    poller = select.poll()
+    poller.register(chosen.reply_fd, select.POLLIN)
+    while (message := chosen.frames.pop()) is None:
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic()) * 1000
+        if not poller.poll(wait):
+            return _TIMED_OUT
+        try:
+            chunk = os.read(chosen.reply_fd, CHUNK)
+        except BlockingIOError:
+            continue
+        if not chunk:
+            raise EOFError("the worker closed its pipe")
+        chosen.frames.feed(chunk)
+    return message[0]
 
 
 def _unpack(reply: tuple) -> Evaluated:

@@ -6,9 +6,13 @@ query outlives its timeout, which really stops the CPU work. Replies are plain t
 
 from __future__ import annotations
 
+import os
+import pickle
+import struct
 import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from pyoxigraph import RdfFormat, Store as OxStore
 
@@ -19,6 +23,50 @@ from .evaluation import QueryTask, evaluate
 # or ("error", FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a
 # warm-up, which may take seconds in memory mode): its reply is ("ready",).
 Request = tuple[int, str, QueryTask | None]
+
+# Frames on the raw pipes: a 4-byte length, then a pickle. No multiprocessing framing: the server reads replies on
+# its event loop from a permanently watched descriptor, chunk by chunk (64 KB reads: larger ones cost an mmap).
+_HEADER = struct.Struct("<I")
+CHUNK = 2**16
+
+
+def write_frame(fd: int, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class Frames:
+    """Reassembles frames from chunks read off a pipe."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        self._data += chunk
+
+    def pop(self) -> tuple[Any] | None:
+        """The next complete message (in a 1-tuple), or None while it is still incomplete."""
+        if len(self._data) < _HEADER.size:
+            return None
+        (size,) = _HEADER.unpack_from(self._data)
+        end = _HEADER.size + size
+        if len(self._data) < end:
+            return None
+        message = pickle.loads(self._data[_HEADER.size : end])
+        del self._data[:end]
+        return (message,)
+
+
+def read_frame(fd: int, frames: Frames) -> Any:
+    """Block until a whole message has arrived on `fd`; EOFError when the other side is gone."""
+    while (message := frames.pop()) is None:
+        chunk = os.read(fd, CHUNK)
+        if not chunk:
+            raise EOFError("the pipe was closed")
+        frames.feed(chunk)
+    return message[0]
 
 
 def open_checkpoint(checkpoint: str, mode: str) -> OxStore:
@@ -46,12 +94,13 @@ def answer(store: OxStore, task: QueryTask) -> tuple:
     return ("ok", done.kind, done.media_type, done.body, done.spooled)
 
 
-def serve(conn: Connection, mode: str) -> None:
+def serve(requests: Connection, replies: Connection, mode: str) -> None:
     """The worker's loop: reopen the checkpoint when the generation changes, then answer."""
     generation, store = -1, None
+    inbox, outbox, frames = requests.fileno(), replies.fileno(), Frames()
     while True:
         try:
-            request: Request = conn.recv()
+            request: Request = read_frame(inbox, frames)
         except (EOFError, OSError):
             return  # the pool is gone
         wanted, checkpoint, task = request
@@ -60,6 +109,6 @@ def serve(conn: Connection, mode: str) -> None:
             try:
                 store, generation = open_checkpoint(checkpoint, mode), wanted
             except OSError as error:
-                conn.send(("error", "BackendUnavailable", f"cannot open checkpoint: {error}"))
+                write_frame(outbox, ("error", "BackendUnavailable", f"cannot open checkpoint: {error}"))
                 continue
-        conn.send(("ready",) if task is None else answer(store, task))
+        write_frame(outbox, ("ready",) if task is None else answer(store, task))
