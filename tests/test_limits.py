@@ -304,3 +304,31 @@ def test_a_worker_that_dies_while_idle_is_replaced_at_the_next_query(tmp_path):
         assert asyncio.run(scenario()).strip().endswith(b"true")
     finally:
         store.close()
+
+
+def test_a_thread_never_reads_a_worker_that_another_running_loop_watches(tmp_path):
+    """A worker watched by a loop running in another thread, used by a thread whose `_home` loop is no longer
+    running (several loops over time): that loop's reader must not take the thread's reply."""
+    import asyncio  # noqa: PLC0415
+
+    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
+
+    store = EmbeddedStore(tmp_path / "store", workers=2, query_timeout=30)
+    store.load_file(SAMPLE, None)
+    serving = asyncio.new_event_loop()
+    thread = threading.Thread(target=serving.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(store.pool.run_async(QueryTask(QUICK, "text/csv"), 10), serving).result(10)
+        asyncio.run(store.pool.run_async(QueryTask(QUICK, "text/csv"), 10))  # another loop, now closed, is `_home`
+        assert any(w.loop is serving for w in store.pool._workers), "the serving loop watches a worker"
+        workers = store.pool.pids()
+        for n in range(20):
+            done = store.pool.run(QueryTask(f"SELECT ({n} AS ?n) WHERE {{}}", "text/csv"), 2)
+            assert done.body.decode().split()[1] == str(n)
+        assert store.pool.pids() == workers, "no healthy worker was killed"
+    finally:
+        serving.call_soon_threadsafe(serving.stop)
+        thread.join(5)
+        store.close()
+        serving.close()

@@ -139,10 +139,33 @@ def _watch(loop: asyncio.AbstractEventLoop, chosen: _Worker) -> None:
 
 
 def _unwatch(chosen: _Worker) -> None:
-    """Stop the loop watching this worker; only from the loop's own thread, or once that loop has stopped."""
-    loop, chosen.loop = chosen.loop, None
-    if loop is not None and not loop.is_closed():
+    """Stop the loop watching this worker. A loop running in another thread removes its reader itself, and this
+    thread waits for that: until then its reader may read (and drop) a reply meant for someone else."""
+    loop = chosen.loop
+    if loop is None:
+        return
+    if _watched_elsewhere(chosen):
+        removed = threading.Event()
+
+        def remove() -> None:  # in the loop's thread
+            if chosen.loop is loop:
+                chosen.loop = None
+                loop.remove_reader(chosen.reply_fd)
+            removed.set()
+
+        try:
+            loop.call_soon_threadsafe(remove)
+        except RuntimeError:  # closed in the meantime
+            pass
+        else:
+            if removed.wait(_UNWATCH_GRACE):
+                return
+    chosen.loop = None
+    if not loop.is_closed():
         loop.remove_reader(chosen.reply_fd)
+
+
+_UNWATCH_GRACE = 5.0  # a loop that does not run the removal by then is blocked or stopped: remove it from here
 
 
 def _watched_elsewhere(chosen: _Worker) -> bool:
@@ -322,6 +345,7 @@ class QueryPool:
             if chosen is None:
                 raise Overloaded(f"no query worker became free within {timeout:g} s; retry later")
             remaining = self._time_left(chosen, timeout, time.monotonic() - started)
+            _unwatch(chosen)  # a loop that still watches it (not the running `_home`) would take our reply
             self._ready(chosen)  # after the clock was read: loading a checkpoint is not the query's time
             return self._dispatch(chosen, task, remaining, timeout)
         finally:
