@@ -332,3 +332,30 @@ def test_a_thread_never_reads_a_worker_that_another_running_loop_watches(tmp_pat
         thread.join(5)
         store.close()
         serving.close()
+
+
+def test_threads_of_the_loops_own_executor_do_not_starve_the_warm_up_they_wait_for(tmp_path):
+    """Threads of the loop's default executor (asyncio.to_thread) hand their queries to the loop; the warm-up
+    after a write must not need a thread of that same executor, all of which are waiting for their answers."""
+    import asyncio  # noqa: PLC0415
+    import concurrent.futures  # noqa: PLC0415
+
+    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
+
+    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
+    store.load_file(SAMPLE, None)
+    try:
+
+        async def scenario() -> list[bytes]:
+            asyncio.get_running_loop().set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=2))
+            await store.pool.run_async(QueryTask(QUICK, "text/csv"), 10)  # this loop is the pool's home
+            store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")  # the next query opens a new checkpoint
+            asks = [QueryTask(f"SELECT ({n} AS ?n) WHERE {{}}", "text/csv") for n in range(2)]
+            done = await asyncio.gather(*(asyncio.to_thread(store.pool.run, task, 3) for task in asks))
+            return [each.body for each in done]
+
+        bodies = asyncio.run(scenario())
+        assert [body.decode().split()[1] for body in bodies] == ["0", "1"]
+        assert store.pool.pending == 0
+    finally:
+        store.close()

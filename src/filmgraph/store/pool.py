@@ -187,6 +187,9 @@ class QueryPool:
         self._checkpoint: tuple[int, str] | None = None
         self._closed = False
         self._home: asyncio.AbstractEventLoop | None = None  # the loop that runs queries (the server's)
+        # Warm-ups from the loop get threads of their own: the loop's default executor may be full of threads
+        # waiting for the very queries (handed to the loop) that wait for these warm-ups. One per worker suffices.
+        self._warm_ups = concurrent.futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="filmgraph-warm-up")
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -268,6 +271,7 @@ class QueryPool:
         self._home = None
         for each in list(self._workers):
             self._kill(each)
+        self._warm_ups.shutdown(wait=False)
 
     # --- state -----------------------------------------------------------------------------------------
     def set_checkpoint(self, generation: int, path: str) -> None:
@@ -416,7 +420,7 @@ class QueryPool:
         """Open a new checkpoint in a thread (seconds in memory mode); a cancelled request still lets it finish
         and gives the worker back."""
         _unwatch(chosen)  # the thread below reads the warm-up reply itself
-        warming = loop.run_in_executor(None, self._ready, chosen)
+        warming = loop.run_in_executor(self._warm_ups, self._ready, chosen)
         try:
             await asyncio.shield(warming)
         except asyncio.CancelledError:
