@@ -3,8 +3,11 @@ a bounded queue (503 when overloaded), a maximum result size."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -16,10 +19,25 @@ from filmgraph.api import create_app
 from filmgraph.errors import Overloaded, QueryTimeout
 from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore
+from filmgraph.store.evaluation import QueryTask
 
 # Eight unconstrained patterns: a cross join of (quads)^8 rows, far beyond any timeout on any data.
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
 QUICK = "ASK { ?s ?p ?o }"
+
+
+@contextmanager
+def loop_in_a_thread() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop running in a thread of its own, as the server's is while REST routes run in other threads."""
+    loop = asyncio.new_event_loop()
+    running = threading.Thread(target=loop.run_forever, daemon=True)
+    running.start()
+    try:
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        running.join(5)
+        loop.close()
 
 
 def worker_pids(server_pid: int) -> set[int]:
@@ -129,9 +147,6 @@ def test_with_every_worker_busy_a_query_waits_its_turn(live_server):
 
 def test_a_cancelled_query_gives_its_worker_back(tmp_path):
     """If the waiting request is cancelled, its worker is replaced (work stopped), not lost from the pool."""
-    import asyncio  # noqa: PLC0415
-
-    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
 
     store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
     store.load_file(SAMPLE, None)
@@ -156,9 +171,6 @@ def test_queued_requests_on_the_event_loop_wait_their_turn_and_a_waiter_that_giv
     """One worker, many concurrent requests from the event loop: each waits on a future for the worker (no thread
     per waiting request) and gets its own answer; a request whose wait times out is refused with 503, and the
     worker it never got is still there for the next one."""
-    import asyncio  # noqa: PLC0415
-
-    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
 
     store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
     store.load_file(SAMPLE, None)
@@ -194,10 +206,7 @@ def test_queued_requests_on_the_event_loop_wait_their_turn_and_a_waiter_that_giv
 def test_opening_a_new_checkpoint_is_not_charged_to_the_query(tmp_path, monkeypatch):
     """After a write the worker reopens the store before the query (seconds in memory mode); that time must not
     push a quick query past its timeout, which would kill a healthy worker."""
-    import asyncio  # noqa: PLC0415
-
     from filmgraph.store import pool as pool_module  # noqa: PLC0415
-    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
 
     opening = pool_module.QueryPool._warm_up
 
@@ -221,9 +230,7 @@ def test_opening_a_new_checkpoint_is_not_charged_to_the_query(tmp_path, monkeypa
 
 
 def test_a_worker_handed_over_as_its_request_is_cancelled_goes_back_to_the_pool(tmp_path):
-    import asyncio  # noqa: PLC0415
 
-    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
 
     store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=5)
     store.load_file(SAMPLE, None)
@@ -249,42 +256,32 @@ def test_a_worker_handed_over_as_its_request_is_cancelled_goes_back_to_the_pool(
 def test_while_the_loop_runs_a_thread_hands_its_query_to_it(tmp_path):
     """The server's loop watches the workers' reply pipes; a thread (a REST route in FastAPI's thread pool) must
     not read them behind its back, so its query is answered through that loop, with the thread's timeout."""
-    import asyncio  # noqa: PLC0415
-
-    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
 
     store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
     store.load_file(SAMPLE, None)
-    loop = asyncio.new_event_loop()
-    serving = threading.Thread(target=loop.run_forever, daemon=True)
-    serving.start()
     try:
-        first = asyncio.run_coroutine_threadsafe(store.pool.run_async(QueryTask(QUICK, "text/csv"), 10), loop)
-        assert first.result(10).body.strip().endswith(b"true")
-        (watched,) = store.pool._workers
-        assert watched.loop is loop, "the loop keeps watching the worker's replies"
-        answers = [store.query(f"SELECT ({n} AS ?n) WHERE {{}}", timeout=10).rows[0]["n"].value for n in range(5)]
-        assert answers == [str(n) for n in range(5)]
-        assert watched.loop is loop and store.pool.pids() == [watched.process.pid], "same worker, same watch"
-        with pytest.raises(QueryTimeout):
-            store.pool.run(QueryTask(ENDLESS, "text/csv"), 0.5)
-        assert store.query(QUICK, timeout=10).boolean is True  # through the loop, by the replacement
+        with loop_in_a_thread() as loop:
+            first = asyncio.run_coroutine_threadsafe(store.pool.run_async(QueryTask(QUICK, "text/csv"), 10), loop)
+            assert first.result(10).body.strip().endswith(b"true")
+            (watched,) = store.pool._workers
+            assert watched.loop is loop, "the loop keeps watching the worker's replies"
+            answers = [store.query(f"SELECT ({n} AS ?n) WHERE {{}}", timeout=10).rows[0]["n"].value for n in range(5)]
+            assert answers == [str(n) for n in range(5)]
+            assert watched.loop is loop and store.pool.pids() == [watched.process.pid], "same worker, same watch"
+            with pytest.raises(QueryTimeout):
+                store.pool.run(QueryTask(ENDLESS, "text/csv"), 0.5)
+            assert store.query(QUICK, timeout=10).boolean is True  # through the loop, by the replacement
     finally:
-        loop.call_soon_threadsafe(loop.stop)
-        serving.join(5)
         store.close()
-        loop.close()
 
 
 def test_a_worker_that_dies_while_idle_is_replaced_at_the_next_query(tmp_path):
     """A watched reply pipe that closes (the worker was killed from outside) is dropped from the loop; the next
     query gets a clear 503-class error and the pool answers again right after."""
-    import asyncio  # noqa: PLC0415
     import os  # noqa: PLC0415
     import signal  # noqa: PLC0415
 
     from filmgraph.errors import BackendUnavailable  # noqa: PLC0415
-    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
 
     store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
     store.load_file(SAMPLE, None)
@@ -309,38 +306,28 @@ def test_a_worker_that_dies_while_idle_is_replaced_at_the_next_query(tmp_path):
 def test_a_thread_never_reads_a_worker_that_another_running_loop_watches(tmp_path):
     """A worker watched by a loop running in another thread, used by a thread whose `_home` loop is no longer
     running (several loops over time): that loop's reader must not take the thread's reply."""
-    import asyncio  # noqa: PLC0415
-
-    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
 
     store = EmbeddedStore(tmp_path / "store", workers=2, query_timeout=30)
     store.load_file(SAMPLE, None)
-    serving = asyncio.new_event_loop()
-    thread = threading.Thread(target=serving.run_forever, daemon=True)
-    thread.start()
     try:
-        asyncio.run_coroutine_threadsafe(store.pool.run_async(QueryTask(QUICK, "text/csv"), 10), serving).result(10)
-        asyncio.run(store.pool.run_async(QueryTask(QUICK, "text/csv"), 10))  # another loop, now closed, is `_home`
-        assert any(w.loop is serving for w in store.pool._workers), "the serving loop watches a worker"
-        workers = store.pool.pids()
-        for n in range(20):
-            done = store.pool.run(QueryTask(f"SELECT ({n} AS ?n) WHERE {{}}", "text/csv"), 2)
-            assert done.body.decode().split()[1] == str(n)
-        assert store.pool.pids() == workers, "no healthy worker was killed"
+        with loop_in_a_thread() as serving:
+            asyncio.run_coroutine_threadsafe(store.pool.run_async(QueryTask(QUICK, "text/csv"), 10), serving).result(10)
+            asyncio.run(store.pool.run_async(QueryTask(QUICK, "text/csv"), 10))  # another loop, now closed, is `_home`
+            assert any(w.loop is serving for w in store.pool._workers), "the serving loop watches a worker"
+            workers = store.pool.pids()
+            for n in range(20):
+                done = store.pool.run(QueryTask(f"SELECT ({n} AS ?n) WHERE {{}}", "text/csv"), 2)
+                assert done.body.decode().split()[1] == str(n)
+            assert store.pool.pids() == workers, "no healthy worker was killed"
     finally:
-        serving.call_soon_threadsafe(serving.stop)
-        thread.join(5)
         store.close()
-        serving.close()
 
 
 def test_threads_of_the_loops_own_executor_do_not_starve_the_warm_up_they_wait_for(tmp_path):
     """Threads of the loop's default executor (asyncio.to_thread) hand their queries to the loop; the warm-up
     after a write must not need a thread of that same executor, all of which are waiting for their answers."""
-    import asyncio  # noqa: PLC0415
     import concurrent.futures  # noqa: PLC0415
 
-    from filmgraph.store.evaluation import QueryTask  # noqa: PLC0415
 
     store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
     store.load_file(SAMPLE, None)
