@@ -17,7 +17,6 @@ import asyncio
 import concurrent.futures
 import multiprocessing
 import os
-import select
 import threading
 import time
 from collections import deque
@@ -29,7 +28,7 @@ from .. import errors
 from ..errors import BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout
 from . import worker
 from .evaluation import Evaluated, QueryTask
-from .worker import CHUNK, Frames, write_frame
+from .worker import CHUNK, Frames, read_frame, write_frame
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["filmgraph.store.worker"])
@@ -125,7 +124,7 @@ def _on_reply_readable(chosen: _Worker) -> None:
     chosen.frames.feed(chunk)
     message = chosen.frames.pop()
     if message is not None and chosen.reply is not None and not chosen.reply.done():
-        chosen.reply.set_result(message[0])
+        chosen.reply.set_result(message)
 
 
 def _watch(loop: asyncio.AbstractEventLoop, chosen: _Worker) -> None:
@@ -207,7 +206,7 @@ class QueryPool:
         return generation
 
     def _finish_warm_up(self, chosen: _Worker, generation: int | None = None) -> None:
-        reply = _receive(chosen, None)
+        reply = read_frame(chosen.reply_fd, chosen.frames)
         if reply[0] != "ready":
             _unpack(reply)  # raises the worker's error
         chosen.generation = self._checkpoint[0] if generation is None else generation
@@ -234,10 +233,7 @@ class QueryPool:
     def _kill(self, dead: _Worker) -> None:
         dead.process.kill()
         dead.process.join(5)
-        if _watched_elsewhere(dead):  # the pipe is closed where it is watched, after the watch ends
-            dead.loop.call_soon_threadsafe(_close_pipes, dead)
-        else:
-            _close_pipes(dead)
+        _close_pipes(dead)  # after the watch ends, in the watching loop's thread if need be
         with self._lock:
             self._workers.discard(dead)
 
@@ -360,10 +356,11 @@ class QueryPool:
         chosen.generation = generation
         try:
             write_frame(chosen.requests.fileno(), (generation, path, task))
-            reply = _receive(chosen, time.monotonic() + remaining)
-            if reply is _TIMED_OUT:
+            try:
+                reply = read_frame(chosen.reply_fd, chosen.frames, time.monotonic() + remaining)
+            except TimeoutError:
                 self._replace(chosen)
-                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
+                raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
         except (EOFError, OSError) as error:
             self._replace(chosen)
             raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
@@ -469,24 +466,6 @@ def _close_pipes(dead: _Worker) -> None:
     _unwatch(dead)
     dead.requests.close()
     dead.replies.close()
-
-
-def _receive(chosen: _Worker, deadline: float | None):
-    """A reply read by this thread (no loop watches the pipe here); `_TIMED_OUT` once `deadline` has passed."""
-    poller = select.poll()
-    poller.register(chosen.reply_fd, select.POLLIN)
-    while (message := chosen.frames.pop()) is None:
-        wait = None if deadline is None else max(0.0, deadline - time.monotonic()) * 1000
-        if not poller.poll(wait):
-            return _TIMED_OUT
-        try:
-            chunk = os.read(chosen.reply_fd, CHUNK)
-        except BlockingIOError:
-            continue
-        if not chunk:
-            raise EOFError("the worker closed its pipe")
-        chosen.frames.feed(chunk)
-    return message[0]
 
 
 def _unpack(reply: tuple) -> Evaluated:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import struct
 import tempfile
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 from pyoxigraph import RdfFormat, Store as OxStore
 
@@ -30,7 +31,7 @@ _HEADER = struct.Struct("<I")
 CHUNK = 2**16
 
 
-def write_frame(fd: int, message: Any) -> None:
+def write_frame(fd: int, message: tuple) -> None:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(_HEADER.pack(len(data)) + data)
     while view:
@@ -46,8 +47,8 @@ class Frames:
     def feed(self, chunk: bytes) -> None:
         self._data += chunk
 
-    def pop(self) -> tuple[Any] | None:
-        """The next complete message (in a 1-tuple), or None while it is still incomplete."""
+    def pop(self) -> tuple | None:
+        """The next complete message (always a tuple), or None while it is still incomplete."""
         if len(self._data) < _HEADER.size:
             return None
         (size,) = _HEADER.unpack_from(self._data)
@@ -56,17 +57,30 @@ class Frames:
             return None
         message = pickle.loads(self._data[_HEADER.size : end])
         del self._data[:end]
-        return (message,)
+        return message
 
 
-def read_frame(fd: int, frames: Frames) -> Any:
-    """Block until a whole message has arrived on `fd`; EOFError when the other side is gone."""
+def read_frame(fd: int, frames: Frames, deadline: float | None = None) -> tuple:
+    """Wait for a whole message on `fd` (blocking or not): EOFError when the other side is gone, TimeoutError
+    once `deadline` (`time.monotonic()`) has passed."""
     while (message := frames.pop()) is None:
-        chunk = os.read(fd, CHUNK)
+        if deadline is not None and not _readable(fd, deadline - time.monotonic()):
+            raise TimeoutError
+        try:
+            chunk = os.read(fd, CHUNK)
+        except BlockingIOError:  # a descriptor an event loop made non-blocking
+            _readable(fd, None)
+            continue
         if not chunk:
             raise EOFError("the pipe was closed")
         frames.feed(chunk)
-    return message[0]
+    return message
+
+
+def _readable(fd: int, seconds: float | None) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(None if seconds is None else max(0.0, seconds) * 1000))
 
 
 def open_checkpoint(checkpoint: str, mode: str) -> OxStore:
