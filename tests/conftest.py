@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph
 import pytest
 from pyoxigraph import RdfFormat
-from service_support import SAMPLE, TOKEN, ServerURL, filmgraph_server, oxigraph_process
+from service_support import SAMPLE, TOKEN, ServerURL, filmgraph_server, oxigraph_process, store_directory
 
 from api_support import SOURCE_ID as API_SOURCE_ID
 from fastapi.testclient import TestClient
@@ -28,16 +27,6 @@ def service_data(built_store: Store, tmp_path_factory: pytest.TempPathFactory) -
     target = tmp_path_factory.mktemp("service-data") / "graph.nq"
     pyoxigraph.serialize(built.quads(), target, format=RdfFormat.N_QUADS)
     return target
-
-
-def store_directory(data: Path, directory: Path) -> Path:
-    """A closed on-disk pyoxigraph store holding `data`, for a server process to open."""
-    disk = pyoxigraph.Store(str(directory))
-    disk.bulk_load(path=str(data))
-    disk.flush()
-    del disk
-    gc.collect()
-    return directory
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ what /proc says about a server's worker processes (to prove a timed-out query's 
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pyoxigraph
 
 BIN = Path(sys.executable).parent
 SAMPLE = Path(__file__).parent / "data" / "sparql-sample.trig"
@@ -24,6 +26,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def store_directory(data: Path, directory: Path) -> Path:
+    """A closed on-disk pyoxigraph store holding `data`, for a server process to open."""
+    disk = pyoxigraph.Store(str(directory))
+    disk.bulk_load(path=str(data))
+    disk.flush()
+    del disk
+    gc.collect()
+    return directory
 
 
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:

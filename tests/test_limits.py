@@ -4,6 +4,8 @@ a bounded queue (503 when overloaded), a maximum result size."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from service_support import SAMPLE, cpu_ticks, descendants, children
+from service_support import SAMPLE, children, cpu_ticks, descendants, filmgraph_server, store_directory
 
 from filmgraph.api import create_app
 from filmgraph.errors import Overloaded, QueryTimeout
@@ -40,9 +42,10 @@ def loop_in_a_thread() -> Iterator[asyncio.AbstractEventLoop]:
         loop.close()
 
 
-def worker_pids(server_pid: int) -> set[int]:
-    """The query workers: children of the forkserver, itself a child of the server."""
-    return {pid for child in children(server_pid) for pid in children(child)}
+def worker_pids(supervisor_pid: int) -> set[int]:
+    """The query workers: children of the forkserver, itself a child of the server process, which the supervisor
+    (`filmgraph serve`) started."""
+    return {pid for server in children(supervisor_pid) for child in children(server) for pid in children(child)}
 
 
 def busy(pids: set[int], seconds: float = 0.5) -> set[int]:
@@ -346,3 +349,25 @@ def test_threads_of_the_loops_own_executor_do_not_starve_the_warm_up_they_wait_f
         assert store.pool.pending == 0
     finally:
         store.close()
+
+
+def server_process(supervisor_pid: int) -> int:
+    """The process that serves HTTP: the supervisor's child that uvicorn spawned."""
+    (server,) = [pid for pid in children(supervisor_pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return server
+
+
+def test_a_server_process_that_dies_is_replaced_and_the_service_answers_again(tmp_path: Path):
+    """What happens after the inline lane's watchdog ends the server process (store/inline.py)."""
+    with filmgraph_server(store_directory(SAMPLE, tmp_path / "store"), "--workers", "1") as base:
+        first = server_process(base.pid)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        answered = None
+        while time.monotonic() < deadline and answered is None:
+            try:
+                answered = httpx.get(f"{base}/sparql", params={"query": QUICK}, timeout=5)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert answered is not None and answered.status_code == 200 and answered.json()["boolean"] is True
+        assert server_process(base.pid) != first

@@ -223,10 +223,21 @@ def serve_command(
             _build_first(settings)
     except (ValidationError, FilmgraphError) as error:
         raise _fail(error) from error
+    if settings.backend == "embedded":
+        _check_store_opens(settings.store)
+    status = serve(settings, access_log=access_log)
+    if status:
+        raise typer.Exit(status)
+
+
+def _check_store_opens(store: Path) -> None:
+    """Fail with a clear message before serving, rather than in the server process (where uvicorn only logs)."""
+    from pyoxigraph import Store as OxStore  # noqa: PLC0415
+
     try:
-        serve(settings, access_log=access_log)
+        OxStore(str(store))  # not kept: closed again at once, for the server process to open
     except OSError as error:  # RocksDB allows one process per store directory
-        raise _fail(_store_open_failure(settings.store, error)) from None
+        raise _fail(_store_open_failure(store, error)) from None
 
 
 def _store_open_failure(store: Path, error: OSError) -> str:

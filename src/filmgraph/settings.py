@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         description="Workers read the on-disk checkpoint, or copy it into memory (faster queries, slow start)",
     )
     result_cache_size: int = Field(default=256, ge=0, description="Cached serialised results; 0 = no cache")
+    inline_queries: bool = Field(
+        default=True, description="Answer queries of shapes the workers found cheap in the server process itself"
+    )
 
     # backend: embedded (default) or a remote SPARQL 1.1 endpoint
     backend: str = Field(default="embedded", pattern="^(embedded|remote)$")

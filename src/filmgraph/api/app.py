@@ -14,9 +14,10 @@ from .problems import install_problem_handlers
 from .sparql import SparqlProtocolMiddleware
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: Store | None = None, lifespan=None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="filmgraph",
         version=__version__,
         description="A knowledge graph of film diplomacy: SPARQL 1.1, REST lookups and linked-data pages.",

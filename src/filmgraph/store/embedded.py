@@ -31,6 +31,7 @@ from .base import Dataset, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
 from .rdf_files import Progress, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
+from .inline import InlineLane, shape_of
 
 TERMS_MEDIA_TYPES = "application/sparql-results+json, application/n-triples"
 
@@ -76,6 +77,7 @@ class EmbeddedStore(Store):
         max_result_bytes: int = 256 * 2**20,
         result_cache_size: int = 0,
         spill_bytes: int = 2**20,
+        inline_queries: bool = False,
     ) -> None:
         self.path = Path(path) if path is not None else None
         if self.path is not None:
@@ -91,8 +93,10 @@ class EmbeddedStore(Store):
         self._write_lock = threading.RLock()
         self._spool: str | None = None  # where workers write large results
         self.pool = None
+        self.inline: InlineLane | None = None
         if workers:
             self._start_pool(workers, worker_store, max_pending)
+            self.inline = InlineLane(self._store) if inline_queries else None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, serving: bool = False) -> EmbeddedStore:
@@ -107,6 +111,7 @@ class EmbeddedStore(Store):
             query_timeout=settings.query_timeout,
             max_result_bytes=settings.max_result_bytes,
             result_cache_size=settings.result_cache_size,
+            inline_queries=settings.inline_queries,
         )
 
     # --- worker pool and checkpoints -------------------------------------------------------------------
@@ -156,16 +161,27 @@ class EmbeddedStore(Store):
         return done
 
     async def query_serialized_async(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
-        """Cache hits and free workers are served on the event loop itself: no thread hop per query."""
+        """Cache hits, and queries of a shape the inline lane knows to be cheap, are answered on the event loop
+        itself; the others go to a free worker without a thread hop."""
         if self.pool is None:
             return await super().query_serialized_async(sparql, media_type, bindings, dataset, timeout)
         key = cache_key(self._generation, sparql, media_type, bindings, dataset)
         done = self._cache.get(key)
         if done is None:
-            task = self._task(sparql, media_type, bindings, dataset)
-            done = await self.pool.run_async(task, timeout or self.query_timeout)
+            done = await self._evaluate_async(self._task(sparql, media_type, bindings, dataset), timeout)
             self._cache.put(key, done)
         return _serialized(done)
+
+    async def _evaluate_async(self, task: QueryTask, timeout: float | None) -> Evaluated:
+        timeout = timeout or self.query_timeout
+        if self.inline is None:
+            return await self.pool.run_async(task, timeout)
+        shape = shape_of(task.sparql)
+        if self.inline.admits(shape) and (done := self.inline.run(shape, task, timeout)) is not None:
+            return done
+        done = await self.pool.run_async(task, timeout)
+        self.inline.learn(shape, done.seconds)
+        return done
 
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
         if self.pool is not None:

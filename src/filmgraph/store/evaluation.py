@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +46,14 @@ class QueryTask:
 
 @dataclass
 class Evaluated:
-    """A serialised result: in `body`, or in the file `spooled` (then `body` is empty) when it was large."""
+    """A serialised result: in `body`, or in the file `spooled` (then `body` is empty) when it was large.
+    `seconds`: the engine's CPU time (evaluation and serialisation), where it was measured."""
 
     kind: QueryKind
     media_type: str
     body: bytes = field(repr=False)
     spooled: str | None = None
+    seconds: float | None = None
 
     def chunks(self, size: int = 2**16) -> Iterator[bytes]:
         """The bytes, read from the spool file and removing it afterwards when there is one."""
@@ -65,12 +68,16 @@ class Evaluated:
             Path(self.spooled).unlink(missing_ok=True)
 
 
+class Overrun(Exception):
+    """A result still being written at the evaluation's deadline: the engine stops (see `evaluate`)."""
+
+
 class _Sink(io.RawIOBase):
     """Where the engine writes a result: memory, spilling to a spool file past `spill_at` bytes. It stops
-    serialisation (and so lazy evaluation) once `limit` bytes were written."""
+    serialisation (and so lazy evaluation) once `limit` bytes were written, or once `deadline` has passed."""
 
-    def __init__(self, limit: int, spool_dir: str | None, spill_at: int) -> None:
-        self.limit, self.spool_dir, self.spill_at = limit, spool_dir, spill_at
+    def __init__(self, limit: int, spool_dir: str | None, spill_at: int, deadline: float | None = None) -> None:
+        self.limit, self.spool_dir, self.spill_at, self.deadline = limit, spool_dir, spill_at, deadline
         self.buffer = bytearray()
         self.size = 0
         self.file: IO[bytes] | None = None
@@ -82,6 +89,8 @@ class _Sink(io.RawIOBase):
         self.size += len(data)
         if self.size > self.limit:
             raise ResultTooLarge(f"the result is larger than {self.limit} bytes; page it with LIMIT and OFFSET")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise Overrun
         if self.file is not None:
             self.file.write(data)
             return len(data)
@@ -165,11 +174,13 @@ def pick_format(kind: QueryKind, media_types: str) -> QueryResultsFormat | RdfFo
     raise NotAcceptable(f"cannot serialise a {kind.upper()} result as {media_types}")
 
 
-def evaluate(store: OxStore, task: QueryTask) -> Evaluated:
+def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> Evaluated:
+    """Evaluate and serialise. With a `deadline` (`time.monotonic()`), a result still being written then raises
+    `Overrun`: the engine writes every 8 KB, so only a query that produces nothing for long runs on past it."""
     result = run_query(store, task.sparql, task.bindings, task.dataset)
     kind = result_kind(result)
     chosen = pick_format(kind, task.media_types)
-    sink = _Sink(task.max_bytes, task.spool_dir, task.spill_bytes)
+    sink = _Sink(task.max_bytes, task.spool_dir, task.spill_bytes, deadline)
     try:
         result.serialize(sink, format=chosen)
     except ResultTooLarge:

@@ -18,10 +18,11 @@ from pathlib import Path
 from pyoxigraph import RdfFormat, Store as OxStore
 
 from ..errors import FilmgraphError
+from .choice import FasterCopy
 from .evaluation import QueryTask, evaluate
 
-# A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None)
-# or ("error", FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a
+# A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None,
+# engine seconds) or ("error", FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a
 # warm-up, which may take seconds in memory mode): its reply is ("ready",).
 Request = tuple[int, str, QueryTask | None]
 
@@ -83,8 +84,9 @@ def _readable(fd: int, seconds: float | None) -> bool:
     return bool(poller.poll(None if seconds is None else max(0.0, seconds) * 1000))
 
 
-def open_checkpoint(checkpoint: str, mode: str) -> OxStore:
-    """Open a checkpoint read-only, or copy it into an in-memory store (faster queries, slower start)."""
+def open_checkpoint(checkpoint: str, mode: str) -> OxStore | FasterCopy:
+    """Open a checkpoint read-only; in memory mode also copy it into an in-memory store (faster on most queries,
+    slower to start), keeping both for `FasterCopy` to choose from."""
     on_disk = OxStore.read_only(checkpoint)
     if mode != "memory":
         return on_disk
@@ -93,19 +95,24 @@ def open_checkpoint(checkpoint: str, mode: str) -> OxStore:
         dump = Path(scratch) / "dump.nq"
         on_disk.dump(str(dump), format=RdfFormat.N_QUADS)
         in_memory.bulk_load(path=str(dump), format=RdfFormat.N_QUADS)
-    return in_memory
+    return FasterCopy(in_memory, on_disk)
 
 
-def answer(store: OxStore, task: QueryTask) -> tuple:
+def answer(store: OxStore | FasterCopy, task: QueryTask) -> tuple:
+    shape, copy = store.pick(task.sparql) if isinstance(store, FasterCopy) else (None, store)
+    started = time.thread_time()  # CPU: on a busy machine wall time says more about the neighbours
     try:
-        done = evaluate(store, task)
+        done = evaluate(copy, task)
     except FilmgraphError as error:
         return ("error", type(error).__name__, str(error))
     except (OSError, ValueError, TypeError, RuntimeError) as error:  # the engine refusing this query
         return ("error", "BadRequest", str(error))
     except Exception as error:  # noqa: BLE001 - the process boundary: report a bug as a 500, keep the worker
         return ("error", "FilmgraphError", f"{type(error).__name__}: {error}")
-    return ("ok", done.kind, done.media_type, done.body, done.spooled)
+    seconds = time.thread_time() - started
+    if shape is not None:
+        store.record(shape, copy, seconds)
+    return ("ok", done.kind, done.media_type, done.body, done.spooled, seconds)
 
 
 def serve(requests: Connection, replies: Connection, mode: str) -> None:

@@ -1,0 +1,129 @@
+"""The inline lane: cheap queries evaluated in the server process itself, without the hop to a worker.
+
+On a cheap query (an entity lookup, a 2-hop path, an ASK) the hand-off to a worker process costs more CPU than the
+engine does (see BENCHMARKS.md). pyoxigraph cannot cancel a query, so one runs inline only when it is all but
+certain to stay cheap, and every way out is bounded:
+
+- Its *shape* — the text with IRIs, literals and numbers blanked — was answered by the workers `admit_after` times
+  in a row, each time in under `fast_seconds` of engine CPU time. A new or slow shape always goes to the workers.
+- It has no operator that evaluates everything before writing its first result (aggregates, GROUP BY, ORDER BY),
+  and no SERVICE (a remote call). Those always go to the workers.
+- Its result is written under a deadline (`budget_seconds`): the engine writes every 8 KB, so a result still being
+  written then stops the engine (`Overrun`); the query goes to a worker after all, and its shape never runs inline
+  again. An inline run that takes more than `fast_seconds` of CPU sends its shape back to the workers until they
+  have again answered it fast `admit_after` times in a row.
+- The one case left, a query that runs past the query timeout without writing anything, only a process exit can
+  stop: the watchdog thread then ends the server process, and `filmgraph serve`'s supervisor starts a new one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from pyoxigraph import Store as OxStore
+
+from .evaluation import Evaluated, Overrun, QueryTask, evaluate
+
+log = logging.getLogger(__name__)
+
+RUNAWAY_EXIT = 75  # the exit status of a server process ended by the watchdog (EX_TEMPFAIL: start it again)
+
+_CONSTANTS = re.compile(r"<[^>\s]*>|\"[^\"\n]*\"|'[^'\n]*'|\d+")
+# Words that keep a query out of the lane, looked for in the upper-cased shape. A variable or prefixed name that
+# contains one (?summary, fg:minister) only sends its query to the workers: the check errs on the safe side.
+_NEVER_INLINE = ("GROUP", "ORDER", "COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE", "SERVICE")
+
+
+def blank_constants(sparql: str) -> str:
+    """The query's shape: its text with IRIs, literals and numbers replaced by `?`."""
+    return _CONSTANTS.sub("?", sparql)
+
+
+def shape_of(sparql: str) -> str | None:
+    """The query's shape, or None for a query that never runs inline."""
+    shape = blank_constants(sparql)
+    upper = shape.upper()
+    return None if any(word in upper for word in _NEVER_INLINE) else shape
+
+
+def exit_process(shape: str) -> None:
+    log.critical("an inline query outlived the query timeout; ending the server process to stop it: %s", shape)
+    os._exit(RUNAWAY_EXIT)
+
+
+class InlineLane:
+    """Learns which query shapes are cheap from the workers' timings, and evaluates those in this process."""
+
+    def __init__(
+        self,
+        store: OxStore,
+        *,
+        admit_after: int = 3,
+        fast_seconds: float = 0.0005,
+        budget_seconds: float = 0.05,
+        max_shapes: int = 4096,
+        on_runaway: Callable[[str], None] = exit_process,
+    ) -> None:
+        self._store = store
+        self.admit_after, self.fast_seconds, self.budget_seconds = admit_after, fast_seconds, budget_seconds
+        self.max_shapes = max_shapes
+        self._fast_runs: OrderedDict[str, int] = OrderedDict()  # shape -> fast worker runs in a row; -1 = barred
+        self._on_runaway = on_runaway
+        self._running: tuple[str, float] | None = None  # (shape, monotonic deadline) of the inline run under way
+        self._watchdog: threading.Thread | None = None
+
+    def admits(self, shape: str | None) -> bool:
+        return shape is not None and self._fast_runs.get(shape, 0) >= self.admit_after
+
+    def learn(self, shape: str | None, seconds: float | None) -> None:
+        """Count a worker's answer to a query of `shape` that took `seconds` of engine time."""
+        if shape is None or seconds is None or self._fast_runs.get(shape) == -1:
+            return
+        self._remember(shape, self._fast_runs.get(shape, 0) + 1 if seconds <= self.fast_seconds else 0)
+
+    def run(self, shape: str, task: QueryTask, timeout: float) -> Evaluated | None:
+        """Evaluate inline; None when the run overran its budget (then the caller asks a worker)."""
+        started, cpu = time.monotonic(), time.thread_time()
+        self._start_watchdog()
+        self._running = (shape, started + timeout)
+        try:
+            done = evaluate(self._store, task, deadline=started + self.budget_seconds)
+        except Overrun:
+            self._bar(shape, "overran its budget")
+            return None
+        finally:
+            self._running = None
+        done.seconds = time.thread_time() - cpu
+        if done.seconds > self.fast_seconds:
+            self._remember(shape, 0)
+        return done
+
+    def _bar(self, shape: str, why: str) -> None:
+        log.info("query shape no longer runs inline (%s): %s", why, shape)
+        self._remember(shape, -1)
+
+    def _remember(self, shape: str, runs: int) -> None:
+        self._fast_runs[shape] = runs
+        self._fast_runs.move_to_end(shape)
+        while len(self._fast_runs) > self.max_shapes:
+            self._fast_runs.popitem(last=False)
+
+    def _start_watchdog(self) -> None:
+        if self._watchdog is None:
+            self._watchdog = threading.Thread(target=self._watch, name="filmgraph-inline-watchdog", daemon=True)
+            self._watchdog.start()
+
+    def _watch(self) -> None:
+        """The engine releases the GIL while it evaluates, so this thread runs beside a query that never returns."""
+        while True:
+            time.sleep(0.1)
+            running = self._running
+            if running is not None and time.monotonic() > running[1]:
+                self._running = None
+                self._on_runaway(running[0])

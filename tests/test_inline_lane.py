@@ -1,0 +1,162 @@
+"""The inline lane (cheap query shapes answered in the server process) and the faster copy of memory-mode workers:
+what gets in, every way out, and that answers stay the same."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
+
+from filmgraph.store.choice import RETRY_EVERY, FasterCopy
+from filmgraph.store.embedded import EmbeddedStore
+from filmgraph.store.evaluation import QueryTask, evaluate
+from filmgraph.store.inline import RUNAWAY_EXIT, InlineLane, shape_of
+
+JSON = "application/sparql-results+json"
+LOOKUP = "SELECT ?p ?o WHERE {{ <http://example.org/e{n}> ?p ?o }}"
+# About a second of engine work and not a byte written before the end: what only the watchdog can stop.
+SLOW_SILENT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def small_graph(triples: int = 200) -> OxStore:
+    store = OxStore()
+    p = NamedNode("http://example.org/p")
+    store.extend(Quad(NamedNode(f"http://example.org/e{n}"), p, Literal(f"v{n}")) for n in range(triples))
+    return store
+
+
+def task(sparql: str) -> QueryTask:
+    return QueryTask(sparql, JSON)
+
+
+def test_a_shape_blanks_constants_and_keeps_blocking_operators_out():
+    one, other = shape_of(LOOKUP.format(n=1)), shape_of(LOOKUP.format(n=22))
+    assert one == other == "SELECT ?p ?o WHERE { ? ?p ?o }"
+    assert shape_of('ASK { ?s ?p "x" }') == shape_of("ASK { ?s ?p 'y' }") == shape_of("ASK { ?s ?p 42 }")
+    for blocking in (SLOW_SILENT, "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", "SELECT ?s WHERE { SERVICE <x:y> {} }"):
+        assert shape_of(blocking) is None, blocking
+
+
+def test_a_shape_runs_inline_only_after_enough_fast_answers_in_a_row():
+    lane = InlineLane(small_graph(), admit_after=3, fast_seconds=0.001)
+    shape = shape_of(LOOKUP.format(n=1))
+    lane.learn(shape, 0.0002)
+    lane.learn(shape, 0.0002)
+    assert not lane.admits(shape)
+    lane.learn(shape, 0.5)  # one slow answer starts the count again
+    lane.learn(shape, 0.0002)
+    lane.learn(shape, 0.0002)
+    assert not lane.admits(shape)
+    lane.learn(shape, 0.0002)
+    assert lane.admits(shape)
+    assert not lane.admits(None) and not lane.admits(shape_of("ASK { ?s ?p ?o }"))
+
+
+def test_an_inline_answer_is_the_engines_answer():
+    graph = small_graph()
+    lane = InlineLane(graph)
+    query = LOOKUP.format(n=7)
+    done = lane.run(shape_of(query), task(query), timeout=5)
+    assert done is not None and done.body == evaluate(graph, task(query)).body
+    assert b'"v7"' in done.body and done.seconds is not None
+
+
+def test_a_result_still_being_written_past_the_budget_stops_and_bars_its_shape():
+    lane = InlineLane(small_graph(5000), admit_after=1, budget_seconds=0.0)
+    everything = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    shape = shape_of(everything)
+    lane.learn(shape, 0.0)
+    assert lane.admits(shape)
+    assert lane.run(shape, task(everything), timeout=5) is None, "the caller asks a worker instead"
+    assert not lane.admits(shape)
+    lane.learn(shape, 0.0)
+    assert not lane.admits(shape), "a barred shape stays barred"
+
+
+def test_an_inline_run_that_takes_too_much_cpu_goes_back_to_the_workers():
+    lane = InlineLane(small_graph(20000), admit_after=1, fast_seconds=1e-9)
+    query = "SELECT ?o WHERE { ?s ?p ?o } LIMIT 5000"
+    shape = shape_of(query)
+    lane.learn(shape, 0.0)
+    assert lane.run(shape, task(query), timeout=5) is not None
+    assert not lane.admits(shape)
+    lane.learn(shape, 0.0)
+    assert lane.admits(shape), "unlike an overrun, it may come back after fast answers"
+
+
+def test_the_watchdog_acts_on_an_inline_query_that_outlives_the_timeout():
+    runaways: list[str] = []
+    lane = InlineLane(small_graph(200), on_runaway=runaways.append)
+    finished = threading.Event()
+    threading.Thread(target=lambda: (lane.run("the shape", task(SLOW_SILENT), timeout=0.2), finished.set())).start()
+    assert finished.wait(60)
+    assert runaways == ["the shape"]
+    assert lane.run("the shape", task(LOOKUP.format(n=1)), timeout=0.2) is not None
+    assert runaways == ["the shape"], "a query within its timeout is left alone"
+
+
+def test_by_default_the_watchdog_ends_the_process(tmp_path: Path):
+    script = textwrap.dedent(
+        f"""
+        from pyoxigraph import Literal, NamedNode, Quad, Store
+        from filmgraph.store.evaluation import QueryTask
+        from filmgraph.store.inline import InlineLane
+        store = Store()
+        store.extend(Quad(NamedNode(f"http://e/{{n}}"), NamedNode("http://p"), Literal(str(n))) for n in range(400))
+        InlineLane(store).run("shape", QueryTask({SLOW_SILENT!r}, "application/sparql-results+json"), timeout=0.2)
+        print("the query was allowed to finish")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == RUNAWAY_EXIT, result.stderr
+    assert "allowed to finish" not in result.stdout
+
+
+def test_the_serving_store_answers_a_learnt_shape_inline_and_sees_its_own_writes(tmp_path: Path):
+    store = EmbeddedStore(tmp_path / "store", workers=1, inline_queries=True)
+    try:
+        triples = " ".join(f"<http://example.org/e{n}> <http://example.org/p> 'v{n}' ." for n in range(50))
+        store.update(f"INSERT DATA {{ {triples} }}")
+        query = LOOKUP.format(n=1)
+        shape = shape_of(query)
+        answers = [asyncio.run(store.query_serialized_async(LOOKUP.format(n=n), JSON)) for n in range(4)]
+        assert store.inline.admits(shape), "three fast answers from the worker"
+        assert all(f'"v{n}"'.encode() in b"".join(a.body) for n, a in enumerate(answers))
+        store.update("INSERT DATA { <http://example.org/e9> <http://example.org/q> 'new' }")
+        after = asyncio.run(store.query_serialized_async(LOOKUP.format(n=9), JSON))
+        assert b'"new"' in b"".join(after.body), "read-after-write holds inline too"
+    finally:
+        store.close()
+
+
+def test_a_memory_mode_worker_measures_both_copies_then_uses_the_faster():
+    memory, disk = small_graph(), small_graph()
+    choice = FasterCopy(memory, disk)
+    query = LOOKUP.format(n=3)
+    shape, first = choice.pick(query)
+    assert first is memory
+    choice.record(shape, first, 0.010)
+    _, second = choice.pick(query)
+    assert second is disk
+    choice.record(shape, second, 0.002)
+    picks = []
+    for _ in range(RETRY_EVERY * 2):
+        _, copy = choice.pick(query)
+        picks.append(copy)
+        choice.record(shape, copy, 0.010 if copy is memory else 0.002)
+    assert picks.count(disk) > RETRY_EVERY * 2 - 4 and memory in picks, "the faster copy, and now and then the other"
+    assert choice.pick(LOOKUP.format(n=40))[0] == shape, "the shape, not the text, decides"
+
+
+@pytest.mark.parametrize("shape_words", ["GROUP BY ?s", "ORDER BY ?s"])
+def test_blocking_queries_are_never_admitted(shape_words: str):
+    lane = InlineLane(small_graph(), admit_after=1)
+    shape = shape_of(f"SELECT ?s WHERE {{ ?s ?p ?o }} {shape_words}")
+    lane.learn(shape, 0.0)
+    assert not lane.admits(shape)
