@@ -3,7 +3,7 @@
     python benchmarks/run.py [--size 100000] [--clients 1 4] [--requests 200] [--seconds 5] [--report BENCHMARKS.md]
 
 Steps: generate the graph (cached under benchmarks/out/), load it into two on-disk stores (one per server), start
-`oxigraph serve --union-default-graph` and `filmgraph serve` (default settings; then result cache off; also inline lane off; also workers in memory) on
+`oxigraph serve --union-default-graph` and `filmgraph serve` (default settings; then result cache off; also inline lane off; also workers reading only the disk) on
 127.0.0.1, check that every query gives the same number of results on both, then measure latency (p50/p95) and
 throughput with 1 and N concurrent clients (keep-alive HTTP connections, the same client code for both), plus the
 engine in-process (pyoxigraph, on disk and in memory) for scale. Ratios are filmgraph / Oxigraph server throughput.
@@ -273,8 +273,8 @@ def run(args: argparse.Namespace) -> dict:
                       ("filmgraph (result cache off)", {"FILMGRAPH_RESULT_CACHE_SIZE": "0"}),
                       ("filmgraph (cache off, inline lane off)",
                        {"FILMGRAPH_RESULT_CACHE_SIZE": "0", "FILMGRAPH_INLINE_QUERIES": "false"}),
-                      ("filmgraph (cache off, workers in memory)",
-                       {"FILMGRAPH_RESULT_CACHE_SIZE": "0", "FILMGRAPH_WORKER_STORE": "memory"})]
+                      ("filmgraph (cache off, workers on disk)",
+                       {"FILMGRAPH_RESULT_CACHE_SIZE": "0", "FILMGRAPH_WORKER_STORE": "disk"})]
     results: dict = {"size": quads, "clients": args.clients, "servers": {}, "counts": {},
                      "distinct": {q.name: len(set(q.parameters)) for q in queries}}
     with oxigraph_server(ox_store) as reference:

@@ -4,6 +4,8 @@ what gets in, every way out, and that answers stay the same."""
 from __future__ import annotations
 
 import asyncio
+import random
+import re
 import subprocess
 import sys
 import textwrap
@@ -16,7 +18,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
 from filmgraph.store.choice import RETRY_EVERY, FasterCopy
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.evaluation import QueryTask, evaluate
-from filmgraph.store.inline import RUNAWAY_EXIT, InlineLane, shape_of
+from filmgraph.store.inline import RUNAWAY_EXIT, InlineLane, blank_constants, shape_of
 
 JSON = "application/sparql-results+json"
 LOOKUP = "SELECT ?p ?o WHERE {{ <http://example.org/e{n}> ?p ?o }}"
@@ -137,7 +139,7 @@ def test_the_serving_store_answers_a_learnt_shape_inline_and_sees_its_own_writes
 
 def test_a_memory_mode_worker_measures_both_copies_then_uses_the_faster():
     memory, disk = small_graph(), small_graph()
-    choice = FasterCopy(memory, disk)
+    choice = FasterCopy(disk, memory)
     query = LOOKUP.format(n=3)
     shape, first = choice.pick(query)
     assert first is memory
@@ -152,6 +154,25 @@ def test_a_memory_mode_worker_measures_both_copies_then_uses_the_faster():
         choice.record(shape, copy, 0.010 if copy is memory else 0.002)
     assert picks.count(disk) > RETRY_EVERY * 2 - 4 and memory in picks, "the faster copy, and now and then the other"
     assert choice.pick(LOOKUP.format(n=40))[0] == shape, "the shape, not the text, decides"
+
+
+def test_the_shape_regex_blanks_exactly_what_the_plain_alternation_does():
+    plain = re.compile(r"<[^>\s]*>|\"[^\"\n]*\"|'[^'\n]*'|\d+")
+    rng = random.Random(5)
+    alphabet = list("<>\"' \n0123456789\u0663ab?{}.")  # \u0663: a non-ASCII digit, which \d matches too
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert blank_constants(text) == plain.sub("?", text), text
+
+
+def test_until_the_memory_copy_exists_every_query_reads_the_disk():
+    memory, disk = small_graph(), small_graph()
+    choice = FasterCopy(disk)
+    shape, copy = choice.pick(LOOKUP.format(n=3))
+    assert copy is disk
+    choice.record(shape, copy, 0.002)
+    choice.attach_memory(memory)
+    assert choice.pick(LOOKUP.format(n=4))[1] is memory, "a new copy is measured before it is judged"
 
 
 @pytest.mark.parametrize("shape_words", ["GROUP BY ?s", "ORDER BY ?s"])

@@ -38,9 +38,10 @@ class Settings(BaseSettings):
     max_result_bytes: int = Field(default=256 * 2**20, gt=0, description="Serialised result size before 422")
     max_upload_bytes: int = Field(default=512 * 2**20, gt=0, description="Graph Store / update body; larger gets 413")
     worker_store: str = Field(
-        default="disk",
-        pattern="^(disk|memory)$",
-        description="Workers read the on-disk checkpoint, or copy it into memory (faster queries, slow start)",
+        default="auto",
+        pattern="^(auto|disk|memory)$",
+        description="Workers read the on-disk checkpoint (disk), also copy it into memory (memory: faster queries, "
+        "seconds to build, RAM per worker), or do that for graphs of up to 2M quads (auto)",
     )
     result_cache_size: int = Field(default=256, ge=0, description="Cached serialised results; 0 = no cache")
     inline_queries: bool = Field(

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 
 RUNAWAY_EXIT = 75  # the exit status of a server process ended by the watchdog (EX_TEMPFAIL: start it again)
 
-_CONSTANTS = re.compile(r"<[^>\s]*>|\"[^\"\n]*\"|'[^'\n]*'|\d+")
+# IRIs, quoted literals, numbers: `<…>|"…"|'…'|\d+`, written as one first character and a branch per character
+# (lookbehind), which runs about twice as fast on a query's text as the plain alternation.
+_CONSTANTS = re.compile(r"""[<"'\d](?:(?<=<)[^>\s]*>|(?<=")[^"\n]*"|(?<=')[^'\n]*'|(?<=\d)\d*)""")
 # Words that keep a query out of the lane, looked for in the upper-cased shape. A variable or prefixed name that
 # contains one (?summary, fg:minister) only sends its query to the workers: the check errs on the safe side.
 _NEVER_INLINE = ("GROUP", "ORDER", "COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE", "SERVICE")

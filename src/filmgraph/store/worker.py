@@ -6,11 +6,14 @@ query outlives its timeout, which really stops the CPU work. Replies are plain t
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import select
 import struct
+import sys
 import tempfile
+import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -84,18 +87,49 @@ def _readable(fd: int, seconds: float | None) -> bool:
     return bool(poller.poll(None if seconds is None else max(0.0, seconds) * 1000))
 
 
-def open_checkpoint(checkpoint: str, mode: str) -> OxStore | FasterCopy:
-    """Open a checkpoint read-only; in memory mode also copy it into an in-memory store (faster on most queries,
-    slower to start), keeping both for `FasterCopy` to choose from."""
+AUTO_MEMORY_MAX_QUADS = 2_000_000  # `auto` copies graphs up to this size into memory (~0.5 GB per worker per 1M)
+_BUILDING = threading.Lock()  # one in-memory copy built at a time in a worker: bounded memory during bursts of writes
+
+
+def open_checkpoint(checkpoint: str, mode: str, *, background: bool = False) -> OxStore | FasterCopy:
+    """Open a checkpoint read-only. In `memory` mode, and in `auto` mode for a graph of up to
+    AUTO_MEMORY_MAX_QUADS quads, also copy it into memory (faster on most queries, seconds to build at 1M quads),
+    keeping both for `FasterCopy` to choose from. With `background`, the copy is built on a thread while the
+    worker answers from disk, so a write never makes queries wait for it."""
     on_disk = OxStore.read_only(checkpoint)
-    if mode != "memory":
+    if mode == "disk":
         return on_disk
+    copies = FasterCopy(on_disk)
+    if background:
+        threading.Thread(target=_build_memory_copy, args=(copies, mode), daemon=True, name="memory-copy").start()
+    else:
+        _build_memory_copy(copies, mode)
+    return copies
+
+
+def _build_memory_copy(copies: FasterCopy, mode: str) -> None:
+    with _BUILDING:
+        if copies.retired:
+            return  # a newer generation came before this copy could start
+        if mode == "auto" and not _at_most(copies.disk, AUTO_MEMORY_MAX_QUADS):
+            return
+        try:
+            copies.attach_memory(_copy_into_memory(copies.disk))
+        except (OSError, RuntimeError) as error:  # e.g. a retired checkpoint removed under us: stay on disk
+            print(f"filmgraph worker: no in-memory copy: {error}", file=sys.stderr)
+
+
+def _at_most(store: OxStore, quads: int) -> bool:
+    return sum(1 for _ in itertools.islice(store.quads_for_pattern(None, None, None, None), quads + 1)) <= quads
+
+
+def _copy_into_memory(on_disk: OxStore) -> OxStore:
     in_memory = OxStore()
     with tempfile.TemporaryDirectory(prefix="filmgraph-worker-") as scratch:
         dump = Path(scratch) / "dump.nq"
         on_disk.dump(str(dump), format=RdfFormat.N_QUADS)
         in_memory.bulk_load(path=str(dump), format=RdfFormat.N_QUADS)
-    return FasterCopy(in_memory, on_disk)
+    return in_memory
 
 
 def answer(store: OxStore | FasterCopy, task: QueryTask) -> tuple:
@@ -126,9 +160,12 @@ def serve(requests: Connection, replies: Connection, mode: str) -> None:
             return  # the pool is gone
         wanted, checkpoint, task = request
         if wanted != generation or store is None:
+            if isinstance(store, FasterCopy):
+                store.retired = True
+            first = generation == -1  # the first open, at start or respawn: the pool waits for it (warm-up)
             store, generation = None, -1
             try:
-                store, generation = open_checkpoint(checkpoint, mode), wanted
+                store, generation = open_checkpoint(checkpoint, mode, background=not first), wanted
             except OSError as error:
                 write_frame(outbox, ("error", "BackendUnavailable", f"cannot open checkpoint: {error}"))
                 continue
