@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore, Triple
 
-from filmgraph.store import worker
+from filmgraph.store import memory_copy, worker
 from filmgraph.store.choice import FasterCopy
 from filmgraph.store.embedded import EmbeddedStore
 
@@ -43,7 +43,7 @@ def test_auto_mode_copies_a_small_graph_into_memory_before_answering(tmp_path):
 
 
 def test_auto_mode_leaves_a_graph_above_its_limit_on_disk(tmp_path, monkeypatch):
-    monkeypatch.setattr(worker, "AUTO_MEMORY_MAX_QUADS", 49)
+    monkeypatch.setattr(memory_copy, "AUTO_MEMORY_MAX_QUADS", 49)
     opened = worker.open_checkpoint(checkpoint(tmp_path / "c"), "auto")
     assert opened.memory is None
     assert opened.pick(LOOKUP)[1] is opened.disk, "without a memory copy every query reads the disk"

@@ -202,7 +202,7 @@ def serve_command(
     max_query_length: int | None = typer.Option(None, help="Longest query in characters; longer gets 413"),
     max_result_bytes: int | None = typer.Option(None, help="Largest serialised result; larger gets 422"),
     worker_store: str | None = typer.Option(
-        None, help="auto (default: memory up to 2M quads), disk or memory: where workers read the graph"
+        None, help="auto (default: memory up to 2M quads), disk or memory: where queries read the graph"
     ),
     cors_origin: list[str] | None = typer.Option(None, help="Origin allowed to query from a browser (repeatable)"),
     access_log: bool = typer.Option(False, help="Log every request"),

@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     worker_store: str = Field(
         default="auto",
         pattern="^(auto|disk|memory)$",
-        description="Workers read the on-disk checkpoint (disk), also copy it into memory (memory: faster queries, "
-        "seconds to build, RAM per worker), or do that for graphs of up to 2M quads (auto)",
+        description="Queries read the graph on disk (disk), also from copies in memory, one per worker and one for "
+        "the inline lane (memory: faster queries, seconds to build, RAM per copy), or the latter for graphs of up to "
+        "2M quads (auto)",
     )
     result_cache_size: int = Field(default=256, ge=0, description="Cached serialised results; 0 = no cache")
     inline_queries: bool = Field(

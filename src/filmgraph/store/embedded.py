@@ -32,6 +32,7 @@ from .cache import ResultCache, cache_key
 from .rdf_files import Progress, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
 from .inline import InlineLane, shape_of
+from .memory_copy import InlineCopy
 
 TERMS_MEDIA_TYPES = "application/sparql-results+json, application/n-triples"
 
@@ -94,9 +95,11 @@ class EmbeddedStore(Store):
         self._spool: str | None = None  # where workers write large results
         self.pool = None
         self.inline: InlineLane | None = None
+        self._inline_copy: InlineCopy | None = None
         if workers:
             self._start_pool(workers, worker_store, max_pending)
-            self.inline = InlineLane(self._store) if inline_queries else None
+            if inline_queries:
+                self._start_inline_lane(worker_store)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, serving: bool = False) -> EmbeddedStore:
@@ -126,6 +129,14 @@ class EmbeddedStore(Store):
         self.pool = QueryPool(workers, worker_store, max_pending)
         self._checkpoint(self._generation)
         self.pool.start()
+
+    def _start_inline_lane(self, worker_store: str) -> None:
+        """The lane evaluates on the read-write store, or, as the workers do in `memory` and `auto` mode, on an
+        in-memory copy of it while the copy holds the current generation."""
+        self.inline = InlineLane(self._store)
+        if worker_store != "disk":
+            self._inline_copy = InlineCopy(self._store, worker_store, lambda: self._generation)
+            self._inline_copy.refresh()
 
     @property
     def _checkpoints_root(self) -> Path:
@@ -177,7 +188,8 @@ class EmbeddedStore(Store):
         if self.inline is None:
             return await self.pool.run_async(task, timeout)
         shape = shape_of(task.sparql)
-        if self.inline.admits(shape) and (done := self.inline.run(shape, task, timeout)) is not None:
+        in_memory = self._inline_copy.current(self._generation) if self._inline_copy is not None else None
+        if self.inline.admits(shape) and (done := self.inline.run(shape, task, timeout, in_memory)) is not None:
             return done
         done = await self.pool.run_async(task, timeout)
         self.inline.learn(shape, done.seconds)
@@ -303,8 +315,12 @@ class EmbeddedStore(Store):
         if self.pool is not None:
             self._checkpoint(self._generation + 1)
         self._generation += 1
+        if self._inline_copy is not None:
+            self._inline_copy.refresh()
 
     def close(self) -> None:
+        if self._inline_copy is not None:
+            self._inline_copy.close()
         if self.pool is not None:
             self.pool.close()
             self.pool = None

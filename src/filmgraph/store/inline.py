@@ -89,13 +89,14 @@ class InlineLane:
             return
         self._remember(shape, self._fast_runs.get(shape, 0) + 1 if seconds <= self.fast_seconds else 0)
 
-    def run(self, shape: str, task: QueryTask, timeout: float) -> Evaluated | None:
-        """Evaluate inline; None when the run overran its budget (then the caller asks a worker)."""
+    def run(self, shape: str, task: QueryTask, timeout: float, store: OxStore | None = None) -> Evaluated | None:
+        """Evaluate inline, on `store` if given (an in-memory copy of this generation) else on the store itself;
+        None when the run overran its budget (then the caller asks a worker)."""
         started, cpu = time.monotonic(), time.thread_time()
         self._start_watchdog()
         self._running = (shape, started + timeout)
         try:
-            done = evaluate(self._store, task, deadline=started + self.budget_seconds)
+            done = evaluate(store or self._store, task, deadline=started + self.budget_seconds)
         except Overrun:
             self._bar(shape, "overran its budget")
             return None

@@ -23,6 +23,7 @@ from pyoxigraph import RdfFormat, Store as OxStore
 from ..errors import FilmgraphError
 from .choice import FasterCopy
 from .evaluation import QueryTask, evaluate
+from .memory_copy import copy_into_memory, wants_copy
 
 # A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None,
 # engine seconds) or ("error", FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a
@@ -87,14 +88,12 @@ def _readable(fd: int, seconds: float | None) -> bool:
     return bool(poller.poll(None if seconds is None else max(0.0, seconds) * 1000))
 
 
-AUTO_MEMORY_MAX_QUADS = 2_000_000  # `auto` copies graphs up to this size into memory (~0.5 GB per worker per 1M)
 _BUILDING = threading.Lock()  # one in-memory copy built at a time in a worker: bounded memory during bursts of writes
 
 
 def open_checkpoint(checkpoint: str, mode: str, *, background: bool = False) -> OxStore | FasterCopy:
-    """Open a checkpoint read-only. In `memory` mode, and in `auto` mode for a graph of up to
-    AUTO_MEMORY_MAX_QUADS quads, also copy it into memory (faster on most queries, seconds to build at 1M quads),
-    keeping both for `FasterCopy` to choose from. With `background`, the copy is built on a thread while the
+    """Open a checkpoint read-only. In `memory` mode, and in `auto` mode for a small enough graph (see
+    memory_copy.py), also copy it into memory (faster on most queries, seconds to build at 1M quads), keeping both for `FasterCopy` to choose from. With `background`, the copy is built on a thread while the
     worker answers from disk, so a write never makes queries wait for it."""
     on_disk = OxStore.read_only(checkpoint)
     if mode == "disk":
@@ -111,25 +110,11 @@ def _build_memory_copy(copies: FasterCopy, mode: str) -> None:
     with _BUILDING:
         if copies.retired:
             return  # a newer generation came before this copy could start
-        if mode == "auto" and not _at_most(copies.disk, AUTO_MEMORY_MAX_QUADS):
-            return
         try:
-            copies.attach_memory(_copy_into_memory(copies.disk))
+            if wants_copy(copies.disk, mode):
+                copies.attach_memory(copy_into_memory(copies.disk))
         except (OSError, RuntimeError) as error:  # e.g. a retired checkpoint removed under us: stay on disk
             print(f"filmgraph worker: no in-memory copy: {error}", file=sys.stderr)
-
-
-def _at_most(store: OxStore, quads: int) -> bool:
-    return sum(1 for _ in itertools.islice(store.quads_for_pattern(None, None, None, None), quads + 1)) <= quads
-
-
-def _copy_into_memory(on_disk: OxStore) -> OxStore:
-    in_memory = OxStore()
-    with tempfile.TemporaryDirectory(prefix="filmgraph-worker-") as scratch:
-        dump = Path(scratch) / "dump.nq"
-        on_disk.dump(str(dump), format=RdfFormat.N_QUADS)
-        in_memory.bulk_load(path=str(dump), format=RdfFormat.N_QUADS)
-    return in_memory
 
 
 def answer(store: OxStore | FasterCopy, task: QueryTask) -> tuple:

@@ -1,0 +1,99 @@
+"""In-memory copies of the on-disk store, for the processes that answer queries.
+
+pyoxigraph's in-memory store answers most queries 2–3× faster than its on-disk one (BENCHMARKS.md). The query
+workers copy their read-only checkpoint (worker.py); the server process copies its read-write store for the inline
+lane (`InlineCopy`). The engine builds a copy (a dump to N-Quads, then a bulk load; both release the GIL): about
+10 s and 0.45 GB per million quads. `FILMGRAPH_WORKER_STORE` decides: `disk` never copies, `memory` always does,
+`auto` (the default) for graphs of up to AUTO_MEMORY_MAX_QUADS quads.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from pyoxigraph import RdfFormat, Store as OxStore
+
+log = logging.getLogger(__name__)
+
+AUTO_MEMORY_MAX_QUADS = 2_000_000  # `auto` copies graphs up to this size into memory
+
+
+def wants_copy(store: OxStore, mode: str) -> bool:
+    """Whether `mode` asks for an in-memory copy of `store`."""
+    return mode == "memory" or (mode == "auto" and at_most(store, AUTO_MEMORY_MAX_QUADS))
+
+
+def at_most(store: OxStore, quads: int) -> bool:
+    """Whether the store holds at most `quads` quads, counting no further than that (in the engine, without the GIL:
+    `len()` of a large store would hold it)."""
+    rows = f"SELECT * WHERE {{ {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} }} }} LIMIT {quads + 1}"
+    return bool(store.query(f"ASK {{ {{ SELECT (COUNT(*) AS ?n) WHERE {{ {rows} }} }} FILTER(?n <= {quads}) }}"))
+
+
+def copy_into_memory(on_disk: OxStore) -> OxStore:
+    """A copy of every quad of `on_disk` (a consistent snapshot) in a new in-memory store."""
+    in_memory = OxStore()
+    with tempfile.TemporaryDirectory(prefix="filmgraph-copy-") as scratch:
+        dump = Path(scratch) / "dump.nq"
+        on_disk.dump(str(dump), format=RdfFormat.N_QUADS)
+        in_memory.bulk_load(path=str(dump), format=RdfFormat.N_QUADS)
+    return in_memory
+
+
+class InlineCopy:
+    """The server process's in-memory copy of its read-write store, for the inline lane.
+
+    The copy is tagged with the generation read before its snapshot was taken, and `current` returns it only while
+    that is still the store's generation: after a write the lane reads the disk until a copy of the new generation
+    has been built, on a thread, one build at a time (a write during a build queues one more).
+    """
+
+    def __init__(self, source: OxStore, mode: str, generation: Callable[[], int]) -> None:
+        self._source, self._mode, self._generation = source, mode, generation
+        self._copy: tuple[int, OxStore] | None = None
+        self._lock = threading.Lock()
+        self._building = self._again = self._closed = False
+
+    def current(self, generation: int) -> OxStore | None:
+        """The copy, if it holds `generation`."""
+        copy = self._copy
+        return copy[1] if copy is not None and copy[0] == generation else None
+
+    def refresh(self) -> None:
+        """Copy the store as it is now (at start, and after each write); the older copy is dropped at once."""
+        with self._lock:
+            self._copy = None
+            if self._closed:
+                return
+            if self._building:
+                self._again = True
+                return
+            self._building = True
+        threading.Thread(target=self._build, daemon=True, name="inline-memory-copy").start()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed, self._copy = True, None
+
+    def _build(self) -> None:
+        while True:
+            generation = self._generation()  # read before the snapshot: a later write only makes the copy stale
+            built = self._copy_or_none()
+            with self._lock:
+                if built is not None and not (self._closed or self._again):  # else it is already stale
+                    self._copy = (generation, built)
+                if not self._again or self._closed:
+                    self._building = False
+                    return
+                self._again = False
+
+    def _copy_or_none(self) -> OxStore | None:
+        try:
+            return copy_into_memory(self._source) if wants_copy(self._source, self._mode) else None
+        except (OSError, RuntimeError) as error:  # e.g. no room for the dump: the lane stays on disk
+            log.warning("no in-memory copy for the inline lane: %s", error)
+            return None

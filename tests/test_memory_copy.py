@@ -1,0 +1,96 @@
+"""The server process's in-memory copy for the inline lane: used only while it holds the current generation,
+rebuilt after each write, never built in `disk` mode."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
+
+from filmgraph.store import memory_copy
+from filmgraph.store.embedded import EmbeddedStore
+from filmgraph.store.inline import shape_of
+from filmgraph.store.memory_copy import InlineCopy, at_most
+
+JSON = "application/sparql-results+json"
+LOOKUP = "SELECT ?o WHERE {{ <http://example.org/e{n}> ?p ?o }}"
+
+
+def quad(n: int, graph: str | None = "http://example.org/g") -> Quad:
+    subject, p = NamedNode(f"http://example.org/e{n}"), NamedNode("http://example.org/p")
+    return Quad(subject, p, Literal(f"v{n}"), NamedNode(graph)) if graph else Quad(subject, p, Literal(f"v{n}"))
+
+
+def wait_for(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_at_most_counts_the_default_and_the_named_graphs():
+    store = OxStore()
+    store.extend([quad(1, None), quad(2), quad(3)])
+    assert at_most(store, 3) and not at_most(store, 2)
+
+
+def test_a_copy_is_used_only_while_it_holds_the_current_generation():
+    source, generation = OxStore(), [0]
+    source.extend(quad(n) for n in range(100))
+    copies = InlineCopy(source, "memory", lambda: generation[0])
+    copies.refresh()
+    wait_for(lambda: copies.current(0) is not None)
+    assert len(copies.current(0)) == 100
+
+    source.add(quad(100))  # a write: the generation moves on, then the copy is refreshed
+    generation[0] = 1
+    assert copies.current(1) is None, "the old copy does not hold generation 1"
+    copies.refresh()
+    assert copies.current(0) is None, "a refresh drops the stale copy at once"
+    wait_for(lambda: copies.current(1) is not None)
+    assert len(copies.current(1)) == 101
+
+
+def test_auto_mode_leaves_a_large_graph_on_disk(monkeypatch):
+    monkeypatch.setattr(memory_copy, "AUTO_MEMORY_MAX_QUADS", 9)
+    source = OxStore()
+    source.extend(quad(n) for n in range(10))
+    copies = InlineCopy(source, "auto", lambda: 0)
+    copies.refresh()
+    wait_for(lambda: not copies._building)
+    assert copies.current(0) is None
+
+
+@pytest.mark.parametrize("mode", ["memory", "auto"])
+def test_the_lane_reads_the_copy_and_after_a_write_the_disk_until_a_new_copy_exists(tmp_path: Path, mode: str):
+    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store=mode, inline_queries=True)
+    read_from: list[OxStore | None] = []
+    run = store.inline.run
+    store.inline.run = lambda shape, task, timeout, copy=None: read_from.append(copy) or run(shape, task, timeout, copy)
+    try:
+        store.add_to_graph("urn:g", [quad(n).triple for n in range(50)])
+        for n in range(4):  # three fast answers from the worker admit the shape
+            asyncio.run(store.query_serialized_async(LOOKUP.format(n=n), JSON))
+        assert store.inline.admits(shape_of(LOOKUP.format(n=1)))
+        wait_for(lambda: store._inline_copy.current(store.generation) is not None)
+        answer = asyncio.run(store.query_serialized_async(LOOKUP.format(n=5), JSON))
+        assert b'"v5"' in b"".join(answer.body) and read_from[-1] is store._inline_copy.current(store.generation)
+
+        store.update("INSERT DATA { GRAPH <urn:g> { <http://example.org/e9> <http://example.org/q> 'new' } }")
+        after = asyncio.run(store.query_serialized_async(LOOKUP.format(n=9), JSON))
+        assert b'"new"' in b"".join(after.body), "read-after-write holds on the lane"
+        wait_for(lambda: store._inline_copy.current(store.generation) is not None)
+        again = asyncio.run(store.query_serialized_async(LOOKUP.format(n=9), JSON))
+        assert b'"new"' in b"".join(again.body) and read_from[-1] is store._inline_copy.current(store.generation)
+    finally:
+        store.close()
+
+
+def test_disk_mode_builds_no_copy(tmp_path: Path):
+    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store="disk", inline_queries=True)
+    try:
+        assert store.inline is not None and store._inline_copy is None
+    finally:
+        store.close()
