@@ -70,6 +70,7 @@ def test_the_lane_reads_the_copy_and_after_a_write_the_disk_until_a_new_copy_exi
     run = store.inline.run
     store.inline.run = lambda shape, task, timeout, copy=None: read_from.append(copy) or run(shape, task, timeout, copy)
     try:
+        assert store._inline_copy.current(store.generation) is not None, "the first copy is built before serving"
         store.add_to_graph("urn:g", [quad(n).triple for n in range(50)])
         for n in range(4):  # three fast answers from the worker admit the shape
             asyncio.run(store.query_serialized_async(LOOKUP.format(n=n), JSON))

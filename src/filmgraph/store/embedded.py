@@ -97,9 +97,10 @@ class EmbeddedStore(Store):
         self.inline: InlineLane | None = None
         self._inline_copy: InlineCopy | None = None
         if workers:
+            first_copy = self._start_inline_lane(worker_store) if inline_queries else None
             self._start_pool(workers, worker_store, max_pending)
-            if inline_queries:
-                self._start_inline_lane(worker_store)
+            if first_copy is not None:
+                first_copy.join()  # as the workers' first copies: built before the service reports ready
 
     @classmethod
     def from_settings(cls, settings: Settings, *, serving: bool = False) -> EmbeddedStore:
@@ -130,13 +131,15 @@ class EmbeddedStore(Store):
         self._checkpoint(self._generation)
         self.pool.start()
 
-    def _start_inline_lane(self, worker_store: str) -> None:
+    def _start_inline_lane(self, worker_store: str) -> threading.Thread | None:
         """The lane evaluates on the read-write store, or, as the workers do in `memory` and `auto` mode, on an
-        in-memory copy of it while the copy holds the current generation."""
+        in-memory copy of it while the copy holds the current generation. Returns the thread building the first
+        copy (alongside the workers' first copies)."""
         self.inline = InlineLane(self._store)
-        if worker_store != "disk":
-            self._inline_copy = InlineCopy(self._store, worker_store, lambda: self._generation)
-            self._inline_copy.refresh()
+        if worker_store == "disk":
+            return None
+        self._inline_copy = InlineCopy(self._store, worker_store, lambda: self._generation)
+        return self._inline_copy.refresh()
 
     @property
     def _checkpoints_root(self) -> Path:

@@ -63,17 +63,20 @@ class InlineCopy:
         copy = self._copy
         return copy[1] if copy is not None and copy[0] == generation else None
 
-    def refresh(self) -> None:
-        """Copy the store as it is now (at start, and after each write); the older copy is dropped at once."""
+    def refresh(self) -> threading.Thread | None:
+        """Copy the store as it is now (at start, and after each write); the older copy is dropped at once.
+        Returns the thread that builds it, unless a build under way takes the request."""
         with self._lock:
             self._copy = None
             if self._closed:
-                return
+                return None
             if self._building:
                 self._again = True
-                return
+                return None
             self._building = True
-        threading.Thread(target=self._build, daemon=True, name="inline-memory-copy").start()
+        builder = threading.Thread(target=self._build, daemon=True, name="inline-memory-copy")
+        builder.start()
+        return builder
 
     def close(self) -> None:
         with self._lock:
