@@ -95,3 +95,21 @@ def test_disk_mode_builds_no_copy(tmp_path: Path):
         assert store.inline is not None and store._inline_copy is None
     finally:
         store.close()
+
+
+def test_quads_stream_from_the_current_copy_and_from_the_disk_after_a_write(tmp_path: Path, monkeypatch):
+    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store="memory", inline_queries=True)
+    try:
+        store.add_to_graph("urn:g", [quad(n).triple for n in range(5)])
+        wait_for(lambda: store._inline_copy.current(store.generation) is not None)
+        assert {q.object.value for q in store.quads("urn:g")} == {f"v{n}" for n in range(5)}
+
+        other = OxStore()  # a stand-in copy with other content shows which store the quads come from
+        other.add(Quad(NamedNode("urn:x"), NamedNode("urn:p"), Literal("from the copy"), NamedNode("urn:g")))
+        held = store.generation
+        monkeypatch.setattr(store._inline_copy, "current", lambda generation: other if generation == held else None)
+        assert [q.object.value for q in store.quads("urn:g")] == ["from the copy"]
+        store.add_to_graph("urn:g", [quad(5).triple])  # the copy is now stale: the disk answers
+        assert {q.object.value for q in store.quads("urn:g")} == {f"v{n}" for n in range(6)}
+    finally:
+        store.close()
