@@ -4,6 +4,8 @@ rebuilt after each write, never built in `disk` mode."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
 import time
 from pathlib import Path
 
@@ -113,3 +115,15 @@ def test_quads_stream_from_the_current_copy_and_from_the_disk_after_a_write(tmp_
         assert {q.object.value for q in store.quads("urn:g")} == {f"v{n}" for n in range(6)}
     finally:
         store.close()
+
+
+def test_closing_waits_for_a_build_under_way_so_the_store_can_be_reopened(tmp_path: Path):
+    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store="memory", inline_queries=True)
+    store.add_to_graph("urn:g", [quad(n).triple for n in range(20_000)])  # starts a build of a few tenths of a second
+    store.close()
+    assert not any(thread.name == "inline-memory-copy" for thread in threading.enumerate())
+    del store
+    gc.collect()  # the last reference to the read-write store goes: its lock with it
+    reopened = EmbeddedStore(tmp_path / "store")
+    assert reopened.count("urn:g") == 20_000
+    reopened.close()

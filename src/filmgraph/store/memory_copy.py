@@ -57,6 +57,7 @@ class InlineCopy:
         self._copy: tuple[int, OxStore] | None = None
         self._lock = threading.Lock()
         self._building = self._again = self._closed = False
+        self._builder: threading.Thread | None = None
 
     def current(self, generation: int) -> OxStore | None:
         """The copy, if it holds `generation`."""
@@ -74,13 +75,17 @@ class InlineCopy:
                 self._again = True
                 return None
             self._building = True
-        builder = threading.Thread(target=self._build, daemon=True, name="inline-memory-copy")
-        builder.start()
-        return builder
+            self._builder = threading.Thread(target=self._build, daemon=True, name="inline-memory-copy")
+            self._builder.start()  # under the lock: `close` joins only a started thread
+            return self._builder
 
     def close(self) -> None:
+        """Drop the copy and wait for a build under way: it holds the store, which may be reopened next."""
         with self._lock:
             self._closed, self._copy = True, None
+            builder = self._builder
+        if builder is not None and builder is not threading.current_thread():
+            builder.join()
 
     def _build(self) -> None:
         while True:
