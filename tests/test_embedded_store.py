@@ -123,3 +123,29 @@ def test_an_engine_error_during_evaluation_is_a_400_in_process_too(tmp_path):
             store.query_serialized("SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }", "text/csv")
     finally:
         store.close()
+
+
+class _FailingBulkLoad:
+    """The store, except that a bulk load fails after `replace` has removed the graph (say, a full disk)."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def bulk_load(self, **_arguments) -> None:
+        raise OSError("No space left on device")
+
+
+def test_a_failed_bulk_load_still_publishes_a_new_generation(tmp_path):
+    store = EmbeddedStore(tmp_path / "store")
+    store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("old"))])
+    data = tmp_path / "new.nt"
+    data.write_text("<urn:a> <urn:p> \"new\" .\n")
+    before = store.generation
+    store._store = _FailingBulkLoad(store._store)
+    with pytest.raises(OSError):
+        store.load_file(data, "urn:g", replace=True)
+    assert store.generation == before + 1, "the graph is gone: cached results and copies of it must not be read"
+    assert store.count("urn:g") == 0

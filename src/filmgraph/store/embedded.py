@@ -309,15 +309,17 @@ class EmbeddedStore(Store):
             read = check_parses(stream, rdf_format, path, progress)
         name = _graph_name(graph)
         with self._write_lock:
-            if replace:
-                self._store.clear_graph(name) if isinstance(name, DefaultGraph) else self._store.remove_graph(name)
-            self._store.bulk_load(path=str(path), format=rdf_format, to_graph=name)
-            if isinstance(name, NamedNode):
-                self._store.add_graph(name)
-            # Compact what the bulk load left (~1 s per million triples): unoptimised, a freshly loaded store
-            # answered cheap queries at half speed until RocksDB had compacted it (BENCHMARKS.md).
-            self._store.optimize()
-            self._changed()
+            try:
+                if replace:
+                    self._store.clear_graph(name) if isinstance(name, DefaultGraph) else self._store.remove_graph(name)
+                self._store.bulk_load(path=str(path), format=rdf_format, to_graph=name)
+                if isinstance(name, NamedNode):
+                    self._store.add_graph(name)
+                # Compact what the bulk load left (~1 s per million triples): unoptimised, a freshly loaded store
+                # answered cheap queries at half speed until RocksDB had compacted it (BENCHMARKS.md).
+                self._store.optimize()
+            finally:  # a bulk load is not one transaction: even a failed one may have changed the store
+                self._changed()
         return read
 
     def _changed(self) -> None:
