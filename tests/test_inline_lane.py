@@ -127,9 +127,14 @@ def test_the_serving_store_answers_a_learnt_shape_inline_and_sees_its_own_writes
         store.update(f"INSERT DATA {{ {triples} }}")
         query = LOOKUP.format(n=1)
         shape = shape_of(query)
-        answers = [asyncio.run(store.query_serialized_async(LOOKUP.format(n=n), JSON)) for n in range(4)]
+        for n in range(30):  # three fast answers in a row from the worker admit the shape (a busy machine: more)
+            answer = asyncio.run(store.query_serialized_async(LOOKUP.format(n=n), JSON))
+            assert f'"v{n}"'.encode() in b"".join(answer.body)
+            if store.inline.admits(shape):
+                break
         assert store.inline.admits(shape), "three fast answers from the worker"
-        assert all(f'"v{n}"'.encode() in b"".join(a.body) for n, a in enumerate(answers))
+        inline = asyncio.run(store.query_serialized_async(LOOKUP.format(n=42), JSON))
+        assert b'"v42"' in b"".join(inline.body)
         store.update("INSERT DATA { <http://example.org/e9> <http://example.org/q> 'new' }")
         after = asyncio.run(store.query_serialized_async(LOOKUP.format(n=9), JSON))
         assert b'"new"' in b"".join(after.body), "read-after-write holds inline too"

@@ -97,6 +97,7 @@ class EmbeddedStore(Store):
         self.inline: InlineLane | None = None
         self._inline_copy: InlineCopy | None = None
         if workers:
+            self._prepare_checkpoints()
             first_copy = self._start_inline_lane(worker_store) if inline_queries else None
             self._start_pool(workers, worker_store, max_pending)
             if first_copy is not None:
@@ -119,14 +120,17 @@ class EmbeddedStore(Store):
         )
 
     # --- worker pool and checkpoints -------------------------------------------------------------------
-    def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
-        from .pool import QueryPool  # noqa: PLC0415 - only the server needs processes
-
+    def _prepare_checkpoints(self) -> None:
+        """An empty directory beside the store for checkpoints, spooled results and the dumps copies are made of."""
         if self.path is None:
             raise ValueError("query workers need an on-disk store (they read its checkpoints)")
         shutil.rmtree(self._checkpoints_root, ignore_errors=True)
         (self._checkpoints_root / "spool").mkdir(parents=True)
         self._spool = str(self._checkpoints_root / "spool")
+
+    def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
+        from .pool import QueryPool  # noqa: PLC0415 - only the server needs processes
+
         self.pool = QueryPool(workers, worker_store, max_pending)
         self._checkpoint(self._generation)
         self.pool.start()
@@ -138,7 +142,7 @@ class EmbeddedStore(Store):
         self.inline = InlineLane(self._store)
         if worker_store == "disk":
             return None
-        self._inline_copy = InlineCopy(self._store, worker_store, lambda: self._generation)
+        self._inline_copy = InlineCopy(self._store, worker_store, lambda: self._generation, self._checkpoints_root)
         return self._inline_copy.refresh()
 
     @property

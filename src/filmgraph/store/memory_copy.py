@@ -34,11 +34,13 @@ def at_most(store: OxStore, quads: int) -> bool:
     return bool(store.query(f"ASK {{ {{ SELECT (COUNT(*) AS ?n) WHERE {{ {rows} }} }} FILTER(?n <= {quads}) }}"))
 
 
-def copy_into_memory(on_disk: OxStore) -> OxStore:
-    """A copy of every quad of `on_disk` (a consistent snapshot) in a new in-memory store."""
+def copy_into_memory(on_disk: OxStore, scratch: Path | None = None) -> OxStore:
+    """A copy of every quad of `on_disk` (a consistent snapshot) in a new in-memory store. The dump goes to a
+    directory under `scratch` (beside the store: ~200 MB per million quads, which a RAM-backed /tmp would hold in
+    memory too), else under the system's temporary directory."""
     in_memory = OxStore()
-    with tempfile.TemporaryDirectory(prefix="filmgraph-copy-") as scratch:
-        dump = Path(scratch) / "dump.nq"
+    with tempfile.TemporaryDirectory(prefix="filmgraph-copy-", dir=scratch) as directory:
+        dump = Path(directory) / "dump.nq"
         on_disk.dump(str(dump), format=RdfFormat.N_QUADS)
         in_memory.bulk_load(path=str(dump), format=RdfFormat.N_QUADS)
     return in_memory
@@ -52,8 +54,8 @@ class InlineCopy:
     has been built, on a thread, one build at a time (a write during a build queues one more).
     """
 
-    def __init__(self, source: OxStore, mode: str, generation: Callable[[], int]) -> None:
-        self._source, self._mode, self._generation = source, mode, generation
+    def __init__(self, source: OxStore, mode: str, generation: Callable[[], int], scratch: Path | None = None) -> None:
+        self._source, self._mode, self._generation, self._scratch = source, mode, generation, scratch
         self._copy: tuple[int, OxStore] | None = None
         self._lock = threading.Lock()
         self._building = self._again = self._closed = False
@@ -101,7 +103,7 @@ class InlineCopy:
 
     def _copy_or_none(self) -> OxStore | None:
         try:
-            return copy_into_memory(self._source) if wants_copy(self._source, self._mode) else None
+            return copy_into_memory(self._source, self._scratch) if wants_copy(self._source, self._mode) else None
         except (OSError, RuntimeError) as error:  # e.g. no room for the dump: the lane stays on disk
             log.warning("no in-memory copy for the inline lane: %s", error)
             return None

@@ -6,13 +6,11 @@ query outlives its timeout, which really stops the CPU work. Replies are plain t
 
 from __future__ import annotations
 
-import itertools
 import os
 import pickle
 import select
 import struct
 import sys
-import tempfile
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -93,26 +91,30 @@ _BUILDING = threading.Lock()  # one in-memory copy built at a time in a worker: 
 
 def open_checkpoint(checkpoint: str, mode: str, *, background: bool = False) -> OxStore | FasterCopy:
     """Open a checkpoint read-only. In `memory` mode, and in `auto` mode for a small enough graph (see
-    memory_copy.py), also copy it into memory (faster on most queries, seconds to build at 1M quads), keeping both for `FasterCopy` to choose from. With `background`, the copy is built on a thread while the
-    worker answers from disk, so a write never makes queries wait for it."""
+    memory_copy.py), also copy it into memory (faster on most queries, seconds to build at 1M quads), keeping both
+    for `FasterCopy` to choose from. With `background`, the copy is built on a thread while the worker answers from
+    disk, so a write never makes queries wait for it."""
     on_disk = OxStore.read_only(checkpoint)
     if mode == "disk":
         return on_disk
     copies = FasterCopy(on_disk)
+    scratch = Path(checkpoint).parent  # the checkpoints directory, beside the store
     if background:
-        threading.Thread(target=_build_memory_copy, args=(copies, mode), daemon=True, name="memory-copy").start()
+        threading.Thread(
+            target=_build_memory_copy, args=(copies, mode, scratch), daemon=True, name="memory-copy"
+        ).start()
     else:
-        _build_memory_copy(copies, mode)
+        _build_memory_copy(copies, mode, scratch)
     return copies
 
 
-def _build_memory_copy(copies: FasterCopy, mode: str) -> None:
+def _build_memory_copy(copies: FasterCopy, mode: str, scratch: Path | None = None) -> None:
     with _BUILDING:
         if copies.retired:
             return  # a newer generation came before this copy could start
         try:
             if wants_copy(copies.disk, mode):
-                copies.attach_memory(copy_into_memory(copies.disk))
+                copies.attach_memory(copy_into_memory(copies.disk, scratch))
         except (OSError, RuntimeError) as error:  # e.g. a retired checkpoint removed under us: stay on disk
             print(f"filmgraph worker: no in-memory copy: {error}", file=sys.stderr)
 
