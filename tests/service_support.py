@@ -38,6 +38,13 @@ def store_directory(data: Path, directory: Path) -> Path:
     return directory
 
 
+def wait_for(condition, seconds: float = 10.0) -> None:
+    """Poll `condition` until it holds or `seconds` pass (the caller asserts what it needs)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

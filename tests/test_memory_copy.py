@@ -7,7 +7,8 @@ import asyncio
 import gc
 import tempfile
 import threading
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.inline import shape_of
 from filmgraph.store.memory_copy import InlineCopy, at_most
 
+from service_support import wait_for
+
 JSON = "application/sparql-results+json"
 LOOKUP = "SELECT ?o WHERE {{ <http://example.org/e{n}> ?p ?o }}"
 
@@ -27,10 +30,18 @@ def quad(n: int, graph: str | None = "http://example.org/g") -> Quad:
     return Quad(subject, p, Literal(f"v{n}"), NamedNode(graph)) if graph else Quad(subject, p, Literal(f"v{n}"))
 
 
-def wait_for(condition, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)
+@contextmanager
+def serving(directory: Path, mode: str) -> Iterator[EmbeddedStore]:
+    """A serving store (one worker, the inline lane) in `mode`, closed afterwards."""
+    store = EmbeddedStore(directory, workers=1, worker_store=mode, inline_queries=True)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def wait_for_copy(store: EmbeddedStore) -> None:
+    wait_for(lambda: store._inline_copy.current(store.generation) is not None)
 
 
 def test_at_most_counts_the_default_and_the_named_graphs():
@@ -77,44 +88,50 @@ def admit(store: EmbeddedStore, shape: str) -> None:
 
 @pytest.mark.parametrize("mode", ["memory", "auto"])
 def test_the_lane_reads_the_copy_and_after_a_write_the_disk_until_a_new_copy_exists(tmp_path: Path, mode: str):
-    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store=mode, inline_queries=True)
     read_from: list[OxStore | None] = []
-    run = store.inline.run
-    store.inline.run = lambda shape, task, timeout, copy=None: read_from.append(copy) or run(shape, task, timeout, copy)
     shape = shape_of(LOOKUP.format(n=1))
-    try:
+    with serving(tmp_path / "store", mode) as store:
+        run = store.inline.run
+
+        def recording_run(shape, task, timeout, copy=None):
+            read_from.append(copy)
+            return run(shape, task, timeout, copy)
+
+        store.inline.run = recording_run
         assert store._inline_copy.current(store.generation) is not None, "the first copy is built before serving"
         store.add_to_graph("urn:g", [quad(n).triple for n in range(50)])
         admit(store, shape)
-        wait_for(lambda: store._inline_copy.current(store.generation) is not None)
+        wait_for_copy(store)
         answer = asyncio.run(store.query_serialized_async(LOOKUP.format(n=5), JSON))
         assert b'"v5"' in b"".join(answer.body) and read_from[-1] is store._inline_copy.current(store.generation)
 
         store.update("INSERT DATA { GRAPH <urn:g> { <http://example.org/e9> <http://example.org/q> 'new' } }")
         after = asyncio.run(store.query_serialized_async(LOOKUP.format(n=9), JSON))
         assert b'"new"' in b"".join(after.body), "read-after-write holds on the lane"
-        wait_for(lambda: store._inline_copy.current(store.generation) is not None)
+        wait_for_copy(store)
         admit(store, shape)  # a slow inline run on the disk may have sent the shape back to the workers
         read_from.clear()
         again = asyncio.run(store.query_serialized_async(LOOKUP.format(n=9), JSON))
         assert b'"new"' in b"".join(again.body) and read_from == [store._inline_copy.current(store.generation)]
-    finally:
-        store.close()
+
+
+def test_an_empty_copy_is_still_the_one_read(tmp_path: Path, monkeypatch):
+    with serving(tmp_path / "store", "memory") as store:
+        empty = OxStore()  # a Store's truth is its length: the choice must not hinge on it
+        monkeypatch.setattr(store._inline_copy, "current", lambda generation: empty)
+        store.add_to_graph("urn:g", [quad(1).triple])
+        assert list(store.quads("urn:g")) == []
 
 
 def test_disk_mode_builds_no_copy(tmp_path: Path):
-    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store="disk", inline_queries=True)
-    try:
+    with serving(tmp_path / "store", "disk") as store:
         assert store.inline is not None and store._inline_copy is None
-    finally:
-        store.close()
 
 
 def test_quads_stream_from_the_current_copy_and_from_the_disk_after_a_write(tmp_path: Path, monkeypatch):
-    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store="memory", inline_queries=True)
-    try:
+    with serving(tmp_path / "store", "memory") as store:
         store.add_to_graph("urn:g", [quad(n).triple for n in range(5)])
-        wait_for(lambda: store._inline_copy.current(store.generation) is not None)
+        wait_for_copy(store)
         assert {q.object.value for q in store.quads("urn:g")} == {f"v{n}" for n in range(5)}
 
         other = OxStore()  # a stand-in copy with other content shows which store the quads come from
@@ -124,8 +141,6 @@ def test_quads_stream_from_the_current_copy_and_from_the_disk_after_a_write(tmp_
         assert [q.object.value for q in store.quads("urn:g")] == ["from the copy"]
         store.add_to_graph("urn:g", [quad(5).triple])  # the copy is now stale: the disk answers
         assert {q.object.value for q in store.quads("urn:g")} == {f"v{n}" for n in range(6)}
-    finally:
-        store.close()
 
 
 def test_closing_waits_for_a_build_under_way_so_the_store_can_be_reopened(tmp_path: Path):

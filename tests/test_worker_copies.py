@@ -3,7 +3,6 @@ built at start, or in the background after a write so that no query waits for it
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,8 @@ from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore, Triple
 from filmgraph.store import memory_copy, worker
 from filmgraph.store.choice import FasterCopy
 from filmgraph.store.embedded import EmbeddedStore
+
+from service_support import wait_for
 
 LOOKUP = "SELECT ?o WHERE { <http://example.org/e1> ?p ?o }"
 
@@ -23,12 +24,6 @@ def checkpoint(directory: Path, triples: int = 50) -> str:
     store.flush()
     del store
     return str(directory)
-
-
-def wait_for_memory(copies: FasterCopy, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while copies.memory is None and time.monotonic() < deadline:
-        time.sleep(0.01)
 
 
 def test_disk_mode_reads_the_checkpoint_only(tmp_path):
@@ -54,7 +49,7 @@ def test_after_a_write_the_copy_is_built_in_the_background_while_the_disk_answer
     assert opened.memory is None or len(opened.memory) == 20_000  # returned at once, before the copy exists
     reply = worker.answer(opened, worker.QueryTask(LOOKUP, "application/sparql-results+json"))
     assert reply[0] == "ok" and b'"v1"' in reply[3]
-    wait_for_memory(opened)
+    wait_for(lambda: opened.memory is not None)
     assert opened.memory is not None and len(opened.memory) == 20_000
 
 

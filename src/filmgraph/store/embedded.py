@@ -224,7 +224,8 @@ class EmbeddedStore(Store):
     def quads(self, graph=None) -> Iterator[Quad]:
         """Streamed from the in-memory copy while it holds the current generation (exports: at 1M quads it is read
         in under a second, the disk in 7–8 s), else from the disk."""
-        source = self._current_copy() or self._store
+        copy = self._current_copy()  # not `or`: a Store's truth is its length, and an empty copy is still current
+        source = self._store if copy is None else copy
         if graph:
             return iter(source.quads_for_pattern(None, None, None, NamedNode(graph)))
         return iter(source.quads_for_pattern(None, None, None))

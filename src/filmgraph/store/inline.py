@@ -96,7 +96,7 @@ class InlineLane:
         self._start_watchdog()
         self._running = (shape, started + timeout)
         try:
-            done = evaluate(store or self._store, task, deadline=started + self.budget_seconds)
+            done = evaluate(self._store if store is None else store, task, deadline=started + self.budget_seconds)
         except Overrun:
             self._bar(shape, "overran its budget")
             return None
