@@ -21,7 +21,6 @@ from .lookup import (
     entity_refs,
     has_status,
     labels,
-    literal_text,
     local_id,
     provenance,
     require_status,
