@@ -92,16 +92,18 @@ def _event(iri: str, link: dict[str, list[str]], refs, found_times, carriers) ->
     )
 
 
-def time_key(event: EventRecord) -> tuple[str, str, bool, str]:
+def time_key(event: EventRecord) -> tuple[str, str, bool, str, str]:
     """Timeline order: by the latest date the event can fall on (its upper bound; a postponement by its new
     target time); among equal upper bounds an open lower bound ("recently": no later than) comes first, then
-    the earlier lower bound, then what happened before what is only targeted; then the label. Undated last.
+    the earlier lower bound, then what happened before what is only targeted; then the label, then the IRI.
+    Undated last.
     `queries/timeline.rq` orders the same way."""
     time = event.time or event.new_target_time
     label = event.entity.label or ""
     if time is None:
-        return ("9999", "9999", True, label)
-    return (time.not_after or time.not_before or "9999", time.not_before or "", event.time is None, label)
+        return ("9999", "9999", True, label, event.entity.iri)
+    return (time.not_after or time.not_before or "9999", time.not_before or "", event.time is None, label,
+            event.entity.iri)  # fmt: skip
 
 
 _DATED_EVENTS = "SELECT DISTINCT ?e WHERE { ?e a fg:Event . { ?e fg:atTime ?t } UNION { ?e fg:newTargetTime ?t } }"

@@ -194,7 +194,7 @@ def provenance(store: Store, nodes: Iterable[str]) -> dict[str, Provenance]:
             status=curie(status[node]) if node in status else None,
             status_label=refs[status[node]].label if node in status else None,
             attributed_to=[refs[by] for by in sorted(attributed[node])],
-            evidence=sorted(spans[node].values(), key=lambda evidence: (evidence.begin, evidence.end)),
+            evidence=sorted(spans[node].values(), key=lambda evidence: (evidence.begin, evidence.end, evidence.span)),
         )
         for node in sorted(carriers)
     }

@@ -28,6 +28,18 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     allow_service: bool = Field(default=True, description="Follow SERVICE clauses (outgoing HTTP); off = 403")
     telemetry: bool = Field(default=False, description="FastAPI's OpenTelemetry spans/metrics (providers set up by you)")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost"],
+        description="Host names a request may use for the links it gets when base_url is unset (the bind host too)",
+    )
+
+    # connections (see api/connections.py)
+    timeout_keep_alive: float = Field(default=5.0, gt=0, description="Seconds an idle connection stays open")
+    header_timeout: float = Field(default=10.0, gt=0, description="Seconds for a request line and headers; then 408")
+    body_timeout: float = Field(default=30.0, gt=0, description="Seconds for a body, plus 1 s per min_body_rate bytes")
+    min_body_rate: int = Field(default=16 * 1024, gt=0, description="Bytes/s a long body must keep up")
+    max_connections: int = Field(default=256, ge=1, description="Open connections; a request beyond gets 503")
+    shutdown_timeout: float = Field(default=5.0, ge=0, description="Seconds requests in flight get on SIGTERM")
 
     # limits
     query_timeout: float = Field(default=30.0, gt=0, description="Seconds before a query is stopped")

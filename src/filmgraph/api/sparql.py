@@ -23,6 +23,7 @@ from ..errors import BadRequest, FilmgraphError, Forbidden, NotAcceptable, Paylo
 from ..settings import Settings
 from ..store import Dataset, Store
 from .auth import check_write_token
+from .deps import request_base_url
 from .federation import uses_service
 from .negotiation import best_match, format_choice, negotiate, parse_accept, prefers_html
 from .problems import filmgraph_problem
@@ -140,7 +141,7 @@ async def _apply_update(request: Request, store: Store, settings: Settings, oper
 
 
 def service_description_response(request: Request, store: Store, settings: Settings) -> Response:
-    endpoint = (settings.base_url.rstrip("/") + "/sparql") if settings.base_url else str(request.url_for("sparql"))
+    endpoint = request_base_url(request, settings) + "/sparql"
     graph = describe_service(
         endpoint, store.named_graphs(), writable=bool(settings.token), federated=settings.allow_service
     )
