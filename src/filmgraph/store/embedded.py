@@ -378,7 +378,7 @@ class EmbeddedStore(Store):
         self._unpublished = True
         try:
             self._changed()
-        except (OSError, RuntimeError) as error:
+        except Exception as error:  # noqa: BLE001 - whatever fails now, the commit stands: never a bare 500 for it
             failure = storage_failure(error, written=True, doing=f"{doing} (making it durable and visible)")
             self._health.failed(failure, engine=is_storage_failure(error))
             raise failure from error

@@ -40,7 +40,10 @@ def storage_failure(error: BaseException, *, written: bool | None, doing: str) -
     """The problem to answer for a storage failure while `doing` something, saying what was written."""
     full = getattr(error, "errno", None) == errno.ENOSPC or NO_SPACE in str(error)
     kind = StorageFull if full else StorageError
-    reason = "the disk holding the store is full" if full else "the disk holding the store failed"
+    if full:
+        reason = "the disk holding the store is full"
+    else:
+        reason = "the disk holding the store failed" if is_storage_failure(error) else "the store failed"
     return kind(f"{doing} failed, {reason}: {WRITTEN_TEXT[written]} ({error})", written=written)
 
 
