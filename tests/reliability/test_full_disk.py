@@ -195,4 +195,6 @@ def test_the_clients_mistakes_stay_400_and_the_disks_are_not(tmp_path: Path) -> 
     assert is_storage_failure(RuntimeError("Corruption: block checksum mismatch"))
     assert not is_storage_failure(RuntimeError("The graph <urn:missing> does not exist"))
     assert not is_storage_failure(OSError("The port 9 is not allowed for HTTP(S)"))
+    assert not is_storage_failure(ConnectionRefusedError(111, "Connection refused"))  # a LOAD's, not the disk's
+    assert is_storage_failure(OSError(28, "No space left on device"))
     store.close()

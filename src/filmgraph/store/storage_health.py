@@ -18,6 +18,8 @@ from ..errors import StorageError, StorageFull
 
 NO_SPACE = os.strerror(errno.ENOSPC)  # "No space left on device", also inside RocksDB's status strings
 ENGINE_STORAGE_PREFIXES = ("IO error", "Corruption")  # RocksDB's Status::ToString for I/O and corruption
+FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+STORAGE_ERRNOS = FULL_ERRNOS | {errno.EIO, errno.EROFS}  # not e.g. ECONNREFUSED from a SPARQL LOAD
 
 ROOM_REGAINED_BYTES = 8 * 2**20  # freed since a no-space failure: enough to call the disk writable again
 WRITTEN_TEXT = {
@@ -31,14 +33,14 @@ WRITTEN_TEXT = {
 def is_storage_failure(error: BaseException) -> bool:
     """Whether `error` (from pyoxigraph or the file system) is the storage's fault rather than the request's."""
     text = str(error)
-    if getattr(error, "errno", None) is not None or NO_SPACE in text:
+    if getattr(error, "errno", None) in STORAGE_ERRNOS or NO_SPACE in text:
         return True
     return isinstance(error, (OSError, RuntimeError)) and text.startswith(ENGINE_STORAGE_PREFIXES)
 
 
 def storage_failure(error: BaseException, *, written: bool | None, doing: str) -> StorageError:
     """The problem to answer for a storage failure while `doing` something, saying what was written."""
-    full = getattr(error, "errno", None) == errno.ENOSPC or NO_SPACE in str(error)
+    full = getattr(error, "errno", None) in FULL_ERRNOS or NO_SPACE in str(error)
     kind = StorageFull if full else StorageError
     if full:
         reason = "the disk holding the store is full"
