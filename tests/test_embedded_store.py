@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from pyoxigraph import Literal, NamedNode, Triple
 
 from filmgraph.api import create_app
+from filmgraph.errors import StorageFull
 from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore
 from filmgraph.store.cache import ResultCache, cache_key
@@ -144,8 +145,9 @@ def test_a_failed_bulk_load_still_publishes_a_new_generation(tmp_path):
     data = tmp_path / "new.nt"
     data.write_text("<urn:a> <urn:p> \"new\" .\n")
     before = store.generation
-    store._store = _FailingBulkLoad(store._store)
-    with pytest.raises(OSError):
+    store._engine = _FailingBulkLoad(store._engine)
+    with pytest.raises(StorageFull) as failed:
         store.load_file(data, "urn:g", replace=True)
+    assert failed.value.written is None, "a bulk load is not one transaction: part of it may be written"
     assert store.generation == before + 1, "the graph is gone: cached results and copies of it must not be read"
     assert store.count("urn:g") == 0

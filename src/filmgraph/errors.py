@@ -102,3 +102,30 @@ class ValidationFailed(BuildError):
 
 class InconsistentOntology(BuildError):
     title = "Ontology and data are inconsistent"
+
+
+class StorageError(FilmgraphError):
+    """The disk under the store failed a write (an I/O error of the engine, not the client's fault).
+
+    `written` tells the client the truth about its request: False = nothing was written (retry once storage
+    recovers), True = the change is committed and durable but readers may not see it yet (do not repeat it),
+    None = it may have been partly written (a bulk load is not one transaction)."""
+
+    status_code = 503
+    title = "Storage error"
+    headers = {"Retry-After": "30"}
+
+    def __init__(self, detail: str, *, written: bool | None = False) -> None:
+        super().__init__(detail)
+        self.written = written
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"written": self.written}
+
+
+class StorageFull(StorageError):
+    """The file system holding the store has no room left (ENOSPC, or less free space than `min_free_bytes`)."""
+
+    status_code = 507
+    title = "Insufficient storage"

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     max_pending_queries: int = Field(default=64, ge=1, description="Queued queries before 503")
     max_result_bytes: int = Field(default=256 * 2**20, gt=0, description="Serialised result size before 422")
     max_upload_bytes: int = Field(default=512 * 2**20, gt=0, description="Graph Store / update body; larger gets 413")
+    min_free_bytes: int = Field(
+        default=64 * 2**20, ge=0, description="Free bytes the store's disk keeps: a write when fewer are left gets 507"
+    )
     worker_store: str = Field(
         default="auto",
         pattern="^(auto|disk|memory)$",

@@ -28,4 +28,12 @@ async def readyz(store: Annotated[Store, Depends(get_store)]) -> JSONResponse:
         await run_in_threadpool(store.query, "ASK { }", None, None, READY_TIMEOUT)
     except FilmgraphError as error:
         return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503)
+    unwritable = await run_in_threadpool(store.storage_problem)
+    if unwritable is not None:
+        return _storage_unready(unwritable)
     return JSONResponse({"status": "ready", "generation": store.generation})
+
+
+def _storage_unready(problem: str) -> JSONResponse:
+    """Not ready while the store cannot write (full disk, failed write): a balancer sends writes elsewhere."""
+    return JSONResponse({"status": "unavailable", "detail": f"the store cannot write: {problem}"}, status_code=503)

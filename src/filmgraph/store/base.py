@@ -150,6 +150,11 @@ class Store(ABC):
             self.add_to_graph(name, triples)
         return read
 
+    def storage_problem(self) -> str | None:
+        """Why the store cannot write now (readiness fails on it), or None; a backend with no disk of its own says
+        None."""
+        return None
+
     @property
     @abstractmethod
     def generation(self) -> int:

@@ -80,6 +80,11 @@ class InlineLane:
         self._running: tuple[str, float] | None = None  # (shape, monotonic deadline) of the inline run under way
         self._watchdog: threading.Thread | None = None
 
+    def use_store(self, store: OxStore | None) -> None:
+        """Evaluate on `store` from now on: the server reopened its engine after a storage failure (None meanwhile,
+        when the lane is not asked)."""
+        self._store = store
+
     def admits(self, shape: str | None) -> bool:
         return shape is not None and self._fast_runs.get(shape, 0) >= self.admit_after
 
