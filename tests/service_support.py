@@ -78,10 +78,14 @@ class ServerURL(str):
 
 
 @contextmanager
-def filmgraph_server(store_dir: Path, *args: str, token: str | None = TOKEN) -> Iterator[ServerURL]:
-    """`filmgraph serve` on a free 127.0.0.1 port; yields its base URL and stops it at the end."""
+def filmgraph_server(
+    store_dir: Path, *args: str, token: str | None = TOKEN, env: dict[str, str] | None = None
+) -> Iterator[ServerURL]:
+    """`filmgraph serve` on a free 127.0.0.1 port (settings without a flag through `env`, e.g. FILMGRAPH_…);
+    yields its base URL and stops it at the end."""
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FILMGRAPH_")}
+    extra = env or {}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FILMGRAPH_")} | extra
     if token:
         env["FILMGRAPH_TOKEN"] = token
     command = [str(BIN / "filmgraph"), "serve", "--store", str(store_dir), "--port", str(port), *args]
