@@ -116,7 +116,8 @@ def test_an_engine_error_during_evaluation_is_a_400_in_process_too(tmp_path):
     from filmgraph.errors import BadRequest  # noqa: PLC0415
 
     store = EmbeddedStore(tmp_path / "store")  # no workers: the CLI's and notebooks' path
-    client = TestClient(create_app(Settings(store=store.path), store), raise_server_exceptions=False)
+    settings = Settings(store=store.path, allow_service=True, service_allow=["*"])  # SERVICE reaches the engine
+    client = TestClient(create_app(settings, store), raise_server_exceptions=False)
     response = client.get("/sparql", params={"query": "SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }"})
     assert response.status_code == 400, response.text
     try:

@@ -272,6 +272,7 @@ def load_command(
 
     from .errors import FilmgraphError  # noqa: PLC0415
     from .store import open_store  # noqa: PLC0415
+    from .store.rdf_files import UploadLimits  # noqa: PLC0415
     from .vocab import LOADED_GRAPH_PREFIX  # noqa: PLC0415
 
     from pyoxigraph import NamedNode  # noqa: PLC0415
@@ -286,6 +287,7 @@ def load_command(
         store = open_store(settings)
     except OSError as error:
         raise _fail(_store_open_failure(settings.store, error)) from None
+    limits = UploadLimits.from_settings(settings)
     try:
         for path in files:
             target = graph or LOADED_GRAPH_PREFIX + path.stem
@@ -296,7 +298,7 @@ def load_command(
                     bar.update(position - done[0])
                     done[0] = position
 
-                read = store.load_file(path, target, replace=replace, progress=advance)
+                read = store.load_file(path, target, replace=replace, progress=advance, limits=limits)
             typer.echo(f"loaded {read} statements from {path} into <{target}>", err=True)
     except (FilmgraphError, OSError) as error:
         raise _fail(error) from error

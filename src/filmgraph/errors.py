@@ -25,6 +25,18 @@ class UnsupportedFormat(BadRequest):
     title = "Unsupported format"
 
 
+class QueryTooDeep(BadRequest):
+    """Brackets nested past `max_query_depth`: refused before a parser (which recurses per level) sees the text."""
+
+    title = "Query nested too deeply"
+
+
+class UnsafeXml(BadRequest):
+    """XML that declares entities or a DTD subset: refused, since an expanding parser can be made to blow up."""
+
+    title = "XML entities refused"
+
+
 class NotFound(FilmgraphError):
     status_code = 404
     title = "Not found"
@@ -49,6 +61,12 @@ class NotAcceptable(FilmgraphError):
 class PayloadTooLarge(FilmgraphError):
     status_code = 413
     title = "Payload too large"
+
+
+class UploadTooLarge(PayloadTooLarge):
+    """One literal or one upload's triples past a configured cap; nothing was written."""
+
+    title = "Upload too large"
 
 
 class UnsupportedMediaType(FilmgraphError):

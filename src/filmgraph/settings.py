@@ -5,8 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .sparql_text import ENGINE_MAX_DEPTH
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +30,11 @@ class Settings(BaseSettings):
     base_url: str | None = Field(default=None, description="Public base URL, if not http://host:port")
     token: str | None = Field(default=None, description="Bearer token for writes; none = read-only")
     cors_origins: list[str] = Field(default_factory=list)
-    allow_service: bool = Field(default=True, description="Follow SERVICE clauses (outgoing HTTP); off = 403")
+    allow_service: bool = Field(default=False, description="Follow SERVICE clauses (outgoing HTTP); off = 403")
+    service_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Endpoints SERVICE may call when allowed (comma-separated IRIs; * = any); others get 403",
+    )
     telemetry: bool = Field(default=False, description="FastAPI's OpenTelemetry spans/metrics (providers set up by you)")
     allowed_hosts: list[str] = Field(
         default_factory=lambda: ["127.0.0.1", "localhost"],
@@ -52,6 +60,13 @@ class Settings(BaseSettings):
     min_free_bytes: int = Field(
         default=64 * 2**20, ge=0, description="Free bytes the store's disk keeps: a write when fewer are left gets 507"
     )
+    max_literal_bytes: int = Field(default=2**20, gt=0, description="UTF-8 bytes of one uploaded literal; more = 413")
+    max_upload_triples: int = Field(
+        default=5_000_000, gt=0, description="Triples of one upload, INSERT DATA or `filmgraph load`; more = 413"
+    )
+    max_query_depth: int = Field(
+        default=100, ge=1, le=ENGINE_MAX_DEPTH, description="Nesting of {, ( and [ in a query or update; deeper = 400"
+    )
     worker_store: str = Field(
         default="auto",
         pattern="^(auto|disk|memory)$",
@@ -71,6 +86,13 @@ class Settings(BaseSettings):
     remote_graph_store_url: str | None = None
     remote_user: str | None = None
     remote_password: str | None = None
+
+
+    @field_validator("service_allow", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """`FILMGRAPH_SERVICE_ALLOW=https://a/sparql,https://b/sparql`, as the README shows it."""
+        return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=1)

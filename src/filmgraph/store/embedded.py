@@ -31,7 +31,7 @@ from ..errors import BadRequest, QuerySyntaxError, StorageError, UnsupportedForm
 from ..settings import Settings
 from .base import Dataset, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
-from .rdf_files import Progress, check_parses, graph_format, rdf_format_of
+from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
 from .inline import InlineLane, shape_of
 from .memory_copy import InlineCopy
@@ -332,12 +332,13 @@ class EmbeddedStore(Store):
         *,
         replace: bool = False,
         progress: Progress | None = None,
+        limits: UploadLimits = UploadLimits(),
     ) -> int:
         """Bulk-load an RDF file; triples go to `graph`. The whole file is parsed first, so a syntax error
         changes nothing. `progress` receives bytes read. Returns the number of triples or quads read."""
         rdf_format = rdf_format_of(path)
         with path.open("rb") as stream:
-            read = check_parses(stream, rdf_format, path, progress)
+            read = check_parses(stream, rdf_format, path, progress, limits)
         name = _graph_name(graph)
 
         def commit() -> None:
