@@ -140,7 +140,7 @@ def test_the_spec_is_valid_and_declares_problem_details(reader: TestClient) -> N
     assert set(card["404"]["content"]) == {"application/problem+json"}
     assert "304" in card and "503" in card
     upload = spec["paths"]["/graph-store"]["put"]["responses"]
-    assert {"400", "401", "413", "415"} <= set(upload)
+    assert {"400", "401", "413", "415", "507"} <= set(upload)
 
 
 def test_every_answer_of_a_reader_is_declared(reader: TestClient) -> None:

@@ -110,7 +110,7 @@ class GuardedH11Protocol(H11Protocol):
             self._disarm()
             self._phase, self._phase_start, self._body_bytes = phase, time.monotonic(), 0
             self._last_check = self._phase_start
-            self._arm(self._allowed() - self._phase_start)
+            self._arm(min(self._allowed() - self._phase_start, 1.0))  # checked each second: see _check_deadline
         elif phase is h11.SEND_BODY:
             self._body_bytes += received
 
@@ -132,7 +132,7 @@ class GuardedH11Protocol(H11Protocol):
         if self.transport.is_closing() or self._phase is None:
             return
         now = time.monotonic()
-        if self.flow.read_paused:  # the app is not reading: that time does not count against the client
+        if self.flow.read_paused:  # the app is not reading: that second does not count against the client
             self._phase_start += now - self._last_check
         self._last_check = now
         if now < self._allowed():

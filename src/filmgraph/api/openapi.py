@@ -37,7 +37,9 @@ PROBLEMS: dict[int, str] = {
     415: "The body's media type is not one this operation reads.",
     422: "An invalid parameter, or a result larger than the configured limit; the body says which.",
     502: "The remote SPARQL backend did not answer.",
-    503: "Busy (too many connections or queued queries) or a query outlived the timeout; see Retry-After.",
+    503: "Busy (too many connections or queued queries), a query outlived the timeout, or the disk failed a write; "
+    "see Retry-After.",
+    507: "The disk under the store is full; the body's `written` says whether the write was made.",
 }
 SPARQL_ANSWERS = (*RESULTS_MEDIA_TYPES, *GRAPH_MEDIA_TYPES, HTML, *RDFLIB_FORMATS)
 EVERY_OPERATION = frozenset({503})
@@ -54,14 +56,14 @@ class Answers:
 
 
 _SPARQL = Answers(frozenset({400, 403, 406, 413, 415, 422}), {200: SPARQL_ANSWERS})
-_UPLOAD = Answers(frozenset({400, 401, 403, 413, 415}), {201: (), 204: ()})
+_UPLOAD = Answers(frozenset({400, 401, 403, 413, 415, 507}), {201: (), 204: ()})
 OPERATIONS: dict[tuple[str, str], Answers] = {
     ("get", "/sparql"): _SPARQL,
-    ("post", "/sparql"): Answers(_SPARQL.problems | {401}, {200: SPARQL_ANSWERS, 204: ()}),
+    ("post", "/sparql"): Answers(_SPARQL.problems | {401, 507}, {200: SPARQL_ANSWERS, 204: ()}),
     ("get", "/graph-store"): Answers(frozenset({400, 404, 406}), {200: GRAPH_FORMATS}),
     ("put", "/graph-store"): _UPLOAD,
     ("post", "/graph-store"): _UPLOAD,
-    ("delete", "/graph-store"): Answers(frozenset({400, 401, 403, 404}), {204: ()}),
+    ("delete", "/graph-store"): Answers(frozenset({400, 401, 403, 404, 507}), {204: ()}),
     ("get", "/readyz"): Answers(frozenset(), {200: ("application/json",), 503: ("application/json",)}),
     ("get", "/api/agreements"): Answers(frozenset({422})),
     ("get", "/export"): Answers(frozenset({400})),
