@@ -102,3 +102,17 @@ class ValidationFailed(BuildError):
 
 class InconsistentOntology(BuildError):
     title = "Ontology and data are inconsistent"
+
+
+class ResolutionError(BuildError):
+    """A curation file refers to an id nobody declared, or declares anew an entity the store already has."""
+
+    status_code = 422
+    title = "Entity resolution failed"
+
+
+class OwnedGraphWrite(FilmgraphError):
+    """A user write aimed at a graph the build and ingest own (filmgraph.ownership)."""
+
+    status_code = 409
+    title = "Graph owned by the build"
