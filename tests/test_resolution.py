@@ -4,10 +4,12 @@ unless it says `same_as` or `distinct_from`."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from filmgraph.build import BuildPaths
 from filmgraph.claims import ExternalIds, read_curation
 from filmgraph.errors import ResolutionError
 from filmgraph.resolution import check_resolution, closest_ids, normalise_name
@@ -137,3 +139,25 @@ def test_helpers():
     assert closest_ids("spian", ["spain", "russia", "russian-state-fund"]) == ["spain"]
     assert normalise_name("  Cinecittà   Luce ") == normalise_name("cinecitta luce")
     assert normalise_name("Cinematographers’ Union") == normalise_name("cinematographers' union")
+
+
+def test_a_build_accepts_same_as_and_distinct_from(tmp_path):
+    """The identity links are OWL (owl:sameAs, owl:differentFrom): the reasoner and the shapes take them."""
+    from filmgraph.build import compute_graphs  # noqa: PLC0415
+    from filmgraph.vocab import ID, source_graph  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("data", "ontology"):
+        shutil.copytree(root / name, tmp_path / name)
+    paths = BuildPaths.from_dirs(tmp_path / "data", tmp_path / "ontology")
+    entities = OFFICE + (
+        "  - id: russian-federation\n    type: fg:State\n    label: Russia\n    same_as: russia\n"
+        "  - id: spain-films\n    type: fg:Institution\n    label: Spain\n    distinct_from: spain\n"
+    )
+    (paths.sources_dir / "test-second-source.txt").write_text(TEXT, encoding="utf-8")
+    (paths.claims_dir / "test-second-source.yaml").write_text(SOURCE.format(entities=entities, state="spain"))
+    graphs = compute_graphs(paths)
+    second = {(q.subject.value, q.predicate.value, q.object.value) for q in graphs[source_graph("test-second-source")]}
+    owl = "http://www.w3.org/2002/07/owl#"
+    assert (ID + "russian-federation", owl + "sameAs", ID + "russia") in second
+    assert (ID + "spain-films", owl + "differentFrom", ID + "spain") in second

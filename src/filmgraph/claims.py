@@ -190,9 +190,11 @@ class _Reader:
         raise self.fail(f"`{key}` must be a date written YYYY-MM-DD, got {value!r}")
 
     def local_id(self) -> str:
+        """The record's id; later errors name it (`claim 'signing-x': … not in the source`)."""
         local = self.text("id")
         if not LOCAL_NAME.match(local):
             raise self.fail(f"id {local!r} must be flat kebab-case (a-z, 0-9, hyphens)")
+        self.what = f"{self.what} {local!r}"
         return local
 
     def curie(self, key: str, required: bool = True) -> str | None:
