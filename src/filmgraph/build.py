@@ -1,7 +1,8 @@
 """The build: ontology + curation files -> checked, reasoned, validated named graphs -> an embedded store on disk.
 
 Everything is computed before the store is touched; the result is written into a fresh directory that is then
-renamed into place, so a failed build leaves the previous store intact and two builds give the same store.
+renamed into place, so a failed build leaves the previous store intact and two builds give the same store. The
+graphs users own (filmgraph.ownership) are carried over from the previous store into the fresh one.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad, Store as OxStore, Triple
+from pyoxigraph import DefaultGraph, NamedNode, Quad, Store as OxStore, Triple
 
 from .claims import Curation, check_terms, load_curations, load_external_ids
 from .errors import BuildError
+from .ownership import user_graphs
 from .rdfio import canonical_quads, read_turtle
 from .settings import Settings
 from .triples import curation_quads, expand
@@ -56,6 +58,8 @@ class BuildReport:
     graph_counts: dict[str, int] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    kept: dict[str, int] = field(default_factory=dict)  # users' graphs carried over from the previous store
+
 
     @property
     def total(self) -> int:
@@ -64,7 +68,8 @@ class BuildReport:
     def lines(self) -> list[str]:
         width = max((len(graph) for graph in self.graph_counts), default=0)
         rows = [f"{graph:<{width}}  {count:>6}" for graph, count in self.graph_counts.items()]
-        return [*rows, f"{'total':<{width}}  {self.total:>6}", f"built {self.store_path} in {self.seconds:.1f} s"]
+        kept = [f"kept {len(self.kept)} user graph(s), {sum(self.kept.values())} quads"] if self.kept else []
+        return [*rows, f"{'total':<{width}}  {self.total:>6}", *kept, f"built {self.store_path} in {self.seconds:.1f} s"]
 
 
 def read_curations(paths: BuildPaths) -> list[Curation]:
@@ -133,8 +138,31 @@ def _refuse_a_store_in_use(store_path: Path) -> None:
     gc.collect()  # closes it
 
 
-def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> None:
-    """Write the graphs into a fresh directory next to `store_path`, then swap it in by renaming."""
+def _carry_user_graphs(previous: Path, fresh: OxStore) -> dict[str, int]:
+    """Copy every graph users own (filmgraph.ownership), and the default graph, from the previous store: a build
+    recomputes only what it owns, and must never drop what `filmgraph load`, the Graph Store or SPARQL Update
+    wrote. Returns quads per graph kept ('' = the default graph)."""
+    if not previous.exists() or not any(previous.iterdir()):
+        return {}
+    old = OxStore.read_only(str(previous))
+    kept: dict[str, int] = {}
+    names: list[NamedNode | DefaultGraph] = [DefaultGraph()]
+    names += [NamedNode(graph) for graph in user_graphs(g.value for g in old.named_graphs())]
+    for name in names:
+        if isinstance(name, NamedNode):
+            fresh.add_graph(name)
+        quads = list(old.quads_for_pattern(None, None, None, name))
+        fresh.bulk_extend(quads)
+        if quads or isinstance(name, NamedNode):
+            kept[name.value if isinstance(name, NamedNode) else ""] = len(quads)
+    del old
+    gc.collect()  # closes it before the rename
+    return kept
+
+
+def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> dict[str, int]:
+    """Write the graphs into a fresh directory next to `store_path`, carry the users' graphs over from the store
+    there, then swap the fresh one in by renaming. Returns the quads kept per user graph."""
     store_path = store_path.resolve()
     store_path.parent.mkdir(parents=True, exist_ok=True)
     fresh = store_path.with_name(f".{store_path.name}.building-{os.getpid()}")
@@ -145,13 +173,15 @@ def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> None:
         for graph, quads in graphs.items():
             store.add_graph(NamedNode(graph))
             store.extend(quads)
+        _refuse_a_store_in_use(store_path)
+        kept = _carry_user_graphs(store_path, store)
         store.flush()
         del store
         gc.collect()  # pyoxigraph closes the database when the object goes
-        _refuse_a_store_in_use(store_path)
         if store_path.exists():
             os.rename(store_path, retired)
         os.rename(fresh, store_path)
+        return kept
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
         shutil.rmtree(retired, ignore_errors=True)
@@ -165,10 +195,11 @@ def build_store(store_path: Path, paths: BuildPaths | Settings | None = None) ->
     if isinstance(paths, Settings):
         paths = BuildPaths.from_settings(paths)
     graphs = compute_graphs(paths)
-    write_store(Path(store_path), graphs)
+    kept = write_store(Path(store_path), graphs)
     return BuildReport(
         store_path=Path(store_path),
         graph_counts={graph: len(quads) for graph, quads in graphs.items()},
         sources=[g.removeprefix(SOURCE_PREFIX) for g in graphs if g.startswith(SOURCE_PREFIX)],
         seconds=time.monotonic() - started,
+        kept=kept,
     )

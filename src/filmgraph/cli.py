@@ -297,6 +297,12 @@ def load_command(
             NamedNode(graph)
         except ValueError as error:
             raise _fail(f"--graph must be an absolute IRI, not {graph!r} ({error})") from None
+        from .ownership import refuse_owned  # noqa: PLC0415
+
+        try:
+            refuse_owned([graph], "filmgraph load")
+        except FilmgraphError as error:
+            raise _fail(error) from None
     settings = _serving_settings(store=store_dir)
     try:
         store = open_store(settings)

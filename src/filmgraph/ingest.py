@@ -22,7 +22,8 @@ from .build import BuildPaths
 from .claims import Curation, read_curation, source_text_name
 from .errors import BuildError, IngestError, ReasonerFailed
 from .store import Store
-from .vocab import FG, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX, source_graph
+from .ownership import is_owned
+from .vocab import FG, ID, source_graph
 
 EPISTEMIC_STATUS = FG + "epistemicStatus"
 
@@ -136,10 +137,6 @@ def _refusing(step):
 
 
 # --- the ingest ----------------------------------------------------------------------------------------------------
-def _owned(graph: str) -> bool:
-    return graph in (ONTOLOGY_GRAPH, SHAPES_GRAPH, INFERRED_GRAPH) or graph.startswith(SOURCE_GRAPH_PREFIX)
-
-
 def _ingest(store: Store, accepted: _Accepted, paths: BuildPaths, dry_run: bool, data_dir: Path | None) -> IngestReport:
     started = time.monotonic()
     if data_dir is not None:
@@ -189,7 +186,7 @@ def _compute(store: Store, curation: Curation, paths: BuildPaths) -> dict[str, l
 
 def _difference(store: Store, wanted: dict[str, list[Quad]]) -> tuple[list[Quad], list[Quad]]:
     """The quads to remove from and add to the store's owned graphs to make them `wanted`."""
-    have = {graph for graph in store.named_graphs() if _owned(graph)}
+    have = {graph for graph in store.named_graphs() if is_owned(graph)}
     removed: list[Quad] = []
     added: list[Quad] = []
     for graph in sorted(have | set(wanted)):

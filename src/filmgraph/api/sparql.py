@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pyoxigraph import NamedNode
 
 from ..errors import BadRequest, FilmgraphError, Forbidden, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from ..ownership import refuse_owned_update
 from ..settings import Settings
 from ..store import Dataset, Store
 from .auth import check_write_token
@@ -135,6 +136,7 @@ async def _apply_update(request: Request, store: Store, settings: Settings, oper
     check_write_token(request.headers.get("authorization"), settings.token)
     if operation.dataset is not None:
         raise BadRequest("default-graph-uri / named-graph-uri apply to queries, not updates")
+    await run_in_threadpool(refuse_owned_update, operation.update, store.named_graphs)
     await run_in_threadpool(store.update, operation.update)
     return Response(status_code=204)
 
