@@ -85,7 +85,7 @@ def compute_graphs(paths: BuildPaths, curations: list[Curation] | None = None) -
 
     `curations` (checked together) replace reading `paths.claims_dir`. Sources are taken in id order, so the
     graph of a fact two sources assert does not depend on file names (ingest names its copies by source id)."""
-    from .reasoning import infer  # noqa: PLC0415 - Java-backed reasoning and pySHACL load only when building
+    from .reasoning import check_consistency, materialise  # noqa: PLC0415 - HermiT, reasonable, pySHACL load when building
     from .validation import validate  # noqa: PLC0415
 
     ontology = read_turtle(paths.ontology)
@@ -104,7 +104,8 @@ def compute_graphs(paths: BuildPaths, curations: list[Curation] | None = None) -
         quads = curation_quads(curation, external_ids, labels)
         graphs[source_graph(curation.source.id)] = _not_yet_written(quads, already)
     asserted = [quad for graph, quads in graphs.items() if graph.startswith(SOURCE_PREFIX) for quad in quads]
-    graphs[INFERRED_GRAPH] = infer(graphs[ONTOLOGY_GRAPH], asserted)
+    check_consistency(graphs[ONTOLOGY_GRAPH], asserted)
+    graphs[INFERRED_GRAPH] = materialise(graphs[ONTOLOGY_GRAPH], asserted)
     validate(graphs, shapes)
     return graphs
 

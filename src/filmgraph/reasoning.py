@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import owlready2
-from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 
-from .errors import InconsistentOntology, ReasonerFailed
+from .errors import BuildError, InconsistentOntology, ReasonerFailed
 from .vocab import ID, INFERRED_GRAPH, PREFIXES
 
 RDF = PREFIXES["rdf"]
@@ -77,9 +78,11 @@ def _disjointness_clashes(world: owlready2.World) -> list[str]:
     return sorted(set(clashes))
 
 
-def _run_hermit(world: owlready2.World) -> None:
+def _run_hermit(world: owlready2.World, infer_property_values: bool = True) -> None:
     try:
-        owlready2.sync_reasoner_hermit(world, infer_property_values=True, debug=0, ignore_unsupported_datatypes=True)
+        owlready2.sync_reasoner_hermit(
+            world, infer_property_values=infer_property_values, debug=0, ignore_unsupported_datatypes=True
+        )
     except owlready2.OwlReadyInconsistentOntologyError as error:
         clashes = _disjointness_clashes(world)
         detail = "; ".join(clashes) if clashes else "HermiT found no model (no disjoint-class clash to point at)"
@@ -121,3 +124,116 @@ def infer(ontology: Iterable[Quad], asserted: Iterable[Quad]) -> list[Quad]:
     known = {Triple(q.subject, q.predicate, q.object) for q in [*ontology, *asserted]}
     graph = NamedNode(INFERRED_GRAPH)
     return sorted((Quad(t.subject, t.predicate, t.object, graph) for t in entailed - known), key=str)
+
+
+def check_consistency(ontology: Iterable[Quad], asserted: Iterable[Quad]) -> None:
+    """HermiT decides whether the ontology and these triples have a model (InconsistentOntology naming the
+    disjoint-class clash if not); nothing is materialised, which is what makes it cheap enough to run per source."""
+    with tempfile.TemporaryDirectory(prefix="filmgraph-consistency-") as workdir:
+        world = _load_world([*ontology, *asserted], Path(workdir))
+        try:
+            _run_hermit(world, infer_property_values=False)
+        finally:
+            world.close()
+
+
+# --- materialised inferences: OWL 2 RL (reasonable), linear in the graph ------------------------------------------
+OWL = "http://www.w3.org/2002/07/owl#"
+_RDF_FIRST, _RDF_REST, _RDF_NIL = RDF + "first", RDF + "rest", RDF + "nil"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the inferred graph keeps, read once from the ontology: named classes, object properties, and the
+    property chains (reasonable 0.4 derives no owl:propertyChainAxiom, so chains are applied here)."""
+
+    classes: frozenset[str]
+    object_properties: frozenset[str]
+    chains: tuple[tuple[str, str, str], ...]  # (property, first link, second link)
+
+
+def vocabulary(ontology: Iterable[Quad]) -> Vocabulary:
+    triples = [(q.subject, q.predicate.value, q.object) for q in ontology]
+    typed = {(s.value, o.value) for s, p, o in triples if p == RDF_TYPE.value}
+    first = {s: o for s, p, o in triples if p == _RDF_FIRST}
+    rest = {s: o for s, p, o in triples if p == _RDF_REST}
+
+    def members(node: object) -> list[str]:
+        out = []
+        while node in first:
+            out.append(first[node].value)
+            node = rest.get(node)
+        return out
+
+    chains = []
+    for s, p, o in triples:
+        links = members(o) if p == OWL + "propertyChainAxiom" else []
+        if len(links) != 2:
+            if links:
+                raise BuildError(f"{s.value}: property chains of length {len(links)} are not supported (only 2)")
+            continue
+        chains.append((s.value, links[0], links[1]))
+    return Vocabulary(
+        classes=frozenset(s for s, o in typed if o == OWL + "Class" and "://" in s) - _UNINFORMATIVE_TYPES,
+        object_properties=frozenset(s for s, o in typed if o == OWL + "ObjectProperty"),
+        chains=tuple(sorted(chains)),
+    )
+
+
+def _chained(closure: set[tuple[str, str, str]], chains: tuple[tuple[str, str, str], ...]) -> set[tuple[str, str, str]]:
+    """The triples the chains derive from `closure` that it lacks."""
+    by_subject: dict[tuple[str, str], list[str]] = {}
+    for s, p, o in closure:
+        by_subject.setdefault((s, p), []).append(o)
+    new = set()
+    for s, p, o in closure:
+        for prop, link1, link2 in chains:
+            if p == link1:
+                new.update((s, prop, z) for z in by_subject.get((o, link2), ()))
+    return new - closure
+
+
+def materialise(ontology: Iterable[Quad], asserted: Iterable[Quad], vocab: Vocabulary | None = None) -> list[Quad]:
+    """The inferred graph by OWL 2 RL rules (reasonable, in Rust): each data individual's named classes and its
+    object-property values that no input asserts, as HermiT's `infer` gives them on this ontology (README,
+    "Reasoning"). Monotone and local, so the inferences of a node computed over a neighbourhood that holds its
+    derivations equal those computed over the whole graph: what incremental ingest relies on."""
+    import reasonable  # noqa: PLC0415
+    import rdflib  # noqa: PLC0415
+
+    ontology = list(ontology)
+    vocab = vocab or vocabulary(ontology)
+    inputs = [q for q in [*ontology, *asserted] if q.predicate.value not in _NOT_FOR_REASONER]
+    known = {(q.subject.value, q.predicate.value, q.object.value) for q in [*ontology, *asserted]}
+    graph = rdflib.Graph()
+    for quad in inputs:
+        graph.add(tuple(_to_rdflib(term) for term in (quad.subject, quad.predicate, quad.object)))
+    reasoner = reasonable.PyReasoner()
+    reasoner.from_graph(graph)
+    while True:
+        closure = {(str(s), str(p), str(o)) for s, p, o in reasoner.reason() if not isinstance(o, rdflib.Literal)}
+        derived = _chained(closure, vocab.chains)
+        if not derived:
+            break
+        reasoner.from_graph([tuple(rdflib.URIRef(term) for term in triple) for triple in sorted(derived)])
+    name = NamedNode(INFERRED_GRAPH)
+    kept = [
+        (s, p, o)
+        for s, p, o in closure
+        if s.startswith(ID)
+        and ((p == RDF_TYPE.value and o in vocab.classes) or (p in vocab.object_properties and "://" in o))
+        and (s, p, o) not in known
+    ]
+    return sorted((Quad(NamedNode(s), NamedNode(p), NamedNode(o), name) for s, p, o in kept), key=str)
+
+
+def _to_rdflib(term: NamedNode | BlankNode | Literal) -> object:
+    import rdflib  # noqa: PLC0415
+
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
