@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import rdflib
 from pyoxigraph import DefaultGraph, NamedNode, Quad, Store as OxStore, Triple
 
 from .claims import Curation, check_terms, load_curations, load_external_ids
@@ -85,8 +86,7 @@ def compute_graphs(paths: BuildPaths, curations: list[Curation] | None = None) -
 
     `curations` (checked together) replace reading `paths.claims_dir`. Sources are taken in id order, so the
     graph of a fact two sources assert does not depend on file names (ingest names its copies by source id)."""
-    from .reasoning import check_consistency, materialise  # noqa: PLC0415 - HermiT, reasonable, pySHACL load when building
-    from .validation import validate  # noqa: PLC0415
+    from .reasoning import materialise  # noqa: PLC0415 - HermiT, reasonable, pySHACL load only when building
 
     ontology = read_turtle(paths.ontology)
     shapes = read_turtle(paths.shapes)
@@ -104,10 +104,36 @@ def compute_graphs(paths: BuildPaths, curations: list[Curation] | None = None) -
         quads = curation_quads(curation, external_ids, labels)
         graphs[source_graph(curation.source.id)] = _not_yet_written(quads, already)
     asserted = [quad for graph, quads in graphs.items() if graph.startswith(SOURCE_PREFIX) for quad in quads]
-    check_consistency(graphs[ONTOLOGY_GRAPH], asserted)
     graphs[INFERRED_GRAPH] = materialise(graphs[ONTOLOGY_GRAPH], asserted)
-    validate(graphs, shapes)
+    check_in_batches(graphs, shapes)
     return graphs
+
+
+SOURCES_PER_CHECK = 50  # sources per HermiT run and per pySHACL run: large enough to pay for the JVM start
+
+
+def check_in_batches(graphs: dict[str, list[Quad]], shapes: rdflib.Graph) -> None:
+    """Consistency (HermiT) and SHACL per batch of sources, each over the neighbourhood of the nodes its graphs
+    describe (filmgraph.neighbourhood): every node is checked once with all it depends on, and the cost grows
+    with the corpus, not its square (pySHACL's SPARQL constraint reads the whole data graph per focus node)."""
+    from .neighbourhood import View, batches, context, is_data_node, shape_context  # noqa: PLC0415
+    from .reasoning import check_consistency, join_properties, vocabulary  # noqa: PLC0415
+    from .store import EmbeddedStore  # noqa: PLC0415
+    from .validation import validate  # noqa: PLC0415
+
+    ontology = graphs[ONTOLOGY_GRAPH]
+    join = join_properties(ontology, vocabulary(ontology))
+    store = EmbeddedStore(None)
+    try:
+        for graph, quads in graphs.items():
+            store.add_to_graph(graph, quads)
+        view = View(store)
+        for batch in batches(sorted(g for g in graphs if g.startswith(SOURCE_PREFIX)), SOURCES_PER_CHECK):
+            seeds = {q.subject for graph in batch for q in graphs[graph] if is_data_node(q.subject)}
+            check_consistency(ontology, context(view, seeds, join))
+            validate({"data": [*ontology, *shape_context(view, seeds, view.inferred_about)]}, shapes, seeds)
+    finally:
+        store.close()
 
 
 def _not_yet_written(quads: list[Quad], already: set[Triple]) -> list[Quad]:

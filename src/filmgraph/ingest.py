@@ -19,7 +19,9 @@ import yaml
 from pyoxigraph import Quad
 
 from .build import BuildPaths
-from .claims import Curation, read_curation, source_text_name
+from .claims import Curation, load_external_ids, read_curation, source_text_name
+from .incremental import source_change
+from .resolution import check_resolution
 from .errors import BuildError, IngestError, ReasonerFailed
 from .store import Store
 from .ownership import is_owned
@@ -142,9 +144,12 @@ def _ingest(store: Store, accepted: _Accepted, paths: BuildPaths, dry_run: bool,
     if data_dir is not None:
         paths = replace(paths, claims_dir=data_dir / "claims", sources_dir=data_dir / "sources")
     curation = accepted.curation
-    _check_resolution(curation, store)
-    wanted = _refusing(lambda: _compute(store, curation, paths))
-    removed, added = _difference(store, wanted)
+    _refusing(lambda: check_resolution(curation, store, load_external_ids(paths.external_ids)))
+    change = _refusing(lambda: source_change(store, curation, paths.external_ids))
+    if change is None:  # the change reaches beyond the source's neighbourhood: recompute everything
+        removed, added = _difference(store, _refusing(lambda: _compute(curation, paths)))
+    else:
+        removed, added = change.removed, change.added
     claims_before = _claims_in_store(store, curation.source.id)
     claims_after = _claim_ids(curation)
     files_differ = _files_differ(accepted, paths)
@@ -166,16 +171,7 @@ def _ingest(store: Store, accepted: _Accepted, paths: BuildPaths, dry_run: bool,
     return report
 
 
-def _check_resolution(curation: Curation, store: Store) -> None:
-    """Entity resolution (ids unknown to the store, names that match existing entities): filmgraph.resolution."""
-    try:
-        from .resolution import check_resolution  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - until the resolution module lands
-        return
-    _refusing(lambda: check_resolution(curation, store))
-
-
-def _compute(store: Store, curation: Curation, paths: BuildPaths) -> dict[str, list[Quad]]:
+def _compute(curation: Curation, paths: BuildPaths) -> dict[str, list[Quad]]:
     """Every owned graph as a full build over the data directory with this source in would give."""
     from .build import compute_graphs, read_curations  # noqa: PLC0415
 

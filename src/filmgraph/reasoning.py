@@ -237,3 +237,24 @@ def _to_rdflib(term: NamedNode | BlankNode | Literal) -> object:
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def join_properties(ontology: list[Quad], vocab: Vocabulary) -> frozenset[str]:
+    """The properties whose edges can carry a node's inferences over to its neighbour: those a property chain or
+    a restriction (other than owl:hasValue) is built on, and every property whose edge entails one of them in
+    either direction (sub-properties, inverses), found by reasoning over one probe edge per property."""
+    triples = [(q.subject, q.predicate.value, q.object) for q in ontology]
+    has_value = {s for s, p, _ in triples if p == OWL + "hasValue"}
+    join = {o.value for s, p, o in triples if p == OWL + "onProperty" and s not in has_value}
+    join |= {link for _, first, second in vocab.chains for link in (first, second)}
+    probes = sorted(vocab.object_properties)
+    edges = [Quad(NamedNode(f"{ID}probe-{i}-a"), NamedNode(p), NamedNode(f"{ID}probe-{i}-b")) for i, p in
+             enumerate(probes)]
+    derived = materialise(ontology, edges, vocab)
+    carriers = set(join)
+    for quad in derived:
+        if quad.predicate.value in join and quad.subject.value.startswith(ID + "probe-"):
+            index = int(quad.subject.value.removeprefix(ID + "probe-").split("-")[0])
+            if quad.object.value.startswith(f"{ID}probe-{index}-"):
+                carriers.add(probes[index])
+    return frozenset(carriers)

@@ -6,10 +6,11 @@ concept individuals such as fg:Asserted, and rdfs:subClassOf for sh:class checks
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import rdflib
-from pyoxigraph import Quad
+from pyoxigraph import NamedNode, Quad
 from pyshacl import validate as shacl_validate
 from rdflib.namespace import SH
 
@@ -57,19 +58,29 @@ def _violations(results: rdflib.Graph) -> list[Violation]:
     return sorted(found)
 
 
-def check_graphs(graphs: dict[str, list[Quad]], shapes: rdflib.Graph) -> list[Violation]:
-    """The SHACL violations of the graphs (an empty list when they conform)."""
+def check_graphs(
+    graphs: dict[str, list[Quad]], shapes: rdflib.Graph, focus_nodes: Iterable[NamedNode] | None = None
+) -> list[Violation]:
+    """The SHACL violations of the graphs (an empty list when they conform); only of `focus_nodes` if given
+    (their neighbourhood is then all the data pySHACL needs: filmgraph.neighbourhood.shape_context)."""
     data = rdflib.Graph()
     for name, quads in graphs.items():
         if name != SHAPES_GRAPH:
             to_rdflib(quads, into=data)
-    conforms, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+    focus = None if focus_nodes is None else [rdflib.URIRef(node.value) for node in sorted(set(focus_nodes), key=str)]
+    if focus == []:
+        return []
+    conforms, results, _ = shacl_validate(
+        data, shacl_graph=shapes, inference="none", allow_warnings=True, focus_nodes=focus
+    )
     return [] if conforms else _violations(results)
 
 
-def validate(graphs: dict[str, list[Quad]], shapes: rdflib.Graph) -> None:
-    """Fail the build with a readable report when the graphs do not conform."""
-    violations = check_graphs(graphs, shapes)
+def validate(
+    graphs: dict[str, list[Quad]], shapes: rdflib.Graph, focus_nodes: Iterable[NamedNode] | None = None
+) -> None:
+    """Fail the build with a readable report when the graphs (or the focus nodes) do not conform."""
+    violations = check_graphs(graphs, shapes, focus_nodes)
     if violations:
         report = "\n".join(f"  - {violation}" for violation in violations)
         raise ValidationFailed(f"SHACL validation failed with {len(violations)} violation(s):\n{report}")
