@@ -140,23 +140,22 @@ def _next_owners(view: View, graph: str, let_go: list[Quad]) -> dict[Triple, str
     """For each triple the source stops asserting: the first other source graph with an asserted claim of it."""
     if not let_go:
         return {}
-    ends = endpoints(let_go)
-    claims: dict[tuple[str, NamedNode], dict[NamedNode, object]] = {}
-    for q in view.incident(ends):
-        if q.graph_name.value != graph and q.predicate in (RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT):
-            claims.setdefault((q.graph_name.value, q.subject), {})[q.predicate] = q.object
+    wanted = {_triple(q) for q in let_go}
+    candidates = {q.subject for q in view.incident(endpoints(let_go))
+                  if q.graph_name.value != graph and q.predicate in (RDF_SUBJECT, RDF_OBJECT)}  # fmt: skip
+    claims: dict[tuple[str, NamedNode], dict[object, object]] = {}
+    for q in view.outgoing(candidates):
+        parts = claims.setdefault((q.graph_name.value, q.subject), {})
+        parts[q.predicate] = q.object
+        if (q.predicate, q.object) == ASSERTED:
+            parts["asserted"] = True
     owners: dict[Triple, str] = {}
-    asserted = _asserted_claims(view, {claim for _, claim in claims})
-    for (name, claim), parts in sorted(claims.items(), key=lambda item: str(item[0])):
-        if len(parts) == 3 and claim in asserted:
+    for (name, _), parts in sorted(claims.items(), key=lambda item: str(item[0])):
+        if parts.get("asserted") and {RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT} <= parts.keys():
             triple = Triple(parts[RDF_SUBJECT], parts[RDF_PREDICATE], parts[RDF_OBJECT])
-            if triple in {_triple(q) for q in let_go} and name < owners.get(triple, "\uffff"):
+            if triple in wanted and name < owners.get(triple, "\uffff"):
                 owners[triple] = name
     return owners
-
-
-def _asserted_claims(view: View, claims: set[NamedNode]) -> set[NamedNode]:
-    return {q.subject for q in view.outgoing(claims) if (q.predicate, q.object) == ASSERTED}
 
 
 def _typed(quads: list[Quad]) -> set[NamedNode]:
