@@ -117,12 +117,12 @@ def check_in_batches(graphs: dict[str, list[Quad]], shapes: rdflib.Graph) -> Non
     describe (filmgraph.neighbourhood): every node is checked once with all it depends on, and the cost grows
     with the corpus, not its square (pySHACL's SPARQL constraint reads the whole data graph per focus node)."""
     from .neighbourhood import View, batches, context, is_data_node, shape_context  # noqa: PLC0415
-    from .reasoning import check_consistency, join_properties, vocabulary  # noqa: PLC0415
+    from .reasoning import check_consistency, rules_of  # noqa: PLC0415
     from .store import EmbeddedStore  # noqa: PLC0415
     from .validation import validate  # noqa: PLC0415
 
     ontology = graphs[ONTOLOGY_GRAPH]
-    join = join_properties(ontology, vocabulary(ontology))
+    _, join = rules_of(ontology)
     store = EmbeddedStore(None)
     try:
         for graph, quads in graphs.items():

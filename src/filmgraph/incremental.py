@@ -22,7 +22,7 @@ from .claims import Curation, check_terms, load_external_ids
 from .errors import BuildError
 from .neighbourhood import View, affected, context, endpoints, is_data_node, shape_context
 from .rdfio import to_rdflib
-from .reasoning import check_consistency, join_properties, materialise, vocabulary
+from .reasoning import check_consistency, materialise, rules_of
 from .store import Store
 from .triples import PREF_LABEL, RDF_TYPE, curation_quads, expand, term
 from .validation import validate
@@ -64,8 +64,7 @@ def source_change(store: Store, curation: Curation, external_ids: Path) -> Chang
     before = {name: (old if name == graph else list(store.quads(name))) for name in replaced}
     removed = [q for name, new in replaced.items() for q in set(before[name]) - set(new)]
     added = [q for name, new in replaced.items() for q in set(new) - set(before[name])]
-    vocab = vocabulary(ontology)
-    join = join_properties(ontology, vocab)
+    vocab, join = rules_of(ontology)
     touched = endpoints([*removed, *added])
     nodes = affected(view, touched, join)
     near = context(view, nodes, join)

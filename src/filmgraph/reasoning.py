@@ -292,3 +292,17 @@ def join_properties(ontology: list[Quad], vocab: Vocabulary) -> frozenset[str]:
             if quad.object.value.startswith(f"{ID}probe-{index}-"):
                 carriers.add(probes[index])
     return frozenset(carriers)
+
+
+_RULES: dict[frozenset[Quad], tuple[Vocabulary, frozenset[str]]] = {}
+
+
+def rules_of(ontology: list[Quad]) -> tuple[Vocabulary, frozenset[str]]:
+    """The vocabulary and join properties of an ontology, computed once per process for each ontology (a server
+    ingesting many sources pays the probe reasoning once)."""
+    key = frozenset(ontology)
+    if key not in _RULES:
+        vocab = vocabulary(ontology)
+        _RULES.clear()
+        _RULES[key] = (vocab, join_properties(ontology, vocab))
+    return _RULES[key]
