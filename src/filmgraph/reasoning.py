@@ -281,6 +281,7 @@ def join_properties(ontology: list[Quad], vocab: Vocabulary) -> frozenset[str]:
     has_value = {s for s, p, _ in triples if p == OWL + "hasValue"}
     join = {o.value for s, p, o in triples if p == OWL + "onProperty" and s not in has_value}
     join |= {link for _, first, second in vocab.chains for link in (first, second)}
+    join.add(OWL + "sameAs")  # an entity's inferences follow from its equals' edges too (`same_as` in a curation)
     probes = sorted(vocab.object_properties)
     edges = [Quad(NamedNode(f"{ID}probe-{i}-a"), NamedNode(p), NamedNode(f"{ID}probe-{i}-b")) for i, p in
              enumerate(probes)]
