@@ -63,7 +63,7 @@ def test_a_body_that_does_not_parse_is_400_and_changes_nothing(writable_service)
     client, store = writable_service
     before = (store.count(), store.generation)
     response = client.put(
-        "/graph-store", params={"graph": INFERRED}, content="<urn:a> <urn:p> 'unterminated .", headers=TURTLE
+        "/graph-store", params={"graph": GRAPH}, content="<urn:a> <urn:p> 'unterminated .", headers=TURTLE
     )
     assert response.status_code == 400 and "does not parse" in response.json()["detail"]
     assert (store.count(), store.generation) == before

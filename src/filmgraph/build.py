@@ -1,7 +1,8 @@
 """The build: ontology + curation files -> checked, reasoned, validated named graphs -> an embedded store on disk.
 
 Everything is computed before the store is touched; the result is written into a fresh directory that is then
-renamed into place, so a failed build leaves the previous store intact and two builds give the same store.
+renamed into place, so a failed build leaves the previous store intact and two builds give the same store. The
+graphs users own (filmgraph.ownership) are carried over from the previous store into the fresh one.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad, Store as OxStore, Triple
+import rdflib
+from pyoxigraph import DefaultGraph, NamedNode, Quad, Store as OxStore, Triple
 
 from .claims import Curation, check_terms, load_curations, load_external_ids
 from .errors import BuildError
+from .ownership import user_graphs
 from .rdfio import canonical_quads, read_turtle
 from .settings import Settings
 from .triples import curation_quads, expand
@@ -56,6 +59,8 @@ class BuildReport:
     graph_counts: dict[str, int] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    kept: dict[str, int] = field(default_factory=dict)  # users' graphs carried over from the previous store
+
 
     @property
     def total(self) -> int:
@@ -64,7 +69,8 @@ class BuildReport:
     def lines(self) -> list[str]:
         width = max((len(graph) for graph in self.graph_counts), default=0)
         rows = [f"{graph:<{width}}  {count:>6}" for graph, count in self.graph_counts.items()]
-        return [*rows, f"{'total':<{width}}  {self.total:>6}", f"built {self.store_path} in {self.seconds:.1f} s"]
+        kept = [f"kept {len(self.kept)} user graph(s), {sum(self.kept.values())} quads"] if self.kept else []
+        return [*rows, f"{'total':<{width}}  {self.total:>6}", *kept, f"built {self.store_path} in {self.seconds:.1f} s"]
 
 
 def read_curations(paths: BuildPaths) -> list[Curation]:
@@ -75,10 +81,12 @@ def read_curations(paths: BuildPaths) -> list[Curation]:
     return load_curations(files, paths.sources_dir)
 
 
-def compute_graphs(paths: BuildPaths) -> dict[str, list[Quad]]:
-    """Every named graph of the store, fully computed and checked; nothing is written."""
-    from .reasoning import infer  # noqa: PLC0415 - Java-backed reasoning and pySHACL load only when building
-    from .validation import validate  # noqa: PLC0415
+def compute_graphs(paths: BuildPaths, curations: list[Curation] | None = None) -> dict[str, list[Quad]]:
+    """Every named graph of the store, fully computed and checked; nothing is written.
+
+    `curations` (checked together) replace reading `paths.claims_dir`. Sources are taken in id order, so the
+    graph of a fact two sources assert does not depend on file names (ingest names its copies by source id)."""
+    from .reasoning import materialise  # noqa: PLC0415 - HermiT, reasonable, pySHACL load only when building
 
     ontology = read_turtle(paths.ontology)
     shapes = read_turtle(paths.shapes)
@@ -88,7 +96,7 @@ def compute_graphs(paths: BuildPaths) -> dict[str, list[Quad]]:
         ONTOLOGY_GRAPH: canonical_quads(ontology, ONTOLOGY_GRAPH),
         SHAPES_GRAPH: canonical_quads(shapes, SHAPES_GRAPH),
     }
-    curations = read_curations(paths)
+    curations = sorted(read_curations(paths) if curations is None else curations, key=lambda c: c.source.id)
     labels = {node.id: node.label for curation in curations for node in curation.nodes}
     already: set[Triple] = set()
     for curation in curations:
@@ -96,9 +104,36 @@ def compute_graphs(paths: BuildPaths) -> dict[str, list[Quad]]:
         quads = curation_quads(curation, external_ids, labels)
         graphs[source_graph(curation.source.id)] = _not_yet_written(quads, already)
     asserted = [quad for graph, quads in graphs.items() if graph.startswith(SOURCE_PREFIX) for quad in quads]
-    graphs[INFERRED_GRAPH] = infer(graphs[ONTOLOGY_GRAPH], asserted)
-    validate(graphs, shapes)
+    graphs[INFERRED_GRAPH] = materialise(graphs[ONTOLOGY_GRAPH], asserted)
+    check_in_batches(graphs, shapes)
     return graphs
+
+
+SOURCES_PER_CHECK = 50  # sources per HermiT run and per pySHACL run: large enough to pay for the JVM start
+
+
+def check_in_batches(graphs: dict[str, list[Quad]], shapes: rdflib.Graph) -> None:
+    """Consistency (HermiT) and SHACL per batch of sources, each over the neighbourhood of the nodes its graphs
+    describe (filmgraph.neighbourhood): every node is checked once with all it depends on, and the cost grows
+    with the corpus, not its square (pySHACL's SPARQL constraint reads the whole data graph per focus node)."""
+    from .neighbourhood import View, batches, context, is_data_node, shape_context  # noqa: PLC0415
+    from .reasoning import check_consistency, rules_of  # noqa: PLC0415
+    from .store import EmbeddedStore  # noqa: PLC0415
+    from .validation import validate  # noqa: PLC0415
+
+    ontology = graphs[ONTOLOGY_GRAPH]
+    _, join = rules_of(ontology)
+    store = EmbeddedStore(None)
+    try:
+        for graph, quads in graphs.items():
+            store.add_to_graph(graph, quads)
+        view = View(store)
+        for batch in batches(sorted(g for g in graphs if g.startswith(SOURCE_PREFIX)), SOURCES_PER_CHECK):
+            seeds = {q.subject for graph in batch for q in graphs[graph] if is_data_node(q.subject)}
+            check_consistency(ontology, context(view, seeds, join))
+            validate({"data": [*ontology, *shape_context(view, seeds, view.inferred_about)]}, shapes, seeds)
+    finally:
+        store.close()
 
 
 def _not_yet_written(quads: list[Quad], already: set[Triple]) -> list[Quad]:
@@ -130,8 +165,31 @@ def _refuse_a_store_in_use(store_path: Path) -> None:
     gc.collect()  # closes it
 
 
-def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> None:
-    """Write the graphs into a fresh directory next to `store_path`, then swap it in by renaming."""
+def _carry_user_graphs(previous: Path, fresh: OxStore) -> dict[str, int]:
+    """Copy every graph users own (filmgraph.ownership), and the default graph, from the previous store: a build
+    recomputes only what it owns, and must never drop what `filmgraph load`, the Graph Store or SPARQL Update
+    wrote. Returns quads per graph kept ('' = the default graph)."""
+    if not previous.exists() or not any(previous.iterdir()):
+        return {}
+    old = OxStore.read_only(str(previous))
+    kept: dict[str, int] = {}
+    names: list[NamedNode | DefaultGraph] = [DefaultGraph()]
+    names += [NamedNode(graph) for graph in user_graphs(g.value for g in old.named_graphs())]
+    for name in names:
+        if isinstance(name, NamedNode):
+            fresh.add_graph(name)
+        quads = list(old.quads_for_pattern(None, None, None, name))
+        fresh.bulk_extend(quads)
+        if quads or isinstance(name, NamedNode):
+            kept[name.value if isinstance(name, NamedNode) else ""] = len(quads)
+    del old
+    gc.collect()  # closes it before the rename
+    return kept
+
+
+def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> dict[str, int]:
+    """Write the graphs into a fresh directory next to `store_path`, carry the users' graphs over from the store
+    there, then swap the fresh one in by renaming. Returns the quads kept per user graph."""
     store_path = store_path.resolve()
     store_path.parent.mkdir(parents=True, exist_ok=True)
     fresh = store_path.with_name(f".{store_path.name}.building-{os.getpid()}")
@@ -142,13 +200,15 @@ def write_store(store_path: Path, graphs: dict[str, list[Quad]]) -> None:
         for graph, quads in graphs.items():
             store.add_graph(NamedNode(graph))
             store.extend(quads)
+        _refuse_a_store_in_use(store_path)
+        kept = _carry_user_graphs(store_path, store)
         store.flush()
         del store
         gc.collect()  # pyoxigraph closes the database when the object goes
-        _refuse_a_store_in_use(store_path)
         if store_path.exists():
             os.rename(store_path, retired)
         os.rename(fresh, store_path)
+        return kept
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
         shutil.rmtree(retired, ignore_errors=True)
@@ -162,10 +222,11 @@ def build_store(store_path: Path, paths: BuildPaths | Settings | None = None) ->
     if isinstance(paths, Settings):
         paths = BuildPaths.from_settings(paths)
     graphs = compute_graphs(paths)
-    write_store(Path(store_path), graphs)
+    kept = write_store(Path(store_path), graphs)
     return BuildReport(
         store_path=Path(store_path),
         graph_counts={graph: len(quads) for graph, quads in graphs.items()},
         sources=[g.removeprefix(SOURCE_PREFIX) for g in graphs if g.startswith(SOURCE_PREFIX)],
         seconds=time.monotonic() - started,
+        kept=kept,
     )

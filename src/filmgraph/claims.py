@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,8 @@ class Node:
     mentions: list[Span] = field(default_factory=list)
     reference: str | None = None  # row name in the external-ids table
     provenance: Provenance | None = None  # set for n-ary claim nodes
+    same_as: list[str] = field(default_factory=list)  # existing ids this node is (owl:sameAs)
+    distinct_from: list[str] = field(default_factory=list)  # existing ids it only looks like (owl:differentFrom)
 
 
 @dataclass
@@ -188,9 +190,11 @@ class _Reader:
         raise self.fail(f"`{key}` must be a date written YYYY-MM-DD, got {value!r}")
 
     def local_id(self) -> str:
+        """The record's id; later errors name it (`claim 'signing-x': … not in the source`)."""
         local = self.text("id")
         if not LOCAL_NAME.match(local):
             raise self.fail(f"id {local!r} must be flat kebab-case (a-z, 0-9, hyphens)")
+        self.what = f"{self.what} {local!r}"
         return local
 
     def curie(self, key: str, required: bool = True) -> str | None:
@@ -221,17 +225,26 @@ def _find_span(reader: _Reader, source: Source, quote: str) -> Span:
 
 # --- records ---------------------------------------------------------------------------------------------------
 
-_NODE_KEYS = {"id", "type", "label", "alt", "definition", "mention", "reference", "links", "values"}
+_NODE_KEYS = {
+    "id", "type", "label", "alt", "definition", "mention", "reference", "links", "values", "same_as", "distinct_from"
+}  # fmt: skip
+# Entity resolution (filmgraph.resolution): a node whose name matches an existing entity says which it is.
+IDENTITY_LINKS = {"same_as": "owl:sameAs", "distinct_from": "owl:differentFrom"}
 _PROVENANCE_KEYS = {"status", "said_by", "quote"}
 _TIME_KEYS = {"id", "label", "worded", "precision", "not_before", "not_after"}
 _RELATION_KEYS = {"id", "subject", "predicate", "object"} | _PROVENANCE_KEYS
 _SOURCE_KEYS = {"id", "type", "title", "url", "publisher", "issued", "language", "published_at", "text"}
 
 
-def _read_source(reader: _Reader, sources_dir: Path) -> Source:
+def source_text_name(source_id: str, named: str | None) -> str:
+    """The file name of a source's text in the sources directory: the one `source.text` names, or `<id>.txt`."""
+    return named or f"{source_id}.txt"
+
+
+def _read_source(reader: _Reader, sources_dir: Path, text_path: Path | None = None) -> Source:
     reader.unknown_keys(_SOURCE_KEYS)
     source_id = reader.local_id()
-    text_path = sources_dir / (reader.text("text", required=False) or f"{source_id}.txt")
+    text_path = text_path or sources_dir / source_text_name(source_id, reader.text("text", required=False))
     try:
         text = text_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -260,6 +273,11 @@ def _read_links(reader: _Reader) -> dict[str, list[str]]:
     if not isinstance(links, dict):
         raise reader.fail("`links` must map CURIEs to ids")
     result: dict[str, list[str]] = {}
+    for key, predicate in IDENTITY_LINKS.items():
+        for target in reader.texts(key):
+            if not LOCAL_NAME.match(target):
+                raise reader.fail(f"`{key}` takes entity ids (flat kebab-case), got {target!r}")
+            result.setdefault(predicate, []).append(target)
     for key, targets in links.items():
         check_curie(key.removeprefix("^"), reader.fail)
         items = targets if isinstance(targets, list) else [targets]
@@ -316,6 +334,8 @@ def _read_node(reader: _Reader, source: Source, is_claim: bool) -> Node:
         mentions=[_find_span(reader, source, quote) for quote in reader.texts("mention")],
         reference=reader.text("reference", required=False),
         provenance=_read_provenance(reader, source) if is_claim else None,
+        same_as=reader.texts("same_as"),
+        distinct_from=reader.texts("distinct_from"),
     )
 
 
@@ -363,34 +383,43 @@ def check_references(curations: list[Curation]) -> None:
 
     An entity is written by the one file that defines it; other files refer to it by id, so no triple about it is
     repeated in two source graphs. CURIE targets are left to the ontology check."""
+    known = set(defined_ids(curations))
+    for curation in curations:
+        for target, where, role in used_ids(curation):
+            if target not in known:
+                raise BuildError(f"{where}: unknown entity {target!r} in {role}")
+
+
+def defined_ids(curations: list[Curation]) -> dict[str, Location]:
+    """Every id the files define, with where; an id defined twice is refused."""
     seen: dict[str, Location] = {}
     for curation in curations:
-        records = [curation.source, *curation.nodes, *curation.relations]
-        for record in records:
+        for record in (curation.source, *curation.nodes, *curation.relations):
             if record.id in seen:
                 raise BuildError(f"{record.where}: id {record.id!r} is defined twice (first at {seen[record.id]})")
             seen[record.id] = record.where
-    for curation in curations:
-        _check_used_ids(curation, set(seen))
+    return seen
 
 
-def _check_used_ids(curation: Curation, known: set[str]) -> None:
-    def need(target: str, where: Location, role: str) -> None:
-        if ":" not in target and target not in known:
-            raise BuildError(f"{where}: unknown entity {target!r} in {role}")
+def used_ids(curation: Curation) -> Iterator[tuple[str, Location, str]]:
+    """Every entity id the file refers to (CURIEs left out), with where and in which role, in file order."""
+    return ((target, where, role) for target, where, role in _references(curation) if ":" not in target)
 
-    need(curation.source.publisher, curation.source.where, "source.publisher")
-    if curation.source.published_at:
-        need(curation.source.published_at, curation.source.where, "source.published_at")
+
+def _references(curation: Curation) -> Iterator[tuple[str, Location, str]]:
+    source = curation.source
+    yield source.publisher, source.where, "source.publisher"
+    if source.published_at:
+        yield source.published_at, source.where, "source.published_at"
     for node in curation.nodes:
         for key, targets in node.links.items():
-            for target in targets:
-                need(target, node.where, f"links.{key}")
+            role = next((name for name, curie in IDENTITY_LINKS.items() if curie == key), f"links.{key}")
+            yield from ((target, node.where, role) for target in targets)
         if node.provenance:
-            need(node.provenance.said_by, node.where, "said_by")
+            yield node.provenance.said_by, node.where, "said_by"
     for claim in curation.relations:
         for target, role in ((claim.subject, "subject"), (claim.object, "object"), (claim.provenance.said_by, "said_by")):
-            need(target, claim.where, role)
+            yield target, claim.where, role
 
 
 def check_terms(curation: Curation, known_terms: set[str], expand: Callable[[str], str]) -> None:
@@ -416,10 +445,12 @@ def check_terms(curation: Curation, known_terms: set[str], expand: Callable[[str
 # --- entry points ----------------------------------------------------------------------------------------------
 
 
-def read_curation(path: Path, sources_dir: Path) -> Curation:
-    """Read one curation file and resolve every quote to its span (references are checked across files)."""
+def read_curation(path: Path, sources_dir: Path, text_path: Path | None = None) -> Curation:
+    """Read one curation file and resolve every quote to its span (references are checked across files).
+
+    `text_path` overrides where the source text is read from (ingest reads it from beside the file)."""
     document = _read_yaml(path)
-    source = _read_source(_Reader(path, document.get("source"), "source"), sources_dir)
+    source = _read_source(_Reader(path, document.get("source"), "source"), sources_dir, text_path)
     nodes = [_read_node(_Reader(path, item, "entity"), source, False) for item in _section(document, path, "entities")]
     nodes += [_read_time(_Reader(path, item, "time")) for item in _section(document, path, "times")]
     relations: list[RelationClaim] = []

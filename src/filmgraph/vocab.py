@@ -17,6 +17,7 @@ ONTOLOGY_GRAPH = GRAPH + "ontology"
 SHAPES_GRAPH = GRAPH + "shapes"
 INFERRED_GRAPH = GRAPH + "inferred"
 SOURCE_GRAPH_PREFIX = GRAPH + "source/"
+REFERENCE_GRAPH = GRAPH + "reference"  # reserved for reference data the build will own (filmgraph.ownership)
 LOADED_GRAPH_PREFIX = GRAPH + "load/"  # `filmgraph load FILE` puts a file into load/<file stem>
 
 # Prefixes used by Turtle exports, SPARQL examples and the service description.

@@ -1,7 +1,8 @@
 """The SPARQL 1.1 Graph Store HTTP Protocol at `/graph-store` (`?default` or `?graph=IRI`).
 
-GET/HEAD read a graph, PUT replaces it, POST adds to it, DELETE drops it. Writes need the bearer token; an
-upload is parsed completely before the store is touched, so a bad body changes nothing.
+GET/HEAD read a graph, PUT replaces it, POST adds to it, DELETE drops it. Writes need the bearer token and are
+refused (409) for the graphs the build owns (filmgraph.ownership); an upload is parsed completely before the store
+is touched, so a bad body changes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from pyoxigraph import NamedNode, Triple
 
 from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
+from ..ownership import refuse_owned
 from ..settings import Settings
 from ..store import Store
 from ..store.rdf_files import UploadLimits, graph_format, parse_upload
@@ -74,6 +76,7 @@ async def read_graph(
 
 async def _upload(request: Request, store: Store, settings: Settings, name: str | None, replace: bool) -> Response:
     """PUT and POST: parse the whole body, then one atomic write; 201 when the graph is new."""
+    refuse_owned([name], f"{request.method} /graph-store")
     triples = await _triples(request, settings, name)
     existed = await run_in_threadpool(store.has_graph, name)
     await run_in_threadpool(store.replace_graph if replace else store.add_to_graph, name, triples)
@@ -100,6 +103,7 @@ async def drop_graph(
     default: DefaultParam = None,
 ) -> Response:
     name = target_graph(graph, default)
+    refuse_owned([name], "DELETE /graph-store")
     if not await run_in_threadpool(store.drop_graph, name):
         raise NotFound(f"there is no graph {name}")
     return Response(status_code=204)

@@ -28,6 +28,7 @@ from ..errors import (
     UnsupportedMediaType,
     UploadTooLarge,
 )
+from ..ownership import refuse_owned_update
 from ..settings import Settings
 from ..sparql_text import check_depth, longest_string, may_contain_keyword
 from ..store import Dataset, Store
@@ -157,6 +158,7 @@ async def _apply_update(request: Request, store: Store, settings: Settings, oper
         raise BadRequest("default-graph-uri / named-graph-uri apply to queries, not updates")
     await _check_service(operation.update, settings, update=True)
     _check_update_data(operation.update, settings)
+    await run_in_threadpool(refuse_owned_update, operation.update, store.named_graphs)
     await run_in_threadpool(store.update, operation.update)
     return Response(status_code=204)
 
