@@ -24,12 +24,13 @@ from .neighbourhood import View, affected, context, endpoints, is_data_node, sha
 from .rdfio import to_rdflib
 from .reasoning import check_consistency, materialise, rules_of
 from .store import Store
-from .triples import PREF_LABEL, RDF_TYPE, curation_quads, expand, term
+from .triples import PREF_LABEL, RDF_TYPE, curation_quads, expand, quoted_labels, term
 from .validation import validate
 from .vocab import ID, ONTOLOGY_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX, source_graph
 
 CLAIM = term("fg:Claim")
 RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT = term("rdf:subject"), term("rdf:predicate"), term("rdf:object")
+STATUS_OF = term("fg:statusOf")  # a status report's label quotes its agreement's label
 ASSERTED = (term("fg:epistemicStatus"), term("fg:Asserted"))
 
 
@@ -81,7 +82,7 @@ def _labels(view: View, curation: Curation) -> dict[str, str]:
     """id -> label for the ends of the source's relation claims: its own nodes', else the entity's in the store
     (a node's skos:prefLabel where it is declared; not a relation claim's or a source's, as in the build)."""
     labels = {node.id: node.label for node in curation.nodes}
-    wanted = {end for claim in curation.relations for end in (claim.subject, claim.object) if ":" not in end}
+    wanted = {end for end in quoted_labels(curation) if ":" not in end}
     iris = {NamedNode(ID + local) for local in wanted - set(labels)}
     rows = view.outgoing(iris)
     claims = {q.subject for q in rows if q.predicate == RDF_TYPE and q.object == CLAIM}
@@ -108,12 +109,12 @@ def _refuse_dropped_entities(view: View, graph: str, old: list[Quad], new: list[
 
 
 def _relabels_others(view: View, graph: str, old: list[Quad], new: list[Quad]) -> bool:
-    """Whether the source changes the label of an entity that another source's claims name (claim labels quote
-    the labels of their ends)."""
+    """Whether the source changes the label of an entity that another source's claims or status reports name
+    (their labels quote the labels of their ends)."""
     before = {q.subject: q.object for q in old if q.predicate == PREF_LABEL}
     after = {q.subject: q.object for q in new if q.predicate == PREF_LABEL}
     changed = {node for node, label in before.items() if after.get(node, label) != label}
-    return any(q.graph_name.value != graph and q.predicate in (RDF_SUBJECT, RDF_OBJECT)
+    return any(q.graph_name.value != graph and q.predicate in (RDF_SUBJECT, RDF_OBJECT, STATUS_OF)
                for q in view.incident(changed))  # fmt: skip
 
 

@@ -93,6 +93,14 @@ def reported_agreements(record: Node) -> list[str]:
     return [record.id] if record.links.get("fg:party") else []
 
 
+def quoted_labels(curation: Curation) -> set[str]:
+    """The ids whose labels `curation_quads` quotes in other labels: the ends of relation claims and the
+    agreements of status reports (an ingest must look them up in the store when another source declares them)."""
+    ends = {end for claim in curation.relations for end in (claim.subject, claim.object)}
+    reported = {agreement for node in curation.nodes if reported_status(node) for agreement in reported_agreements(node)}
+    return ends | reported
+
+
 def span_iri(source: Source, span: Span) -> NamedNode:
     return entity_iri(f"{source.id}-span-{span.begin}-{span.end}")
 
