@@ -80,8 +80,11 @@ def read_curations(paths: BuildPaths) -> list[Curation]:
     return load_curations(files, paths.sources_dir)
 
 
-def compute_graphs(paths: BuildPaths) -> dict[str, list[Quad]]:
-    """Every named graph of the store, fully computed and checked; nothing is written."""
+def compute_graphs(paths: BuildPaths, curations: list[Curation] | None = None) -> dict[str, list[Quad]]:
+    """Every named graph of the store, fully computed and checked; nothing is written.
+
+    `curations` (checked together) replace reading `paths.claims_dir`. Sources are taken in id order, so the
+    graph of a fact two sources assert does not depend on file names (ingest names its copies by source id)."""
     from .reasoning import infer  # noqa: PLC0415 - Java-backed reasoning and pySHACL load only when building
     from .validation import validate  # noqa: PLC0415
 
@@ -93,7 +96,7 @@ def compute_graphs(paths: BuildPaths) -> dict[str, list[Quad]]:
         ONTOLOGY_GRAPH: canonical_quads(ontology, ONTOLOGY_GRAPH),
         SHAPES_GRAPH: canonical_quads(shapes, SHAPES_GRAPH),
     }
-    curations = read_curations(paths)
+    curations = sorted(read_curations(paths) if curations is None else curations, key=lambda c: c.source.id)
     labels = {node.id: node.label for curation in curations for node in curation.nodes}
     already: set[Triple] = set()
     for curation in curations:

@@ -236,10 +236,15 @@ _RELATION_KEYS = {"id", "subject", "predicate", "object"} | _PROVENANCE_KEYS
 _SOURCE_KEYS = {"id", "type", "title", "url", "publisher", "issued", "language", "published_at", "text"}
 
 
-def _read_source(reader: _Reader, sources_dir: Path) -> Source:
+def source_text_name(source_id: str, named: str | None) -> str:
+    """The file name of a source's text in the sources directory: the one `source.text` names, or `<id>.txt`."""
+    return named or f"{source_id}.txt"
+
+
+def _read_source(reader: _Reader, sources_dir: Path, text_path: Path | None = None) -> Source:
     reader.unknown_keys(_SOURCE_KEYS)
     source_id = reader.local_id()
-    text_path = sources_dir / (reader.text("text", required=False) or f"{source_id}.txt")
+    text_path = text_path or sources_dir / source_text_name(source_id, reader.text("text", required=False))
     try:
         text = text_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -440,10 +445,12 @@ def check_terms(curation: Curation, known_terms: set[str], expand: Callable[[str
 # --- entry points ----------------------------------------------------------------------------------------------
 
 
-def read_curation(path: Path, sources_dir: Path) -> Curation:
-    """Read one curation file and resolve every quote to its span (references are checked across files)."""
+def read_curation(path: Path, sources_dir: Path, text_path: Path | None = None) -> Curation:
+    """Read one curation file and resolve every quote to its span (references are checked across files).
+
+    `text_path` overrides where the source text is read from (ingest reads it from beside the file)."""
     document = _read_yaml(path)
-    source = _read_source(_Reader(path, document.get("source"), "source"), sources_dir)
+    source = _read_source(_Reader(path, document.get("source"), "source"), sources_dir, text_path)
     nodes = [_read_node(_Reader(path, item, "entity"), source, False) for item in _section(document, path, "entities")]
     nodes += [_read_time(_Reader(path, item, "time")) for item in _section(document, path, "times")]
     relations: list[RelationClaim] = []

@@ -32,6 +32,31 @@ def build_command(
         typer.echo(line)
 
 
+@app.command("ingest")
+def ingest_command(
+    curation: Path = typer.Argument(..., exists=True, dir_okay=False, help="A curation file (YAML, docs/model.md)"),
+    text: Path | None = typer.Option(None, exists=True, dir_okay=False, help="The source text [beside the file]"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be added and removed; change nothing"),
+    store_dir: Path | None = typer.Option(None, "--store", help="Embedded store directory [FILMGRAPH_STORE]"),
+) -> None:
+    """Add or replace one source in a built store (its graph, inferences, checks) and copy it into data/.
+
+    Run it while the server is stopped (the embedded store has one writer), or POST the files to /api/sources."""
+    from .build import BuildPaths  # noqa: PLC0415
+    from .errors import FilmgraphError  # noqa: PLC0415
+    from .ingest import ingest_files  # noqa: PLC0415
+
+    settings, store = _existing_store(store_dir)
+    try:
+        report = ingest_files(store, curation, text, paths=BuildPaths.from_settings(settings), dry_run=dry_run)
+    except FilmgraphError as error:
+        raise _fail(error) from error
+    finally:
+        store.close()
+    for line in report.lines():
+        typer.echo(line)
+
+
 _QUERY_MEDIA_TYPES = {"json": "application/sparql-results+json", "csv": "text/csv", "tsv": "text/tab-separated-values"}
 
 

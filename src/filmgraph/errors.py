@@ -104,6 +104,20 @@ class InconsistentOntology(BuildError):
     title = "Ontology and data are inconsistent"
 
 
+class IngestError(BuildError):
+    """A source was refused by `filmgraph ingest` / POST /api/sources; the message names the claim or node, and
+    nothing was changed. A client's input error, so 422 (the build's own errors stay 500: its inputs are ours)."""
+
+    status_code = 422
+    title = "Source refused"
+
+
+class ReasonerFailed(BuildError):
+    """The OWL reasoner could not run (no Java, a crash): the machine's fault, not the input's, so it stays 500."""
+
+    title = "Reasoner failed"
+
+
 class ResolutionError(BuildError):
     """A curation file refers to an id nobody declared, or declares anew an entity the store already has."""
 

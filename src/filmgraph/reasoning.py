@@ -15,7 +15,7 @@ from pathlib import Path
 import owlready2
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, serialize
 
-from .errors import BuildError, InconsistentOntology
+from .errors import InconsistentOntology, ReasonerFailed
 from .vocab import ID, INFERRED_GRAPH, PREFIXES
 
 RDF = PREFIXES["rdf"]
@@ -85,7 +85,7 @@ def _run_hermit(world: owlready2.World) -> None:
         detail = "; ".join(clashes) if clashes else "HermiT found no model (no disjoint-class clash to point at)"
         raise InconsistentOntology(f"ontology and data are inconsistent: {detail}") from error
     except (owlready2.OwlReadyJavaError, OSError) as error:
-        raise BuildError(f"the OWL reasoner (HermiT, needs Java on the PATH) failed: {error}") from error
+        raise ReasonerFailed(f"the OWL reasoner (HermiT, needs Java on the PATH) failed: {error}") from error
     unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if hasattr(c, "iri"))
     if unsatisfiable:
         raise InconsistentOntology(f"unsatisfiable classes (equivalent to owl:Nothing): {', '.join(unsatisfiable)}")
