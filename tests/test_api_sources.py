@@ -67,6 +67,9 @@ def service(copies: tuple[Path, Path], tmp_path: Path) -> Iterator[Service]:
 
 def test_a_new_source_is_201_and_visible_at_once_then_a_repeat_is_200(service: Service):
     assert service.client.get(f"/api/sources/{SECOND_ID}").status_code == 404  # (and cached as such)
+    notes = {"graph": "urn:test:my-notes"}
+    turtle = {**AUTH, "Content-Type": "text/turtle"}
+    assert service.client.put("/graph-store", params=notes, content="<urn:a> <urn:b> 'mine' .", headers=turtle).status_code == 201
     response = service.post_json()
     assert response.status_code == 201, response.text
     assert response.headers["location"] == f"/api/sources/{SECOND_ID}"
@@ -77,6 +80,8 @@ def test_a_new_source_is_201_and_visible_at_once_then_a_repeat_is_200(service: S
     ask = f"ASK {{ <https://w3id.org/filmgraph/id/{CLAIM}> ?p ?o }}"
     assert service.client.get("/sparql", params={"query": ask}).json()["boolean"] is True
     assert (service.data_dir / "claims" / f"{SECOND_ID}.yaml").read_text(encoding="utf-8") == CURATION
+    mine = service.client.get("/graph-store", params=notes, headers={"Accept": "application/n-triples"})
+    assert mine.text.strip() == '<urn:a> <urn:b> "mine" .'  # a user's graph survives the ingest
     before = service.snapshot()
     again = service.post_json()
     assert again.status_code == 200 and again.json()["changed"] is False
