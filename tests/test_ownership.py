@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 from filmgraph.api import create_app
 from filmgraph.build import build_store
 from filmgraph.cli import app as cli
-from filmgraph.errors import QuerySyntaxError
 from filmgraph.ownership import is_owned, user_graphs
 from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore
@@ -181,16 +180,35 @@ def test_a_write_without_the_token_is_still_401_not_409(writable_service):
     assert client.delete("/graph-store", params={"graph": SOURCE}).status_code == 401
 
 
-def test_a_pathological_update_is_400_not_500(writable_service):
+def test_pathological_updates_are_read_in_one_cheap_pass(writable_service):
     client, store = writable_service
     before = _state(store)
-    deep = "INSERT { <urn:a> <urn:b> <urn:c> } WHERE " + "{" * 2000 + "?s ?p ?o" + "}" * 2000
-    for update in (deep, "INSERT DATA { GRAPH <urn:g> { broken"):
+    deep = f"INSERT {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }} WHERE " + "{" * 20000 + "?s ?p ?o" + "}" * 20000
+    _refused(client.post("/sparql", data={"update": deep}, headers=AUTH), INFERRED_GRAPH)
+    for update in ("INSERT DATA { GRAPH <urn:g> { broken", "INSERT DATA { <urn:a> <urn:b> 'x' } }", "DROP GRAPH"):
         response = client.post("/sparql", data={"update": update}, headers=AUTH)
-        assert response.status_code == 400, response.text
+        assert response.status_code == 400 and "does not parse" in response.json()["detail"], response.text
     assert _state(store) == before
-    with pytest.raises(QuerySyntaxError, match="nested too deeply"):
-        written_graphs(deep)
+    big = " ".join(f"<urn:s{i}> <urn:p> 'value {i}' ." for i in range(3000))  # ~90,000 characters
+    assert written_graphs(f"INSERT DATA {{ GRAPH <{SOURCE}> {{ {big} }} }}").graphs == {SOURCE}
+
+
+@pytest.mark.parametrize(
+    ("update", "graph"),
+    [
+        (f"PREFIX g: <{GRAPH}> INSERT DATA {{ GRAPH g:source\\/x {{ <urn:a> <urn:b> 'x' }} }}", source_graph("x")),
+        (f"BASE <{GRAPH}> INSERT DATA {{ GRAPH <inferred> {{ <urn:a> <urn:b> 'x' }} }}", INFERRED_GRAPH),
+        ("INSERT DATA { GRAPH <https://w3id.org/filmgraph/graph/\\u0069nferred> { <urn:a> <urn:b> 'x' } }", INFERRED_GRAPH),
+        (f"INSERT DATA {{ GRAPH <{USER}> {{ <urn:a> <urn:b> '}}' }} }} # }}\n; DROP GRAPH <{SHAPES_GRAPH}>", SHAPES_GRAPH),
+        (f"insert data {{ graph <{SOURCE}> {{ <urn:a> <urn:b> 'x' }} }}", SOURCE),
+    ],
+    ids=["prefix-escape", "base", "uchar", "string-and-comment", "lower-case"],
+)
+def test_every_spelling_of_an_owned_graph_is_found(writable_service, update, graph):
+    client, store = writable_service
+    before = _state(store)
+    _refused(client.post("/sparql", data={"update": update}, headers=AUTH), graph)
+    assert _state(store) == before
 
 
 def test_the_remote_backend_applies_the_same_rule(remote_store):
