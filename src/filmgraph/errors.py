@@ -102,3 +102,11 @@ class ValidationFailed(BuildError):
 
 class InconsistentOntology(BuildError):
     title = "Ontology and data are inconsistent"
+
+
+class WorkersUnavailable(FilmgraphError):
+    """No query worker is running (they are being restarted): a query is refused at once rather than queued."""
+
+    status_code = 503
+    title = "Query workers restarting"
+    headers = {"Retry-After": "2"}

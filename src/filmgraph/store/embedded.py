@@ -27,8 +27,9 @@ from pyoxigraph import (
 
 from ..errors import BadRequest, QuerySyntaxError, UnsupportedFormat
 from ..settings import Settings
-from .base import Dataset, QueryResult, SerializedResult, Store
+from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
+from .checkpoints import Checkpoints
 from .rdf_files import Progress, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
 from .inline import InlineLane, shape_of
@@ -131,8 +132,9 @@ class EmbeddedStore(Store):
     def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
         from .pool import QueryPool  # noqa: PLC0415 - only the server needs processes
 
-        self.pool = QueryPool(workers, worker_store, max_pending)
+        self._checkpoints = Checkpoints(self._checkpoints_root)
         self._checkpoint(self._generation)
+        self.pool = QueryPool(workers, self._checkpoints, worker_store, max_pending)
         self.pool.start()
 
     def _start_inline_lane(self, worker_store: str) -> threading.Thread | None:
@@ -151,15 +153,9 @@ class EmbeddedStore(Store):
         return self.path.parent / f".{self.path.name}-checkpoints"
 
     def _checkpoint(self, generation: int) -> None:
-        """A consistent read-only snapshot of `generation` for the workers; drop ones nobody reads."""
-        target = self._checkpoints_root / f"gen-{generation}"
-        shutil.rmtree(target, ignore_errors=True)
-        self._store.backup(str(target))
-        self.pool.set_checkpoint(generation, str(target))
-        in_use = self.pool.generations_in_use() | {generation}
-        for old in self._checkpoints_root.glob("gen-*"):
-            if int(old.name.removeprefix("gen-")) not in in_use:
-                shutil.rmtree(old, ignore_errors=True)
+        """A consistent read-only snapshot of `generation` for the workers; older ones go once no worker leases
+        them (checkpoints.py)."""
+        self._checkpoints.publish(self._store, generation)
 
     # --- reads -----------------------------------------------------------------------------------------
     def _task(self, sparql, media_types, bindings, dataset) -> QueryTask:
@@ -256,6 +252,21 @@ class EmbeddedStore(Store):
     @property
     def generation(self) -> int:
         return self._generation
+
+    def health(self) -> list[HealthCheck]:
+        """The pool answers while one worker runs; the in-memory copy never stops the service (the disk answers
+        while it is built or failing), so it is reported, never failed."""
+        checks = []
+        if self.pool is not None:
+            state = self.pool.state()
+            state["checkpoint_leases"] = self._checkpoints.held()
+            if not state["alive"]:
+                state["error"] = "no query worker is running"
+            checks.append(HealthCheck("query workers", state["alive"] > 0, state))
+        if self._inline_copy is not None:
+            copy = self._inline_copy
+            checks.append(HealthCheck("in-memory copy", True, {"state": copy.state, "last_error": copy.last_error}))
+        return checks
 
     # --- writes: each one is a single pyoxigraph transaction, then a new generation ---------------------
     def update(self, sparql: str) -> None:
