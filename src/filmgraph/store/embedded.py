@@ -168,11 +168,35 @@ class EmbeddedStore(Store):
         if cached is not None:
             return cached
         if self.pool is not None:
-            done = self.pool.run(task, timeout or self.query_timeout)
+            done = self._evaluate_pooled(task, timeout or self.query_timeout)
         else:
             done = evaluate(self._store, task)
         self._cache.put(key, done)
         return done
+
+    def _evaluate_pooled(self, task: QueryTask, timeout: float) -> Evaluated:
+        """A thread's query (REST routes): inline if its shape is known cheap, so that lookups are answered even
+        while runaway queries hold every worker; else by a worker."""
+        shape, done = self._inline_first(task, timeout, from_thread=True)
+        if done is None:
+            done = self.pool.run(task, timeout)
+            self._learn(shape, done)
+        return done
+
+    def _inline_first(
+        self, task: QueryTask, timeout: float, from_thread: bool = False
+    ) -> tuple[str | None, Evaluated | None]:
+        """The query's shape, and its answer from the inline lane if the lane admits it and it stayed in budget."""
+        if self.inline is None:
+            return None, None
+        shape = shape_of(task.sparql)
+        if self.inline.admits(shape, from_thread):
+            return shape, self.inline.run(shape, task, timeout, self._current_copy(), from_thread)
+        return shape, None
+
+    def _learn(self, shape: str | None, done: Evaluated) -> None:
+        if self.inline is not None:
+            self.inline.learn(shape, done.seconds)
 
     async def query_serialized_async(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
         """Cache hits, and queries of a shape the inline lane knows to be cheap, are answered on the event loop
@@ -188,15 +212,10 @@ class EmbeddedStore(Store):
 
     async def _evaluate_async(self, task: QueryTask, timeout: float | None) -> Evaluated:
         timeout = timeout or self.query_timeout
-        if self.inline is None:
-            return await self.pool.run_async(task, timeout)
-        shape = shape_of(task.sparql)
-        if self.inline.admits(shape):
-            done = self.inline.run(shape, task, timeout, self._current_copy())
-            if done is not None:
-                return done
-        done = await self.pool.run_async(task, timeout)
-        self.inline.learn(shape, done.seconds)
+        shape, done = self._inline_first(task, timeout)
+        if done is None:
+            done = await self.pool.run_async(task, timeout)
+            self._learn(shape, done)
         return done
 
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
