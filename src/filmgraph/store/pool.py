@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 OPEN_ATTEMPTS = 3  # a worker told to open the current checkpoint this many times and failing is replaced
 WARM_UP_SECONDS = 600.0  # a worker that has not opened its checkpoint by then is stuck: replaced
 SUPERVISOR_BACKOFF = (0.1, 10.0)  # first and longest wait after a failed start of a worker
+_CLOSE_GRACE = 10.0  # for the supervisor to notice `close`
 
 
 @dataclass(eq=False)
@@ -246,6 +247,8 @@ class QueryPool:
 
     def _start_workers(self, count: int) -> int:
         """Spawn `count` workers, warm them up together, hand the ready ones out; how many started."""
+        if self._closed:
+            return 0
         spawned = []
         try:
             spawned.extend(self._spawn() for _ in range(count))
@@ -440,9 +443,11 @@ class QueryPool:
         self._closed = True
         self._home = None
         self._wake()
+        for each in list(self._workers):  # first: a warm-up the supervisor waits for then ends at once (EOF)
+            self._kill(each)
         if self._supervisor is not None and self._supervisor is not threading.current_thread():
-            self._supervisor.join(WARM_UP_SECONDS)
-        for each in list(self._workers):
+            self._supervisor.join(_CLOSE_GRACE)
+        for each in list(self._workers):  # one it started meanwhile
             self._kill(each)
         self._warm_ups.shutdown(wait=False)
         with self._lock:
