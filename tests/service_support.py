@@ -78,10 +78,14 @@ class ServerURL(str):
 
 
 @contextmanager
-def filmgraph_server(store_dir: Path, *args: str, token: str | None = TOKEN) -> Iterator[ServerURL]:
-    """`filmgraph serve` on a free 127.0.0.1 port; yields its base URL and stops it at the end."""
+def filmgraph_server(
+    store_dir: Path, *args: str, token: str | None = TOKEN, settings: dict[str, str] | None = None
+) -> Iterator[ServerURL]:
+    """`filmgraph serve` on a free 127.0.0.1 port; yields its base URL and stops it at the end. `settings` are
+    FILMGRAPH_* environment variables for it."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("FILMGRAPH_")}
+    env.update(settings or {})
     if token:
         env["FILMGRAPH_TOKEN"] = token
     command = [str(BIN / "filmgraph"), "serve", "--store", str(store_dir), "--port", str(port), *args]

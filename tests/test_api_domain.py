@@ -115,3 +115,27 @@ def test_sources_list_and_one_source_with_its_claims(rest, source_text):
         for evidence in claim["provenance"]["evidence"]:
             assert_span_in_source(evidence, source_text)
     assert rest.get("/api/sources/no-such-source").status_code == 404
+
+
+def test_the_german_agreements_reported_statuses_in_time_order(rest, source_text):
+    body = rest.get(f"/api/agreements/{GERMAN}/history").json()
+    assert [(r["status"], r["claim"]["id"]) for r in body["reports"]] == [
+        ("postponed", "planned-signing-russia-germany"),
+        ("planned", GERMAN),
+        ("postponed", "postponement-russia-germany-signing"),
+    ]
+    for report in body["reports"]:
+        assert report["source"]["id"] == SOURCE_ID
+        assert [a["id"] for a in report["provenance"]["attributed_to"]] == ["screen-daily"]
+        for evidence in report["provenance"]["evidence"]:
+            assert_span_in_source(evidence, source_text)
+    assert rest.get("/api/agreements/no-such-agreement/history").status_code == 404
+
+
+def test_agreements_as_of_a_date(rest):
+    german = _agreements(rest, as_of="2010-12-31")[GERMAN]
+    assert german["state"] == "postponed"
+    assert german["status_report"]["claim"]["id"] == "postponement-russia-germany-signing"
+    assert _agreements(rest, as_of="2009-06-01")[GERMAN]["state"] == "unknown"
+    assert set(_agreements(rest, as_of="2010-12-31", status="signed")) == {ITALIAN}
+    assert rest.get("/api/agreements", params={"as_of": "2010-12-32"}).status_code == 422

@@ -81,9 +81,9 @@ def test_void_is_turtle_by_default_and_matches_the_store(client, export_store):
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/turtle")
     void = rdflib.Graph().parse(data=response.text, format="turtle")
     assert void.value(DATASET, VOID.triples).toPython() == export_store.count()
-    assert str(void.value(DATASET, VOID.sparqlEndpoint)) == "http://testserver/sparql"
+    assert str(void.value(DATASET, VOID.sparqlEndpoint)) == "http://127.0.0.1:8000/sparql"
     dumps = {str(d) for d in void.objects(DATASET, VOID.dataDump)}
-    assert dumps == {"http://testserver/export?format=turtle", "http://testserver/export?format=nquads"}
+    assert dumps == {"http://127.0.0.1:8000/export?format=turtle", "http://127.0.0.1:8000/export?format=nquads"}
 
 
 def test_void_negotiates_jsonld(client):

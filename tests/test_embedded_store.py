@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from pyoxigraph import Literal, NamedNode, Triple
 
 from filmgraph.api import create_app
+from filmgraph.errors import StorageFull
 from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore
 from filmgraph.store.cache import ResultCache, cache_key
@@ -115,7 +116,8 @@ def test_an_engine_error_during_evaluation_is_a_400_in_process_too(tmp_path):
     from filmgraph.errors import BadRequest  # noqa: PLC0415
 
     store = EmbeddedStore(tmp_path / "store")  # no workers: the CLI's and notebooks' path
-    client = TestClient(create_app(Settings(store=store.path), store), raise_server_exceptions=False)
+    settings = Settings(store=store.path, allow_service=True, service_allow=["*"])  # SERVICE reaches the engine
+    client = TestClient(create_app(settings, store), raise_server_exceptions=False)
     response = client.get("/sparql", params={"query": "SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }"})
     assert response.status_code == 400, response.text
     try:
@@ -144,8 +146,9 @@ def test_a_failed_bulk_load_still_publishes_a_new_generation(tmp_path):
     data = tmp_path / "new.nt"
     data.write_text("<urn:a> <urn:p> \"new\" .\n")
     before = store.generation
-    store._store = _FailingBulkLoad(store._store)
-    with pytest.raises(OSError):
+    store._engine = _FailingBulkLoad(store._engine)
+    with pytest.raises(StorageFull) as failed:
         store.load_file(data, "urn:g", replace=True)
+    assert failed.value.written is None, "a bulk load is not one transaction: part of it may be written"
     assert store.generation == before + 1, "the graph is gone: cached results and copies of it must not be read"
     assert store.count("urn:g") == 0

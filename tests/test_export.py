@@ -256,6 +256,10 @@ def research_questions() -> dict[str, NamedQuery]:
 QUESTIONS = research_questions()
 
 
+# A date a query only compares with (agreement-status-as-of) is no value of its answers: ask with this one.
+EXAMPLE_VALUES = {"date": "2010-12-31"}
+
+
 def example_parameters(store: Store, query: NamedQuery) -> list[dict[str, str]]:
     """What to ask with: no parameters (unless one is required), and the values of the query's first answer."""
     cases = [] if any(p.required for p in query.parameters) else [{}]
@@ -265,6 +269,8 @@ def example_parameters(store: Store, query: NamedQuery) -> list[dict[str, str]]:
     first = min(rows, key=lambda row: sorted(str(term) for term in row.values()))
     sample = {}
     for parameter in query.parameters:
+        if parameter.name not in first and parameter.type in EXAMPLE_VALUES:
+            sample[parameter.name] = EXAMPLE_VALUES[parameter.type]
         if parameter.name in first:
             try:
                 to_term(parameter, first[parameter.name].value)

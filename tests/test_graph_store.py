@@ -99,3 +99,17 @@ def test_an_upload_over_the_limit_is_413_and_changes_nothing(writable_service):
     response = client.put("/graph-store", params={"graph": GRAPH}, content=body, headers=TURTLE)
     assert response.status_code == 413
     assert store.count() == before and not store.has_graph(GRAPH)
+
+
+def test_put_replaces_only_its_graph_and_an_empty_put_still_makes_the_graph(writable_service):
+    client, store = writable_service
+    named = store.count(INFERRED)
+    client.put("/graph-store", params={"default": ""}, content="<urn:d> <urn:p> 'old' .", headers=TURTLE)
+    replaced = client.put("/graph-store", params={"default": ""}, content="<urn:d> <urn:p> 'new' .", headers=TURTLE)
+    assert replaced.status_code == 204
+    response = client.get("/graph-store", params={"default": ""}, headers={"Accept": "application/n-triples"})
+    assert response.text.strip() == '<urn:d> <urn:p> "new" .'
+    assert store.count(INFERRED) == named, "emptying the default graph touched a named graph"
+    empty = "urn:test:empty-put"
+    assert client.put("/graph-store", params={"graph": empty}, content=b"", headers=TURTLE).status_code == 201
+    assert client.get("/graph-store", params={"graph": empty}).status_code == 200

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from service_support import SAMPLE, children, cpu_ticks, descendants, filmgraph_server, store_directory
+from service_support import SAMPLE, children, cpu_ticks, descendants, filmgraph_server, store_directory, wait_for
 
 from filmgraph.api import create_app
 from filmgraph.errors import Overloaded, QueryTimeout
@@ -84,6 +84,7 @@ def test_a_query_past_the_timeout_is_stopped_and_others_are_served_meanwhile(liv
     while cpu_ticks(killed) is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert cpu_ticks(killed) is None, "the timed-out worker process is gone, so its CPU work stopped"
+    wait_for(lambda: len(worker_pids(live_server.pid)) == 2)  # the pool's supervisor starts the replacement
     replacements = worker_pids(live_server.pid)
     assert len(replacements) == 2 and killed not in replacements
     time.sleep(1)  # the replacement opens the checkpoint first (milliseconds on disk)

@@ -261,6 +261,24 @@ def test_what_the_source_says_about_spain_and_the_german_agreement(any_store: St
         ("quotation-mikhalkov-cinematography-is-a-business", "nikita-mikhalkov"),
     }
 
+
+@pytest.mark.parametrize(
+    ("agreement", "date", "expected"),
+    [
+        ("agreement-russia-germany-co-production", "2009-12-31", ("false", "", "")),  # nothing surely that early
+        ("agreement-russia-germany-co-production", "2010-07-01", ("false", "", "")),  # summer straddles the day
+        ("agreement-russia-germany-co-production", "2010-08-31", ("true", "postponed", "planned-signing-russia-germany")),
+        ("agreement-russia-germany-co-production", "2010-12-31", ("true", "postponed", "postponement-russia-germany-signing")),
+        ("agreement-russian-state-fund-cinecitta-luce", "2010-12-31", ("true", "signed", "signing-russian-state-fund-cinecitta-luce")),
+    ],
+)
+def test_agreement_status_as_of(any_store: Store, agreement: str, date: str, expected: tuple[str, str, str]) -> None:
+    """One source only here; tests/test_status_history.py adds a second that reports the signing."""
+    assert answer(any_store, "agreement-status-as-of", "known", "status", "claimNode", agreement=agreement, date=date) == {
+        expected
+    }
+
+
 # --- parameters ------------------------------------------------------------------------------------------------
 
 
@@ -326,7 +344,12 @@ def test_cli_query_formats(built_store_path: Path, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "needs parameter 'claim'" in bad.stderr and "Traceback" not in bad.stderr
 
 
-SAMPLE_ARGUMENTS = {"claim": "fgid:hope-russia-ties-france-germany-spain", "entity": "fgid:russia"}
+SAMPLE_ARGUMENTS = {
+    "claim": "fgid:hope-russia-ties-france-germany-spain",
+    "entity": "fgid:russia",
+    "agreement": "fgid:agreement-russia-germany-co-production",
+    "date": "2010-12-31",
+}
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))

@@ -205,6 +205,13 @@ def serve_command(
         None, help="auto (default: memory up to 2M quads), disk or memory: where queries read the graph"
     ),
     cors_origin: list[str] | None = typer.Option(None, help="Origin allowed to query from a browser (repeatable)"),
+    base_url: str | None = typer.Option(None, help="Public base URL for links [FILMGRAPH_BASE_URL]"),
+    allowed_host: list[str] | None = typer.Option(None, help="Host name links may use when no base URL (repeatable)"),
+    timeout_keep_alive: float | None = typer.Option(None, help="Seconds an idle connection stays open [5]"),
+    header_timeout: float | None = typer.Option(None, help="Seconds to send request line and headers [10]"),
+    body_timeout: float | None = typer.Option(None, help="Seconds to send a body, plus 1 s per 16 KiB [30]"),
+    max_connections: int | None = typer.Option(None, help="Open connections before 503 [256]"),
+    shutdown_timeout: float | None = typer.Option(None, help="Seconds requests in flight get on SIGTERM [5]"),
     access_log: bool = typer.Option(False, help="Log every request"),
 ) -> None:
     """Serve SPARQL 1.1, the Graph Store, the REST API and entity pages (builds the graph first if needed).
@@ -219,7 +226,9 @@ def serve_command(
         settings = _serving_settings(
             host=host, port=port, store=store_dir, query_timeout=query_timeout, workers=workers,
             max_query_length=max_query_length, max_result_bytes=max_result_bytes, worker_store=worker_store,
-            cors_origins=cors_origin or None,
+            cors_origins=cors_origin or None, base_url=base_url, allowed_hosts=allowed_host or None,
+            timeout_keep_alive=timeout_keep_alive, header_timeout=header_timeout, body_timeout=body_timeout,
+            max_connections=max_connections, shutdown_timeout=shutdown_timeout,
         )  # fmt: skip
         if settings.backend == "embedded" and _store_is_empty(settings.store):
             _build_first(settings)
@@ -263,6 +272,7 @@ def load_command(
 
     from .errors import FilmgraphError  # noqa: PLC0415
     from .store import open_store  # noqa: PLC0415
+    from .store.rdf_files import UploadLimits  # noqa: PLC0415
     from .vocab import LOADED_GRAPH_PREFIX  # noqa: PLC0415
 
     from pyoxigraph import NamedNode  # noqa: PLC0415
@@ -277,6 +287,7 @@ def load_command(
         store = open_store(settings)
     except OSError as error:
         raise _fail(_store_open_failure(settings.store, error)) from None
+    limits = UploadLimits.from_settings(settings)
     try:
         for path in files:
             target = graph or LOADED_GRAPH_PREFIX + path.stem
@@ -287,7 +298,7 @@ def load_command(
                     bar.update(position - done[0])
                     done[0] = position
 
-                read = store.load_file(path, target, replace=replace, progress=advance)
+                read = store.load_file(path, target, replace=replace, progress=advance, limits=limits)
             typer.echo(f"loaded {read} statements from {path} into <{target}>", err=True)
     except (FilmgraphError, OSError) as error:
         raise _fail(error) from error

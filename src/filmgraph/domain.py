@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import get_args
 
 from pyoxigraph import Literal, NamedNode
 
@@ -20,17 +21,27 @@ from .lookup import (
     entity_refs,
     has_status,
     labels,
-    literal_text,
     local_id,
     provenance,
     require_status,
     run_for_nodes,
+    times,
 )
-from .records import AgreementRecord, ClaimRecord, EventRecord, Provenance, SourceDetail, SourceSummary, TimeRef
+from .records import (
+    AgreementRecord,
+    AgreementState,
+    ClaimRecord,
+    EventRecord,
+    Provenance,
+    SourceDetail,
+    SourceSummary,
+    StatusReport,
+)
+from .status import status_as_of, status_reports
 from .store import Store
 from .vocab import INFERRED_GRAPH
 
-AGREEMENT_STATES = ("signed", "postponed", "planned", "unsigned", "unknown")
+AGREEMENT_STATES: tuple[str, ...] = get_args(AgreementState)
 EVENT_LINKS = {"atTime", "newTargetTime", "venue", "concernsAgreement", "participant", "signatory"}
 
 
@@ -43,30 +54,6 @@ def _column(rows: list[dict], name: str) -> list[str]:
 
 
 # --- time and events ----------------------------------------------------------------------------------------
-_TIMES = """
-SELECT ?t ?asWorded ?precision ?notBefore ?notAfter WHERE {
-  {values}
-  OPTIONAL { ?t fg:asWorded ?asWorded }
-  OPTIONAL { ?t fg:precision ?precision }
-  OPTIONAL { ?t fg:notBefore ?notBefore }
-  OPTIONAL { ?t fg:notAfter ?notAfter }
-}"""
-
-
-def times(store: Store, iris: set[str]) -> dict[str, TimeRef]:
-    found: dict[str, TimeRef] = {}
-    for row in run_for_nodes(store, _TIMES, "t", iris):
-        precision = literal_text(row.get("precision"))
-        found[row["t"].value] = TimeRef(
-            iri=row["t"].value,
-            as_worded=literal_text(row.get("asWorded")),
-            precision=curie(precision) if precision else None,
-            not_before=literal_text(row.get("notBefore")),
-            not_after=literal_text(row.get("notAfter")),
-        )
-    return found
-
-
 _EVENT_LINKS = """
 SELECT ?e ?p ?o WHERE {
   {values}
@@ -105,16 +92,18 @@ def _event(iri: str, link: dict[str, list[str]], refs, found_times, carriers) ->
     )
 
 
-def time_key(event: EventRecord) -> tuple[str, str, bool, str]:
+def time_key(event: EventRecord) -> tuple[str, str, bool, str, str]:
     """Timeline order: by the latest date the event can fall on (its upper bound; a postponement by its new
     target time); among equal upper bounds an open lower bound ("recently": no later than) comes first, then
-    the earlier lower bound, then what happened before what is only targeted; then the label. Undated last.
+    the earlier lower bound, then what happened before what is only targeted; then the label, then the IRI.
+    Undated last.
     `queries/timeline.rq` orders the same way."""
     time = event.time or event.new_target_time
     label = event.entity.label or ""
     if time is None:
-        return ("9999", "9999", True, label)
-    return (time.not_after or time.not_before or "9999", time.not_before or "", event.time is None, label)
+        return ("9999", "9999", True, label, event.entity.iri)
+    return (time.not_after or time.not_before or "9999", time.not_before or "", event.time is None, label,
+            event.entity.iri)  # fmt: skip
 
 
 _DATED_EVENTS = "SELECT DISTINCT ?e WHERE { ?e a fg:Event . { ?e fg:atTime ?t } UNION { ?e fg:newTargetTime ?t } }"
@@ -140,34 +129,21 @@ SELECT ?a ?p ?o WHERE {{
 }}"""
 
 
-def _state(record: AgreementRecord) -> str:
-    kinds = {t for event in record.events for t in event.entity.types}
-    signed = any(
-        "fg:Signing" in e.entity.types and all(p.status in (None, "fg:Asserted") for p in e.provenance)
-        for e in record.events
-    )
-    if signed:
-        return "signed"
-    for kind, state in (("fg:Postponement", "postponed"), ("fg:PlannedSigning", "planned")):
-        if kind in kinds:
-            return state
-    if any(p.status == "fg:Negated" for p in record.provenance):
-        return "unsigned"
-    return "unknown"
-
-
-def _agreement(iri: str, facts: dict[str, list[str]], refs, found_events, carriers) -> AgreementRecord:
-    record = AgreementRecord(
+def _agreement(
+    iri: str, facts: dict[str, list[str]], refs, found_events, carriers, reports: list[StatusReport], as_of: date | None
+) -> AgreementRecord:
+    current = status_as_of(reports, as_of)
+    return AgreementRecord(
         entity=refs[iri],
         kinds=sorted(curie(t) for t in facts["type"]),
         parties=[refs[p] for p in sorted(set(facts["party"]))],
         subject_matter=next(iter(facts["subjectMatter"]), None),
-        state="unknown",
+        state=current.status if current else "unknown",
+        as_of=as_of.isoformat() if as_of else None,
+        status_report=current,
         provenance=[carriers[iri]] if iri in carriers else [],
         events=sorted((found_events[e] for e in set(facts["hasEvent"])), key=time_key),
     )
-    record.state = _state(record)  # type: ignore[assignment]
-    return record
 
 
 def _overlaps(record: AgreementRecord, start: date | None, end: date | None) -> bool:
@@ -188,10 +164,12 @@ def agreements(
     status: str | None = None,
     start: date | None = None,
     end: date | None = None,
+    as_of: date | None = None,
 ) -> list[AgreementRecord]:
     """Agreements with parties, kind and status history; filter by a party (an entity id: a party itself or
-    the state a party belongs to), a state (signed, postponed, planned, unsigned) or epistemic status, and
-    a date range that one of its events may fall in."""
+    the state a party belongs to), a state (signed, postponed, planned, unsigned, ...) or epistemic status, and
+    a date range that one of its events may fall in. `state` is the status as reported: the latest status report,
+    or the latest known by `as_of` (`filmgraph.status.status_as_of`); the `status` filter reads that state."""
     party_iri = require_entity(store, party).value if party else None
     if start and end and start > end:
         raise InvalidParameter("from must not be after to")
@@ -205,7 +183,10 @@ def agreements(
     found_events = events(store, event_iris)
     refs = entity_refs(store, set(found) | {p for fact in facts.values() for p in fact["party"]})
     carriers = provenance(store, found)
-    records = [_agreement(iri, facts[iri], refs, found_events, carriers) for iri in found]
+    reports = status_reports(store, found)
+    records = [
+        _agreement(iri, facts[iri], refs, found_events, carriers, reports.get(iri, []), as_of) for iri in found
+    ]
     return [
         r
         for r in records

@@ -173,7 +173,15 @@ def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_r
         _relation(edge, me, origin, refs, property_labels, _edge_provenance(edge, origin, claims, carriers))
         for edge, origin in edges.items()
     ]
-    return sorted(relations, key=lambda r: (r.direction, r.property_label or r.property, r.other.label or r.other.iri))
+    return sorted(relations, key=relation_order)
+
+
+def relation_order(relation: Relation) -> tuple[str, ...]:
+    """Relations (and so a card's property groups) by direction, property label, other end's label; the IRIs
+    break ties (two properties labelled "about"), so that the order never depends on the store's row order."""
+    other = relation.other
+    return (relation.direction, relation.property_label or relation.property, relation.property,
+            other.label or other.iri, other.iri)  # fmt: skip
 
 
 def _keep(relation: Relation, direction: str | None, prop: str | None, status: str | None) -> bool:
@@ -253,7 +261,7 @@ def _types(store: Store, out_rows: list[dict]) -> list[TypeAssertion]:
 def _literals(out_rows: list[dict]) -> list[tuple[str, Literal]]:
     return sorted(
         {(r["p"].value, r["o"]) for r in out_rows if isinstance(r["o"], Literal)},
-        key=lambda pair: (pair[0], pair[1].value),
+        key=lambda pair: (pair[0], pair[1].value, pair[1].language or "", pair[1].datatype.value),
     )
 
 
@@ -296,6 +304,7 @@ def _describe_literals(store: Store, card: EntityCard, out_rows: list[dict]) -> 
     for row in out_rows:
         if row["p"].value in IDENTIFIER_PROPERTIES and isinstance(row["o"], NamedNode):
             card.identifiers.append(Identifier(property=curie(row["p"].value), value=row["o"].value))
+    card.identifiers.sort(key=lambda identifier: (identifier.property, identifier.value))
 
 
 def entity_card(store: Store, entity_id: str) -> EntityCard:

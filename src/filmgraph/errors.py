@@ -25,6 +25,18 @@ class UnsupportedFormat(BadRequest):
     title = "Unsupported format"
 
 
+class QueryTooDeep(BadRequest):
+    """Brackets nested past `max_query_depth`: refused before a parser (which recurses per level) sees the text."""
+
+    title = "Query nested too deeply"
+
+
+class UnsafeXml(BadRequest):
+    """XML that declares entities or a DTD subset: refused, since an expanding parser can be made to blow up."""
+
+    title = "XML entities refused"
+
+
 class NotFound(FilmgraphError):
     status_code = 404
     title = "Not found"
@@ -49,6 +61,12 @@ class NotAcceptable(FilmgraphError):
 class PayloadTooLarge(FilmgraphError):
     status_code = 413
     title = "Payload too large"
+
+
+class UploadTooLarge(PayloadTooLarge):
+    """One literal or one upload's triples past a configured cap; nothing was written."""
+
+    title = "Upload too large"
 
 
 class UnsupportedMediaType(FilmgraphError):
@@ -102,6 +120,33 @@ class ValidationFailed(BuildError):
 
 class InconsistentOntology(BuildError):
     title = "Ontology and data are inconsistent"
+
+
+class StorageError(FilmgraphError):
+    """The disk under the store failed a write (an I/O error of the engine, not the client's fault).
+
+    `written` tells the client the truth about its request: False = nothing was written (retry once storage
+    recovers), True = the change is committed and durable but readers may not see it yet (do not repeat it),
+    None = it may have been partly written (a bulk load is not one transaction)."""
+
+    status_code = 503
+    title = "Storage error"
+    headers = {"Retry-After": "30"}
+
+    def __init__(self, detail: str, *, written: bool | None = False) -> None:
+        super().__init__(detail)
+        self.written = written
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"written": self.written}
+
+
+class StorageFull(StorageError):
+    """The file system holding the store has no room left (ENOSPC, or less free space than `min_free_bytes`)."""
+
+    status_code = 507
+    title = "Insufficient storage"
 
 
 class WorkersUnavailable(FilmgraphError):

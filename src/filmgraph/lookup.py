@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pyoxigraph import Literal, NamedNode
 
 from .errors import InvalidParameter
-from .records import EntityRef, Evidence, Provenance
+from .records import EntityRef, Evidence, Provenance, TimeRef
 from .store import Store
 from .store.base import Term
 from .vocab import ID, INFERRED_GRAPH, PREFIXES, SOURCE_GRAPH_PREFIX
@@ -194,10 +194,35 @@ def provenance(store: Store, nodes: Iterable[str]) -> dict[str, Provenance]:
             status=curie(status[node]) if node in status else None,
             status_label=refs[status[node]].label if node in status else None,
             attributed_to=[refs[by] for by in sorted(attributed[node])],
-            evidence=sorted(spans[node].values(), key=lambda evidence: (evidence.begin, evidence.end)),
+            evidence=sorted(spans[node].values(), key=lambda evidence: (evidence.begin, evidence.end, evidence.span)),
         )
         for node in sorted(carriers)
     }
+
+
+_TIMES = """
+SELECT ?t ?asWorded ?precision ?notBefore ?notAfter WHERE {
+  {values}
+  OPTIONAL { ?t fg:asWorded ?asWorded }
+  OPTIONAL { ?t fg:precision ?precision }
+  OPTIONAL { ?t fg:notBefore ?notBefore }
+  OPTIONAL { ?t fg:notAfter ?notAfter }
+}"""
+
+
+def times(store: Store, iris: Iterable[str]) -> dict[str, TimeRef]:
+    """Time expressions (OWL-Time nodes) with their wording, precision and date bounds."""
+    found: dict[str, TimeRef] = {}
+    for row in run_for_nodes(store, _TIMES, "t", iris):
+        precision = literal_text(row.get("precision"))
+        found[row["t"].value] = TimeRef(
+            iri=row["t"].value,
+            as_worded=literal_text(row.get("asWorded")),
+            precision=curie(precision) if precision else None,
+            not_before=literal_text(row.get("notBefore")),
+            not_after=literal_text(row.get("notAfter")),
+        )
+    return found
 
 
 def term_matches(iri: str, wanted: str) -> bool:

@@ -173,6 +173,37 @@ class EventRecord(BaseModel):
     provenance: list[Provenance] = Field(default_factory=list)
 
 
+AgreementState = Literal[
+    "signed", "postponed", "planned", "negotiating", "expected", "possible", "hoped", "unsigned", "unknown"
+]
+
+
+class StatusReport(BaseModel):
+    """What one claim of one source reports about an agreement's status, and for when (an fg:StatusReport)."""
+
+    report: str = Field(description="IRI of the fg:StatusReport node.")
+    status: AgreementState = Field(description="The reported status (skos:notation of its fg:AgreementStatus).")
+    status_concept: str = Field(description="CURIE of the fg:AgreementStatus, e.g. fg:StatusPostponed.")
+    status_label: str | None = None
+    rank: int = Field(0, description="fg:statusRank of the status: orders reports for the same time (signed highest).")
+    time: TimeRef | None = Field(
+        None, description="When the source places it: the event's time, else the source's publication time."
+    )
+    claim: EntityRef = Field(description="The claim it is read from: an event (signing, postponement, ...) or the "
+                             "agreement's own claim.")
+    source: EntityRef | None = Field(None, description="The source of that claim (prov:wasDerivedFrom).")
+    provenance: Provenance = Field(description="The claim's modality (status: fg:Asserted, fg:Planned, fg:Expected, "
+                                   "...), who says it and the evidence spans.")
+
+
+class AgreementHistory(BaseModel):
+    """Every status reported for one agreement, in time order (the order `as_of` reads them in)."""
+
+    agreement: EntityRef
+    total: int
+    reports: list[StatusReport]
+
+
 class AgreementRecord(BaseModel):
     """An agreement with its parties and the events that make up its status history, oldest first."""
 
@@ -180,9 +211,12 @@ class AgreementRecord(BaseModel):
     kinds: list[str] = Field(default_factory=list, description="Its asserted classes (CURIEs).")
     parties: list[EntityRef] = Field(default_factory=list)
     subject_matter: str | None = None
-    state: Literal["signed", "postponed", "planned", "unsigned", "unknown"] = Field(
-        description="Where it stands: signed (an asserted signing), else postponed, planned, unsigned (negated)."
+    state: AgreementState = Field(
+        description="The status as reported: the latest status report (as of `as_of` when given); unknown when "
+        "none is known. See docs/model.md, 'Status as reported over time'."
     )
+    as_of: str | None = Field(None, description="The date `state` is read for (xsd:date), if one was asked.")
+    status_report: StatusReport | None = Field(None, description="The report `state` is read from.")
     provenance: list[Provenance] = Field(default_factory=list)
     events: list[EventRecord] = Field(default_factory=list)
 

@@ -28,6 +28,7 @@ from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, XSD
 from . import __version__
 from .errors import BadRequest
 from .export import CONTEXT_FILE, Progress, prepare_export, write_sorted_turtle
+from .public_url import public_base_url
 from .settings import Settings
 from .store import Store
 from .vocab import BASE, FG, ID, ONTOLOGY, ONTOLOGY_GRAPH, PREFIXES
@@ -102,10 +103,6 @@ def dataset_info(store: Store, sparql_endpoint: str, distributions: Iterable[Dis
         license=ontology_license(store),
         distributions=tuple(distributions),
     )
-
-
-def public_base_url(settings: Settings) -> str:
-    return (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
 
 # --- VoID + DCAT ------------------------------------------------------------------------------------------------

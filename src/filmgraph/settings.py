@@ -5,8 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .sparql_text import ENGINE_MAX_DEPTH
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,8 +30,24 @@ class Settings(BaseSettings):
     base_url: str | None = Field(default=None, description="Public base URL, if not http://host:port")
     token: str | None = Field(default=None, description="Bearer token for writes; none = read-only")
     cors_origins: list[str] = Field(default_factory=list)
-    allow_service: bool = Field(default=True, description="Follow SERVICE clauses (outgoing HTTP); off = 403")
+    allow_service: bool = Field(default=False, description="Follow SERVICE clauses (outgoing HTTP); off = 403")
+    service_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Endpoints SERVICE may call when allowed (comma-separated IRIs; * = any); others get 403",
+    )
     telemetry: bool = Field(default=False, description="FastAPI's OpenTelemetry spans/metrics (providers set up by you)")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost"],
+        description="Host names a request may use for the links it gets when base_url is unset (the bind host too)",
+    )
+
+    # connections (see api/connections.py)
+    timeout_keep_alive: float = Field(default=5.0, gt=0, description="Seconds an idle connection stays open")
+    header_timeout: float = Field(default=10.0, gt=0, description="Seconds for a request line and headers; then 408")
+    body_timeout: float = Field(default=30.0, gt=0, description="Seconds for a body, plus 1 s per min_body_rate bytes")
+    min_body_rate: int = Field(default=16 * 1024, gt=0, description="Bytes/s a long body must keep up")
+    max_connections: int = Field(default=256, ge=1, description="Open connections; a request beyond gets 503")
+    shutdown_timeout: float = Field(default=5.0, ge=0, description="Seconds requests in flight get on SIGTERM")
 
     # limits
     query_timeout: float = Field(default=30.0, gt=0, description="Seconds before a query is stopped")
@@ -37,6 +57,16 @@ class Settings(BaseSettings):
     max_pending_queries: int = Field(default=64, ge=1, description="Queued queries before 503")
     max_result_bytes: int = Field(default=256 * 2**20, gt=0, description="Serialised result size before 422")
     max_upload_bytes: int = Field(default=512 * 2**20, gt=0, description="Graph Store / update body; larger gets 413")
+    min_free_bytes: int = Field(
+        default=64 * 2**20, ge=0, description="Free bytes the store's disk keeps: a write when fewer are left gets 507"
+    )
+    max_literal_bytes: int = Field(default=2**20, gt=0, description="UTF-8 bytes of one uploaded literal; more = 413")
+    max_upload_triples: int = Field(
+        default=5_000_000, gt=0, description="Triples of one upload, INSERT DATA or `filmgraph load`; more = 413"
+    )
+    max_query_depth: int = Field(
+        default=100, ge=1, le=ENGINE_MAX_DEPTH, description="Nesting of {, ( and [ in a query or update; deeper = 400"
+    )
     worker_store: str = Field(
         default="auto",
         pattern="^(auto|disk|memory)$",
@@ -56,6 +86,13 @@ class Settings(BaseSettings):
     remote_graph_store_url: str | None = None
     remote_user: str | None = None
     remote_password: str | None = None
+
+
+    @field_validator("service_allow", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """`FILMGRAPH_SERVICE_ALLOW=https://a/sparql,https://b/sparql`, as the README shows it."""
+        return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=1)

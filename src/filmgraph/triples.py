@@ -56,6 +56,43 @@ def english(text: str) -> Literal:
     return Literal(text, language="en")
 
 
+# Status reports (docs/model.md, "Status as reported over time"): an event bearing on an agreement, or the
+# agreement's own claim, reports a status. Its modality decides first (a planned signing is not a signing, "likely"
+# is not "planned"); only an asserted event reports what its kind says. Asserted agreements and opinions report none.
+MODALITY_STATUS = {
+    "fg:Planned": "fg:StatusPlanned",
+    "fg:Expected": "fg:StatusExpected",
+    "fg:Hoped": "fg:StatusHoped",
+    "fg:Possible": "fg:StatusPossible",
+    "fg:Negated": "fg:StatusUnsigned",
+    "fg:Postponed": "fg:StatusPostponed",
+}
+ASSERTED_EVENT_STATUS = {
+    "fg:Signing": "fg:StatusSigned",
+    "fg:PlannedSigning": "fg:StatusPlanned",
+    "fg:Postponement": "fg:StatusPostponed",
+    "fg:Negotiation": "fg:StatusNegotiating",
+}
+
+
+def reported_status(record: Node) -> str | None:
+    """The fg:AgreementStatus a claim node reports (see above), or None when it reports no status."""
+    if record.provenance is None:
+        return None
+    modality = record.provenance.status
+    if modality != "fg:Asserted":
+        return MODALITY_STATUS.get(modality)
+    return next((ASSERTED_EVENT_STATUS[kind] for kind in record.types if kind in ASSERTED_EVENT_STATUS), None)
+
+
+def reported_agreements(record: Node) -> list[str]:
+    """The agreements a claim node bears on: those an event concerns, or the node itself when it has parties
+    (fg:party has the domain fg:Agreement)."""
+    if any(kind in ASSERTED_EVENT_STATUS for kind in record.types):
+        return record.links.get("fg:concernsAgreement", [])
+    return [record.id] if record.links.get("fg:party") else []
+
+
 def span_iri(source: Source, span: Span) -> NamedNode:
     return entity_iri(f"{source.id}-span-{span.begin}-{span.end}")
 
@@ -158,6 +195,24 @@ class _Emitter:
         if record.provenance is not None:
             self.provenance(iri, record.provenance)
 
+    def status_reports(self, record: Node, labels: dict[str, str]) -> None:
+        """One fg:StatusReport per agreement the claim bears on, dated by the event's time or else by the source's
+        publication time (the status held by then); modality, speaker, source and evidence stay on the claim."""
+        status = reported_status(record)
+        agreements = reported_agreements(record) if status else []
+        time = next(iter(record.links.get("fg:atTime", [])), None) or self.source.published_at
+        for agreement in agreements:
+            suffix = f"-{agreement}" if len(agreements) > 1 else ""
+            iri = entity_iri(f"status-report-{record.id}{suffix}")
+            self.add(iri, RDF_TYPE, term("fg:StatusReport"))
+            word = status.removeprefix("fg:Status").lower()  # type: ignore[union-attr]
+            self.labels(iri, f"{labels.get(agreement, agreement)}: {word}, per {record.label}", [])
+            self.add(iri, term("fg:statusOf"), reference(agreement))
+            self.add(iri, term("fg:reportedStatus"), term(status))  # type: ignore[arg-type]
+            self.add(iri, term("prov:wasDerivedFrom"), entity_iri(record.id))
+            if time:
+                self.add(iri, term("fg:atTime"), reference(time))
+
     def identifiers(self, iri: NamedNode, name: str, where: Location) -> None:
         ids = self.external_ids.get(name)
         if ids is None:
@@ -194,6 +249,7 @@ def curation_quads(
     labels = labels or {node.id: node.label for node in curation.nodes}
     for node in curation.nodes:
         emitter.node(node)
+        emitter.status_reports(node, labels)
     for claim in curation.relations:
         emitter.relation(claim, labels)
     return list(dict.fromkeys(emitter.quads))

@@ -10,6 +10,7 @@ from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from . import domain, entities, export, graph_store, health, home, pages, queries, sparql
 from .head import HeadAsGetMiddleware
+from .openapi import install_openapi
 from .problems import install_problem_handlers
 from .sparql import SparqlProtocolMiddleware
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, lif
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings)
     install_problem_handlers(app)
+    install_openapi(app)
     # Routers are included here, one per resource (sparql, graph store, entities, queries, pages, export).
     app.include_router(sparql.router)  # first: routes are matched in order, and /sparql is the hot path
     app.include_router(entities.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from ..public_url import public_base_url
 from ..settings import Settings
 from ..store import Store
 
@@ -16,3 +17,8 @@ async def get_store(request: Request) -> Store:
 
 async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def request_base_url(request: Request, settings: Settings) -> str:
+    """The public base URL for links in the answer to this request (see `filmgraph.public_url`)."""
+    return public_base_url(settings, request.headers.get("host"), request.url.scheme)

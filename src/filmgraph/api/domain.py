@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from ..domain import agreements, source_detail, sources, timeline
 from ..entities import ENTITY_ID
-from ..records import SourceDetail
+from ..records import AgreementHistory, SourceDetail
+from ..status import agreement_history
 from ..store import Store
 from .conditional import conditional_get
 from .deps import get_store
@@ -31,10 +32,29 @@ def list_agreements(
     ] = None,
     start: Annotated[date | None, Query(alias="from", description="Events on or after this date.")] = None,
     end: Annotated[date | None, Query(alias="to", description="Events on or before this date.")] = None,
+    as_of: Annotated[
+        date | None,
+        Query(description="Give `state` as reported for this date (YYYY-MM-DD): the latest status report whose "
+              "time is surely on or before it (its latest possible date ≤ as_of); `status` filters on that state."),
+    ] = None,
 ) -> AgreementList:
-    """Parties, kind, and the signing, planned signing and postponement events with dates and venue."""
-    found = agreements(store, party, status, start, end)
+    """Parties, kind, the signing, planned signing and postponement events with dates and venue, and the status as
+    reported (the latest report, or the latest known by `as_of`) with the report it is read from."""
+    found = agreements(store, party, status, start, end, as_of)
     return AgreementList(total=len(found), agreements=found)
+
+
+@router.get(
+    "/agreements/{id}/history", response_model=AgreementHistory, summary="Every status reported for an agreement"
+)
+def get_agreement_history(
+    id: Annotated[str, Path(pattern=ENTITY_ID.pattern, description="Entity id of the agreement.")],
+    store: Annotated[Store, Depends(get_store)],
+) -> AgreementHistory:
+    """Each status report (planned, postponed, signed, ...) in time order, with its time bounds, the claim it is read
+    from, its modality, who says it, the source and the evidence spans. A later source adds reports; none replaces
+    another."""
+    return agreement_history(store, id)
 
 
 @router.get("/timeline", response_model=Timeline, summary="Dated events in order, with evidence")

@@ -18,7 +18,7 @@ from ..search import MAX_QUERY_LENGTH, search_entities
 from ..store import Store
 from ..vocab import ID
 from .conditional import conditional_get
-from .deps import get_store
+from .deps import get_store, request_base_url
 from .models import PROBLEMS, PathList, RelationList, SearchPage
 
 router = APIRouter(prefix="/api", tags=["entities"], dependencies=[Depends(conditional_get)], responses=PROBLEMS)
@@ -29,7 +29,8 @@ EntityId = Annotated[str, Path(pattern=ENTITY_ID.pattern, description="Local nam
 def _next_link(request: Request, total: int, limit: int, offset: int) -> str | None:
     if offset + limit >= total:
         return None
-    return str(request.url.include_query_params(offset=offset + limit, limit=limit))
+    following = request.url.include_query_params(offset=offset + limit, limit=limit)
+    return f"{request_base_url(request, request.app.state.settings)}{following.path}?{following.query}"
 
 
 @router.get("/entities", response_model=SearchPage, summary="Search entities by name")

@@ -18,7 +18,7 @@ from ..release import DESCRIPTION_PREFIXES, Distribution, dataset_info, describe
 from ..settings import Settings
 from ..store import Store
 from .conditional import Validators, conditional_get
-from .deps import get_settings, get_store
+from .deps import get_settings, get_store, request_base_url
 from .negotiation import best_match, parse_accept
 
 router = APIRouter(tags=["export"])
@@ -40,10 +40,6 @@ def negotiate_media_type(accept: str | None, offered: tuple[str, ...]) -> str:
     if chosen is None:
         raise NotAcceptable(f"none of the accepted media types is offered; offered: {', '.join(offered)}")
     return chosen
-
-
-def public_base(request: Request, settings: Settings) -> str:
-    return (settings.base_url or str(request.base_url)).rstrip("/")
 
 
 @router.get(
@@ -80,7 +76,7 @@ def export(
 
 def _void_graph(request: Request, store: Store, settings: Settings) -> Graph:
     """The VoID + DCAT description, recomputed only when the store's content or the public base changes."""
-    base = public_base(request, settings)
+    base = request_base_url(request, settings)
     key = (id(store), store.generation, base)
     cached = getattr(request.app.state, "void_cache", None)
     if cached and cached[0] == key:

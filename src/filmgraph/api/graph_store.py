@@ -10,12 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pyoxigraph import NamedNode, Triple, parse
+from pyoxigraph import NamedNode, Triple
 
 from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
 from ..settings import Settings
 from ..store import Store
-from ..store.rdf_files import graph_format
+from ..store.rdf_files import UploadLimits, graph_format, parse_upload
 from .auth import require_writer
 from .deps import get_settings, get_store
 from .negotiation import best_match, parse_accept
@@ -52,10 +52,7 @@ async def _triples(request: Request, settings: Settings, graph: str | None) -> l
     if rdf_format is None:
         raise UnsupportedMediaType(f"send a graph as one of {', '.join(GRAPH_FORMATS)}, not {media_type or 'no type'}")
     body = await read_body(request, settings.max_upload_bytes)
-    try:
-        return [quad.triple for quad in parse(body, format=rdf_format, base_iri=graph)]
-    except (SyntaxError, ValueError) as error:
-        raise BadRequest(f"the {rdf_format.name} body does not parse: {error}") from None
+    return await run_in_threadpool(parse_upload, body, rdf_format, graph, UploadLimits.from_settings(settings))
 
 
 @router.get("/graph-store", summary="Read a graph")

@@ -2,7 +2,7 @@
 
 `/readyz` runs a list of checks, each a `HealthCheck` (name, ok, detail); it is 200 when all are ok, else 503, and
 always lists every check, so an operator sees the pool's real state (workers alive against configured, the
-in-memory copy's state) and not only a yes or no. A new check is one more function in `CHECKS`.
+in-memory copy's state, whether the store can write) and not only a yes or no. A new check is one more function in `CHECKS`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,16 @@ async def store_parts(store: Store) -> list[HealthCheck]:
     return store.health()
 
 
-# Each check may report several parts. A "store writable" probe (issue 13.2) goes here.
-CHECKS: list[Callable[[Store], Awaitable[list[HealthCheck]]]] = [query_answers, store_parts]
+async def store_writable(store: Store) -> list[HealthCheck]:
+    """Not ready while the store cannot write (full disk, failed write): a balancer sends writes elsewhere."""
+    problem = await run_in_threadpool(store.storage_problem)
+    if problem is None:
+        return [HealthCheck("store writable", True)]
+    return [HealthCheck("store writable", False, {"error": f"the store cannot write: {problem}"})]
+
+
+# Each check may report several parts; every one is run and listed.
+CHECKS: list[Callable[[Store], Awaitable[list[HealthCheck]]]] = [query_answers, store_parts, store_writable]
 
 
 @router.get("/healthz", summary="The process is up")

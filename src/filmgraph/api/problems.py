@@ -22,7 +22,7 @@ def problem_response(status: int, title: str, detail: str, **extra: object) -> J
 
 
 def filmgraph_problem(error: FilmgraphError) -> JSONResponse:
-    response = problem_response(error.status_code, error.title, str(error))
+    response = problem_response(error.status_code, error.title, str(error), **getattr(error, "extensions", {}))
     response.headers.update(getattr(error, "headers", {}))  # e.g. WWW-Authenticate, Retry-After
     return response
 

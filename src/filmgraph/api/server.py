@@ -4,13 +4,19 @@ The server process (the app, the serving store, its query workers and inline lan
 lane's watchdog exits it when an inline query outlives the timeout, the only way to stop pyoxigraph (see
 store/inline.py). uvicorn's supervisor then starts a new one on the same socket, and the service answers again
 once it has opened the store. One server process: the query workers give the parallelism (see architecture.md).
+
+Connections are read by `connections.GuardedH11Protocol` (deadlines, a cap). On SIGTERM requests in flight get
+`shutdown_timeout` seconds; the supervisor then waits a little longer for the server process and kills what is
+left of its process tree, so that a stop takes seconds whatever the load (issue 13: it took 30 s).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -20,8 +26,10 @@ from uvicorn.supervisors import Multiprocess
 from ..settings import Settings
 from ..store import open_store
 from .app import create_app
+from .connections import ConnectionLimits, GuardedH11Protocol
 
 SETTINGS_VARIABLE = "FILMGRAPH_SERVE_SETTINGS"  # the settings, flags included, handed to the server process
+STOP_MARGIN_S = 3.0  # beyond shutdown_timeout, for the app to close the store and its workers to exit
 
 
 def serve(settings: Settings, *, access_log: bool = False) -> int:
@@ -33,13 +41,72 @@ def serve(settings: Settings, *, access_log: bool = False) -> int:
         host=settings.host,
         port=settings.port,
         workers=1,
+        http=GuardedH11Protocol,
+        timeout_keep_alive=settings.timeout_keep_alive,  # type: ignore[arg-type]  # a float works
+        timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]
         access_log=access_log,
         log_level="info",
     )
-    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    config.connection_limits = ConnectionLimits(  # type: ignore[attr-defined]  # read by GuardedH11Protocol
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        min_body_rate=settings.min_body_rate,
+        max_connections=settings.max_connections,
+    )
+    supervisor = BoundedSupervisor(config, [config.bind_socket()], settings.shutdown_timeout + STOP_MARGIN_S)
     supervisor.run()
     failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)
     return STARTUP_FAILURE if failed else 0
+
+
+class BoundedSupervisor(Multiprocess):
+    """uvicorn's supervisor, but a stop waits at most `stop_within` seconds for the server process, then kills it
+    and every process it started (query workers would otherwise outlive it, orphaned)."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list, stop_within: float) -> None:
+        super().__init__(config, sockets)
+        self.stop_within = stop_within
+        self._tree: list[tuple[int, str]] = []
+
+    def terminate_all(self) -> None:
+        # Taken before the signal: once the server process is gone its children are no longer found under it.
+        self._tree = [found for process in self.processes if process.pid for found in _descendants(process.pid)]
+        super().terminate_all()
+
+    def join_all(self) -> None:
+        for process in self.processes:
+            process.process.join(self.stop_within)
+            if process.process.is_alive():
+                process.kill()
+                process.process.join()
+        for pid, started in self._tree:
+            if _start_time(pid) == started:  # still the same process (pids are reused)
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _descendants(pid: int) -> list[tuple[int, str]]:
+    """(pid, start time) of every process under `pid`, from /proc (none where there is no /proc)."""
+    parents: dict[int, list[tuple[int, str]]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append((int(entry.name), fields[19]))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += [child for child, _ in children]
+    return found
 
 
 def serving_app() -> FastAPI:

@@ -19,11 +19,21 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pyoxigraph import NamedNode
 
-from ..errors import BadRequest, FilmgraphError, Forbidden, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from ..errors import (
+    BadRequest,
+    FilmgraphError,
+    Forbidden,
+    NotAcceptable,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    UploadTooLarge,
+)
 from ..settings import Settings
+from ..sparql_text import check_depth, longest_string, may_contain_keyword
 from ..store import Dataset, Store
 from .auth import check_write_token
-from .federation import uses_service
+from .deps import request_base_url
+from .federation import ServicePolicy, check_service
 from .negotiation import best_match, format_choice, negotiate, parse_accept, prefers_html
 from .problems import filmgraph_problem
 from .request_body import decode_utf8, read_body
@@ -118,12 +128,22 @@ async def read_operation(request: Request, settings: Settings) -> Operation:
     text = operation.query if operation.query is not None else operation.update
     if text is not None and len(text) > settings.max_query_length:
         raise PayloadTooLarge(f"the query has {len(text)} characters; the limit is {settings.max_query_length}")
+    if text is not None:  # before any parser: both recurse per level, and pyoxigraph's dies of it
+        check_depth(text, settings.max_query_depth)
     return operation
 
 
+async def _check_service(text: str, settings: Settings, *, update: bool) -> None:
+    """The SERVICE policy; off the event loop, since a query that may use SERVICE is parsed by rdflib."""
+    policy = ServicePolicy.from_settings(settings)
+    if policy.allowed:
+        await run_in_threadpool(check_service, text, policy, update=update)
+    else:
+        check_service(text, policy, update=update)  # no parser: the lexer's answer (microseconds) decides
+
+
 async def _answer_query(request: Request, store: Store, settings: Settings, operation: Operation) -> Response:
-    if not settings.allow_service and uses_service(operation.query):
-        raise Forbidden("SERVICE (federated query) is disabled on this endpoint (FILMGRAPH_ALLOW_SERVICE)")
+    await _check_service(operation.query, settings, update=False)
     chosen = negotiate(request.headers.get("accept"), operation.format)
     result = await store.query_serialized_async(operation.query, chosen.preference(), None, operation.dataset)
     if isinstance(result.body, list):  # small: one piece
@@ -135,12 +155,27 @@ async def _apply_update(request: Request, store: Store, settings: Settings, oper
     check_write_token(request.headers.get("authorization"), settings.token)
     if operation.dataset is not None:
         raise BadRequest("default-graph-uri / named-graph-uri apply to queries, not updates")
+    await _check_service(operation.update, settings, update=True)
+    _check_update_data(operation.update, settings)
     await run_in_threadpool(store.update, operation.update)
     return Response(status_code=204)
 
 
+def _check_update_data(update: str, settings: Settings) -> None:
+    """An update's own data under the upload caps, and no LOAD: the engine would fetch the URL itself, past the
+    XML screen and the caps (send files through the Graph Store protocol)."""
+    if may_contain_keyword(update, "load"):
+        raise Forbidden("LOAD is refused on this endpoint; PUT or POST the data to /graph-store instead")
+    longest = longest_string(update)
+    if longest > settings.max_literal_bytes:
+        raise UploadTooLarge(
+            f"the update holds a literal of {longest} bytes; the limit is {settings.max_literal_bytes} "
+            "(FILMGRAPH_MAX_LITERAL_BYTES); nothing was written"
+        )
+
+
 def service_description_response(request: Request, store: Store, settings: Settings) -> Response:
-    endpoint = (settings.base_url.rstrip("/") + "/sparql") if settings.base_url else str(request.url_for("sparql"))
+    endpoint = request_base_url(request, settings) + "/sparql"
     graph = describe_service(
         endpoint, store.named_graphs(), writable=bool(settings.token), federated=settings.allow_service
     )

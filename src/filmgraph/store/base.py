@@ -16,7 +16,7 @@ from typing import Literal as TypingLiteral
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Triple, parse, serialize
 
 from ..errors import UnsupportedFormat
-from .rdf_files import Progress, check_parses, graph_format, rdf_format_of
+from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 
 Term = NamedNode | BlankNode | Literal | Triple
 Row = dict[str, Term]
@@ -140,15 +140,22 @@ class Store(ABC):
         return SerializedResult("construct", rdf_format.media_type, [serialize(triples, format=rdf_format)])
 
     def load_file(
-        self, path: Path, graph: str | None, *, replace: bool = False, progress: Progress | None = None
+        self,
+        path: Path,
+        graph: str | None,
+        *,
+        replace: bool = False,
+        progress: Progress | None = None,
+        limits: UploadLimits = UploadLimits(),
     ) -> int:
         """Load an RDF file (format from its extension); triples of its default graph go to `graph`.
 
         The whole file is parsed before the store is touched, so a syntax error changes nothing. `progress`
-        receives bytes read. Returns the number of triples or quads. Backends may override with a bulk loader."""
+        receives bytes read; `limits` caps its literals and triples. Returns the number of triples or quads.
+        Backends may override with a bulk loader."""
         rdf_format = rdf_format_of(path)
         with path.open("rb") as stream:
-            read = check_parses(stream, rdf_format, path, progress)
+            read = check_parses(stream, rdf_format, path, progress, limits)
         by_graph: dict[str | None, list[Triple]] = {}
         with path.open("rb") as stream:
             for quad in parse(stream, format=rdf_format):
@@ -158,6 +165,11 @@ class Store(ABC):
         for name, triples in by_graph.items():
             self.add_to_graph(name, triples)
         return read
+
+    def storage_problem(self) -> str | None:
+        """Why the store cannot write now (readiness fails on it), or None; a backend with no disk of its own says
+        None."""
+        return None
 
     @property
     @abstractmethod

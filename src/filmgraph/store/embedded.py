@@ -8,9 +8,11 @@ follows a write therefore sees it, and a worker killed on timeout never holds th
 
 from __future__ import annotations
 
+import gc
+import logging
 import shutil
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from pyoxigraph import (
@@ -25,16 +27,18 @@ from pyoxigraph import (
     parse_query_results,
 )
 
-from ..errors import BadRequest, QuerySyntaxError, UnsupportedFormat
+from ..errors import BadRequest, QuerySyntaxError, StorageError, UnsupportedFormat
 from ..settings import Settings
 from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
 from .checkpoints import Checkpoints
-from .rdf_files import Progress, check_parses, graph_format, rdf_format_of
+from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
 from .inline import InlineLane, shape_of
 from .memory_copy import InlineCopy
+from .storage_health import WriteHealth, is_storage_failure, storage_failure
 
+log = logging.getLogger(__name__)
 TERMS_MEDIA_TYPES = "application/sparql-results+json, application/n-triples"
 
 
@@ -80,13 +84,17 @@ class EmbeddedStore(Store):
         result_cache_size: int = 0,
         spill_bytes: int = 2**20,
         inline_queries: bool = False,
+        min_free_bytes: int = 0,
     ) -> None:
         self.path = Path(path) if path is not None else None
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
-            self._store = OxStore(str(self.path))
+            self._engine: OxStore | None = OxStore(str(self.path))
         else:
-            self._store = OxStore()
+            self._engine = OxStore()
+        self._health = WriteHealth(self.path, min_free_bytes)
+        self._unpublished = False  # a committed write whose checkpoint failed: published by the next write/probe
+        self._worker_store = worker_store
         self.query_timeout = query_timeout
         self.max_result_bytes = max_result_bytes
         self.spill_bytes = spill_bytes  # larger results travel through a spool file, not the pipe
@@ -118,7 +126,15 @@ class EmbeddedStore(Store):
             max_result_bytes=settings.max_result_bytes,
             result_cache_size=settings.result_cache_size,
             inline_queries=settings.inline_queries,
+            min_free_bytes=settings.min_free_bytes,
         )
+
+    @property
+    def _store(self) -> OxStore:
+        """The read-write engine; missing only while it is reopened after a storage failure (see `_reopen`)."""
+        if self._engine is None:
+            raise StorageError("the store is being reopened after a storage failure; retry in a moment")
+        return self._engine
 
     # --- worker pool and checkpoints -------------------------------------------------------------------
     def _prepare_checkpoints(self) -> None:
@@ -287,46 +303,56 @@ class EmbeddedStore(Store):
             checks.append(HealthCheck("in-memory copy", True, {"state": copy.state, "last_error": copy.last_error}))
         return checks
 
-    # --- writes: each one is a single pyoxigraph transaction, then a new generation ---------------------
+    # --- writes: each one pyoxigraph transaction, acknowledged only once durable and published ----------------
     def update(self, sparql: str) -> None:
-        with self._write_lock:
+        def commit() -> None:
             try:
                 self._store.update(sparql)
             except SyntaxError as error:
                 raise QuerySyntaxError(str(error)) from error
-            except (OSError, ValueError, RuntimeError) as error:  # e.g. CLEAR GRAPH of a graph that is not there
-                raise BadRequest(f"the update failed and changed nothing: {error}") from error
-            self._changed()
+
+        self._write("the update", commit)
 
     def replace_graph(self, graph, quads_or_triples: Iterable[Quad | Triple]) -> None:
-        """Drop and refill a graph in one SPARQL Update (one transaction), terms written by pyoxigraph."""
+        """Empty and refill a graph in one SPARQL Update (one transaction: a failed or killed PUT leaves the old
+        graph whole), terms written by pyoxigraph. Emptied by DELETE WHERE rather than CLEAR: CLEAR deletes while
+        it iterates inside the transaction, and replacing a 420k-triple graph took twice as long (architecture.md)."""
         name = _graph_name(graph)
-        target = "DEFAULT" if isinstance(name, DefaultGraph) else f"GRAPH {name}"
         data = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in quads_or_triples)
-        inner = data if isinstance(name, DefaultGraph) else f"GRAPH {name} {{ {data} }}"
-        with self._write_lock:
-            self._store.update(f"CLEAR SILENT {target} ; INSERT DATA {{ {inner} }}")
-            if isinstance(name, NamedNode):
-                self._store.add_graph(name)
-            self._changed()
+        if isinstance(name, DefaultGraph):
+            sparql = f"DELETE WHERE {{ ?s ?p ?o }} ; INSERT DATA {{ {data} }}"
+        else:  # CREATE in the same transaction: an empty PUT still makes the graph
+            sparql = (
+                f"CREATE SILENT GRAPH {name} ; DELETE WHERE {{ GRAPH {name} {{ ?s ?p ?o }} }} ; "
+                f"INSERT DATA {{ GRAPH {name} {{ {data} }} }}"
+            )
+        self._write("replacing the graph", lambda: self._store.update(sparql))
 
     def add_to_graph(self, graph, quads_or_triples) -> None:
         name = _graph_name(graph)
-        with self._write_lock:
-            self._store.extend([_as_quad(item, name) for item in quads_or_triples])
-            if isinstance(name, NamedNode):
+        quads = [_as_quad(item, name) for item in quads_or_triples]
+
+        def commit() -> None:  # one transaction either way: `extend` registers a named graph it writes into
+            if quads:
+                self._store.extend(quads)
+            elif isinstance(name, NamedNode):
                 self._store.add_graph(name)
-            self._changed()
+
+        self._write("adding to the graph", commit)
 
     def drop_graph(self, graph) -> bool:
         name = _graph_name(graph)
-        with self._write_lock:
+        existed = True
+
+        def commit() -> None:
+            nonlocal existed
             existed = isinstance(name, DefaultGraph) or self._store.contains_named_graph(name)
             if isinstance(name, DefaultGraph):
                 self._store.clear_graph(name)
             elif existed:
                 self._store.remove_graph(name)
-            self._changed()
+
+        self._write("dropping the graph", commit)
         return existed
 
     def load_file(
@@ -336,32 +362,129 @@ class EmbeddedStore(Store):
         *,
         replace: bool = False,
         progress: Progress | None = None,
+        limits: UploadLimits = UploadLimits(),
     ) -> int:
         """Bulk-load an RDF file; triples go to `graph`. The whole file is parsed first, so a syntax error
         changes nothing. `progress` receives bytes read. Returns the number of triples or quads read."""
         rdf_format = rdf_format_of(path)
         with path.open("rb") as stream:
-            read = check_parses(stream, rdf_format, path, progress)
+            read = check_parses(stream, rdf_format, path, progress, limits)
         name = _graph_name(graph)
-        with self._write_lock:
-            try:
-                if replace:
-                    self._store.clear_graph(name) if isinstance(name, DefaultGraph) else self._store.remove_graph(name)
-                self._store.bulk_load(path=str(path), format=rdf_format, to_graph=name)
-                if isinstance(name, NamedNode):
-                    self._store.add_graph(name)
-                # Compact what the bulk load left (~1 s per million triples): unoptimised, a freshly loaded store
-                # answered cheap queries at half speed until RocksDB had compacted it (BENCHMARKS.md).
-                self._store.optimize()
-            finally:  # a bulk load is not one transaction: even a failed one may have changed the store
-                self._changed()
+
+        def commit() -> None:
+            if replace:
+                self._store.clear_graph(name) if isinstance(name, DefaultGraph) else self._store.remove_graph(name)
+            self._store.bulk_load(path=str(path), format=rdf_format, to_graph=name)
+            if isinstance(name, NamedNode):
+                self._store.add_graph(name)
+            # Compact what the bulk load left (~1 s per million triples): unoptimised, a freshly loaded store
+            # answered cheap queries at half speed until RocksDB had compacted it (BENCHMARKS.md).
+            self._store.optimize()
+
+        self._write(f"loading {path.name}", commit, atomic=False)
         return read
+
+    def _write(self, doing: str, commit: Callable[[], None], *, atomic: bool = True) -> None:
+        """One write under the lock: recover from an earlier storage failure, refuse to start without room on the
+        disk, commit, publish. Whatever fails, the error says truly whether anything was written: an atomic
+        commit that raised wrote nothing, a bulk load may have written part."""
+        with self._write_lock:
+            self._recover(doing)
+            self._health.check_room(doing)
+            try:
+                commit()
+            except (OSError, ValueError, RuntimeError) as error:  # a client's mistake, e.g. CLEAR of a missing graph
+                if not atomic:
+                    self._publish_part(doing)
+                if not is_storage_failure(error):
+                    raise BadRequest(f"{doing} failed and changed nothing: {error}") from error
+                failure = storage_failure(error, written=False if atomic else None, doing=doing)
+                self._health.failed(failure, engine=True)
+                raise failure from error
+            self._publish(doing)
+
+    def _publish(self, doing: str) -> None:
+        """Make a committed write durable and visible (`_changed`). If that fails the write still stands and the
+        answer says so (committed, not yet seen by readers); the next write or readiness probe publishes it."""
+        self._unpublished = True
+        try:
+            self._changed()
+        except Exception as error:  # noqa: BLE001 - whatever fails now, the commit stands: never a bare 500 for it
+            failure = storage_failure(error, written=True, doing=f"{doing} (making it durable and visible)")
+            self._health.failed(failure, engine=is_storage_failure(error))
+            raise failure from error
+        self._unpublished = False
+        self._health.succeeded()
+
+    def _publish_part(self, doing: str) -> None:
+        """A failed bulk load may have changed the store (`replace` even removed the graph): publish it at once, so
+        that no cached result or copy of the old content is read; if even that fails, the next write or probe does."""
+        try:
+            self._publish(f"what {doing} wrote")
+        except StorageError as error:
+            log.warning("%s", error)
+
+    def _recover(self, doing: str) -> None:
+        """After a storage failure, before the next write: reopen the engine once the disk has room again, then
+        publish a committed write whose publication failed. Nothing of the new write is done if this fails."""
+        if self._health.reopen_needed:
+            self._health.check_room(doing)
+            self._health.check_reopen(doing)
+            self._reopen()
+        if self._unpublished:
+            try:
+                self._publish("an earlier committed write")
+            except StorageError as error:
+                raise type(error)(f"{doing} was refused, nothing of it was written: {error}", written=False) from error
+
+    def _reopen(self) -> None:
+        """Open the engine again: RocksDB refuses every write after one failed on the disk until it is reopened
+        (every acknowledged write is there; a failed one is not: measured on a full tmpfs). The inline lane and
+        its copy let go of the old handle first, since RocksDB frees its lock only when no handle is left."""
+        assert self.path is not None  # an in-memory store has no disk to fail
+        if self._inline_copy is not None:
+            self._inline_copy.close()
+            self._inline_copy = None
+        if self.inline is not None:
+            self.inline.use_store(None)
+        self._engine = None
+        gc.collect()  # the failure's traceback is a cycle (frame -> exception -> frame) that holds the old handle
+        try:
+            self._engine = OxStore(str(self.path))
+        except OSError as error:  # e.g. an export still streams from the old handle: the next write tries again
+            raise storage_failure(error, written=False, doing="reopening the store after a storage failure") from error
+        self._health.reopen_needed = False
+        if self.inline is not None:
+            self.inline.use_store(self._engine)
+            if self._worker_store != "disk":
+                self._inline_copy = InlineCopy(self._engine, self._worker_store, lambda: self._generation,
+                                               self._checkpoints_root)  # fmt: skip
+                self._inline_copy.refresh()
+        log.warning("reopened the store after a storage failure")
+
+    def storage_problem(self) -> str | None:
+        """Why this store cannot write now, or None. The probe also recovers (reopen, publish a pending write) once
+        the disk has room again, so writes and `/readyz` come back without a restart; never waits for a write."""
+        if (self._health.reopen_needed or self._unpublished) and self._write_lock.acquire(blocking=False):
+            try:
+                self._recover("the readiness probe")
+            except StorageError:
+                pass  # still failing: `problem` says why
+            finally:
+                self._write_lock.release()
+        if self._health.reopen_needed or self._unpublished:
+            return f"the store has not recovered from a storage failure yet ({self._health.failure})"
+        return self._health.problem()
 
     def _changed(self) -> None:
         """Publish a write: the workers' checkpoint first, then the generation, so that no result of the old
-        checkpoint is ever cached under the new generation."""
+        checkpoint is ever cached under the new generation. The checkpoint also makes the write durable: RocksDB
+        flushes its memtables to synced files to take one (a commit alone is in the write-ahead log, which it
+        does not sync); without workers a flush does the same."""
         if self.pool is not None:
             self._checkpoint(self._generation + 1)
+        else:
+            self._store.flush()
         self._generation += 1
         if self._inline_copy is not None:
             self._inline_copy.refresh()
@@ -373,5 +496,9 @@ class EmbeddedStore(Store):
             self.pool.close()
             self.pool = None
             shutil.rmtree(self._checkpoints_root, ignore_errors=True)
-        self._store.flush()
+        if self._engine is not None:
+            try:
+                self._engine.flush()
+            except OSError as error:  # a full disk: every acknowledged write is already durable (see `_changed`)
+                log.warning("could not flush the store on closing: %s", error)
 

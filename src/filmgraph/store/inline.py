@@ -93,6 +93,11 @@ class InlineLane:
         self._lock = threading.Lock()  # the shapes' counts are updated from those threads too
         self._watchdog: threading.Thread | None = None
 
+    def use_store(self, store: OxStore | None) -> None:
+        """Evaluate on `store` from now on: the server reopened its engine after a storage failure (None meanwhile,
+        when the lane is not asked)."""
+        self._store = store
+
     def admits(self, shape: str | None, from_thread: bool = False) -> bool:
         """Whether `shape` runs inline: on the event loop, or (`from_thread`) in a thread of a REST route."""
         return shape is not None and self._fast_runs.get(shape, _NEW)[from_thread] >= self.admit_after
@@ -107,14 +112,17 @@ class InlineLane:
         self, shape: str, task: QueryTask, timeout: float, store: OxStore | None = None, from_thread: bool = False
     ) -> Evaluated | None:
         """Evaluate inline, on `store` if given (an in-memory copy of this generation) else on the store itself;
-        None when the run overran its budget (then the caller asks a worker)."""
+        None when the run overran its budget, or while the store is being reopened (then the caller asks a worker)."""
+        store = self._store if store is None else store
+        if store is None:
+            return None
         started, cpu = time.monotonic(), time.thread_time()
         self._start_watchdog()
         me = threading.get_ident()
         self._running[me] = (shape, started + timeout)
         budget = self.thread_budget_seconds if from_thread else self.budget_seconds
         try:
-            done = evaluate(self._store if store is None else store, task, deadline=started + budget)
+            done = evaluate(store, task, deadline=started + budget)
         except Overrun:
             self._bar(shape, "overran its budget")
             return None

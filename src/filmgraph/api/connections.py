@@ -1,0 +1,156 @@
+"""Connection hygiene at the HTTP protocol level: deadlines for reading a request and a cap on connections.
+
+uvicorn closes a keep-alive connection only after a response (`timeout_keep_alive`), and has no deadline of its
+own for reading a request's headers or body: a connection that never sends a byte, sends headers a byte a second
+(slowloris) or trickles its body holds its socket for ever (issue 13: 300 slow and 1,500 idle connections were
+never closed). This protocol, uvicorn's h11 one plus three timers, closes them:
+
+- a new connection that sends nothing is closed after `timeout_keep_alive`, like one idle after a response;
+- the request line and headers must arrive within `header_timeout` of their first byte (else 408, closed);
+- the body must arrive within `body_timeout` plus one second per `min_body_rate` bytes received (a large upload
+  on a slow but steady link passes, a trickle is cut); time while the app does not read (flow control) is free;
+- beyond `max_connections` open connections a request is answered 503 problem+json with `Retry-After`, and the
+  connection closed, so that a flood cannot exhaust the process's file descriptors or its workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import h11
+from uvicorn.config import Config
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
+
+from .problems import PROBLEM_MEDIA_TYPE
+
+BUSY_RETRY_AFTER_S = 1
+
+
+def _problem_bytes(status: int, title: str, detail: str) -> bytes:
+    return json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+
+
+def _raw_response(status: int, reason: str, detail: str) -> bytes:
+    """A complete HTTP/1.1 answer that closes the connection, for when h11 has no request to answer yet."""
+    body = _problem_bytes(status, reason, detail)
+    head = [f"HTTP/1.1 {status} {reason}".encode(), b"content-type: " + PROBLEM_MEDIA_TYPE.encode(),
+            b"content-length: " + str(len(body)).encode(), b"connection: close"]  # fmt: skip
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """The limits of `GuardedH11Protocol`; set on uvicorn's `Config` as `connection_limits` (it travels, pickled
+    with the config, to the server process)."""
+
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    min_body_rate: float = 16 * 1024
+    max_connections: int = 256
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with read deadlines and a connection cap."""
+
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any], _loop=None) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        limits: ConnectionLimits = getattr(config, "connection_limits", ConnectionLimits())
+        self.header_timeout, self.body_timeout = limits.header_timeout, limits.body_timeout
+        self.min_body_rate, self.max_connections = limits.min_body_rate, limits.max_connections
+        self.app = self._capped(self.app)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._phase: object | None = None  # h11.IDLE (headers) or h11.SEND_BODY
+        self._phase_start = 0.0
+        self._body_bytes = 0
+        self._last_check = 0.0
+
+    # --- the connection cap ---------------------------------------------------------------------------------------
+    def _capped(self, app):
+        async def capped(scope, receive, send) -> None:
+            if scope["type"] == "http" and len(self.connections) > self.max_connections:
+                self.logger.warning("more than %d connections: answered 503", self.max_connections)
+                await _send_busy(send)
+                return
+            await app(scope, receive, send)
+
+        return capped
+
+    # --- deadlines ------------------------------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        # uvicorn arms the keep-alive timer only after a response: a connection that never speaks would stay.
+        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._track(len(data))
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._track(0)  # a pipelined request may have started reading
+
+    def _track(self, received: int) -> None:
+        """Start, keep or stop the deadline of the phase the request is in after these bytes."""
+        state = self.conn.their_state
+        reading_headers = state is h11.IDLE and bool(self.conn.trailing_data[0])
+        phase = h11.IDLE if reading_headers else h11.SEND_BODY if state is h11.SEND_BODY else None
+        if phase is None:
+            self._disarm()
+            return
+        if phase is not self._phase:
+            self._disarm()
+            self._phase, self._phase_start, self._body_bytes = phase, time.monotonic(), 0
+            self._last_check = self._phase_start
+            self._arm(min(self._allowed() - self._phase_start, 1.0))  # checked each second: see _check_deadline
+        elif phase is h11.SEND_BODY:
+            self._body_bytes += received
+
+    def _allowed(self) -> float:
+        if self._phase is h11.IDLE:
+            return self._phase_start + self.header_timeout
+        return self._phase_start + self.body_timeout + self._body_bytes / self.min_body_rate
+
+    def _arm(self, delay: float) -> None:
+        self._deadline = self.loop.call_later(max(delay, 0.05), self._check_deadline)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline, self._phase = None, None
+
+    def _check_deadline(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing() or self._phase is None:
+            return
+        now = time.monotonic()
+        if self.flow.read_paused:  # the app is not reading: that second does not count against the client
+            self._phase_start += now - self._last_check
+        self._last_check = now
+        if now < self._allowed():
+            self._arm(min(self._allowed() - now, 1.0))
+            return
+        if self._phase is h11.IDLE:
+            detail = f"the request line and headers did not arrive within {self.header_timeout:g} s"
+            self.transport.write(_raw_response(408, "Request Timeout", detail))
+        else:
+            self.logger.info("a request body arrived too slowly: connection closed")
+        self._phase = None
+        self.transport.close()
+
+
+async def _send_busy(send) -> None:
+    detail = "the server has too many open connections; retry shortly"
+    body = _problem_bytes(503, "Service Unavailable", detail)
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
+               (b"retry-after", str(BUSY_RETRY_AFTER_S).encode()), (b"connection", b"close")]  # fmt: skip
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,88 @@
+"""What can be told about a SPARQL text before any parser sees it, in one linear pass: its nesting depth, and
+whether a keyword can occur in it outside strings, IRIs, comments and names.
+
+Both checks guard the parsers: pyoxigraph's recursive-descent parser overflows the C stack (and kills its process)
+somewhere past 3,000 nested groups, rdflib's pyparsing parser raises RecursionError past about 30. The lexer knows
+only the terminals that hide text from the grammar (IRIREF, the four string forms, comments, variables, the local
+part of prefixed names and blank node labels, after SPARQL 1.1 §19.8); everything else is "code".
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import QueryTooDeep
+
+# One alternation, tried left to right at each position, so a `#` inside an IRI or a string never starts a comment
+# and a quote inside a comment never starts a string. The loops are possessive and a string left open runs to the
+# end of its line (or of the text), so the pass is linear whatever the input (an open string is a syntax error to
+# the engine anyway).
+_HIDDEN = re.compile(
+    r"""
+      <(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>  # IRIREF (with codepoint escapes)
+    | '''(?:'{0,2}(?:[^'\\]|\\.))*+(?:'''|'{0,2}\\?\Z)                  # STRING_LITERAL_LONG1
+    | \"\"\"(?:"{0,2}(?:[^"\\]|\\.))*+(?:\"\"\"|"{0,2}\\?\Z)            # STRING_LITERAL_LONG2
+    | '(?:[^'\\\n\r]|\\.)*+(?:'|\\?\Z|(?=[\n\r]))                        # STRING_LITERAL1
+    | "(?:[^"\\\n\r]|\\.)*+(?:"|\\?\Z|(?=[\n\r]))                        # STRING_LITERAL2
+    | \#[^\n\r]*+                                                        # comment
+    | [?$]\w[\w\u00B7\u0300-\u036F\u203F\u2040]*+                        # variable
+    | (?<=:)(?:[\w:]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])         # local part of a name: not from . or -
+       (?:[\w\-.:\u00B7\u0300-\u036F\u203F\u2040]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])*+
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# pyoxigraph's parser overflowed an 8 MB thread stack (SIGSEGV, the process dies) at ~900 nested function calls
+# (`STR(STR(…))`), ~3,000 nested groups: the configurable limit may not exceed this, and the engine refuses past it.
+ENGINE_MAX_DEPTH = 500
+_BRACKETS = re.compile(r"[{}()\[\]]")
+
+
+def code_of(sparql: str) -> str:
+    """The text with every IRI, string, comment, variable and local name (after its `:`) replaced by a space."""
+    return _HIDDEN.sub(" ", sparql)
+
+
+def nesting_depth(sparql: str) -> int:
+    """The deepest nesting of `{`, `(` and `[` outside strings, IRIs and comments (a running count, no recursion)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(code_of(sparql)):
+        if bracket in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def check_depth(sparql: str, limit: int) -> None:
+    """Refuse, before any parser runs, a query or update nested deeper than `limit`."""
+    if sparql.count("{") + sparql.count("(") + sparql.count("[") <= limit:
+        return  # fewer openers than the limit: nearly every query, in about a microsecond
+    depth = nesting_depth(sparql)
+    if depth > limit:
+        raise QueryTooDeep(
+            f"the query nests brackets {depth} deep; the limit is {limit} (FILMGRAPH_MAX_QUERY_DEPTH)"
+        )
+
+
+def may_contain_keyword(sparql: str, keyword: str) -> bool:
+    """Whether `keyword` can be read as a keyword of the text (case-insensitively). Letters glued to it still count,
+    since pyoxigraph reads `SERVICEex:x` as `SERVICE ex:x`: the answer errs towards yes, never towards no."""
+    keyword = keyword.lower()
+    return keyword in sparql.lower() and keyword in code_of(sparql).lower()  # the plain `in` first: 100× cheaper
+
+
+_FROM = re.compile(r"(?<!\w)from(?!\w*:)", re.IGNORECASE)  # not a prefix (`fromage:`); glued words still count
+
+
+def has_dataset_clause(sparql: str) -> bool:
+    """Whether the query has FROM / FROM NAMED: the only place FROM is a keyword. Unlike SERVICE, a wrong yes
+    changes the answer (the default graph is no longer the union), so a prefix named `from…:` does not count."""
+    return "from" in sparql.lower() and _FROM.search(code_of(sparql)) is not None
+
+
+def longest_string(sparql: str) -> int:
+    """UTF-8 bytes of the longest string literal in the text, quotes included (at least its value's size: an
+    escape is never shorter than what it stands for)."""
+    strings = (token.group() for token in _HIDDEN.finditer(sparql) if token.group()[0] in "'\"")
+    return max((len(text.encode("utf-8")) for text in strings), default=0)
