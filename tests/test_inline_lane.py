@@ -186,3 +186,37 @@ def test_blocking_queries_are_never_admitted(shape_words: str):
     shape = shape_of(f"SELECT ?s WHERE {{ ?s ?p ?o }} {shape_words}")
     lane.learn(shape, 0.0)
     assert not lane.admits(shape)
+
+
+def test_entity_cards_are_answered_while_a_runaway_holds_every_worker(service_data, tmp_path):
+    """Issue 13.6: REST entity cards got 503 while runaway queries held all the workers. A REST route's lookups,
+    of shapes the workers answered fast, run in the route's thread: no worker needed."""
+    from filmgraph.entities import entity_card  # noqa: PLC0415
+    from filmgraph.errors import QueryTimeout  # noqa: PLC0415
+
+    from service_support import store_directory, wait_for  # noqa: PLC0415
+
+    directory = store_directory(service_data, tmp_path / "store")
+    store = EmbeddedStore(directory, workers=1, inline_queries=True, result_cache_size=0, query_timeout=30)
+    try:
+        for _ in range(store.inline.admit_after + 1):  # the workers answer the card's shapes, fast
+            expected = entity_card(store, "russia")
+        timed_out: list[Exception] = []
+
+        def runaway() -> None:
+            endless = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
+            try:
+                store.pool.run(QueryTask(endless, "text/csv"), 15)
+            except QueryTimeout as error:
+                timed_out.append(error)
+
+        holder = threading.Thread(target=runaway)
+        holder.start()
+        wait_for(lambda: not store.pool._idle)
+        assert not store.pool._idle, "the runaway has the only worker"
+        assert entity_card(store, "russia") == expected
+        assert holder.is_alive(), "answered while the runaway still held the worker"
+        holder.join(30)
+        assert timed_out
+    finally:
+        store.close()

@@ -93,9 +93,9 @@ def test_the_lane_reads_the_copy_and_after_a_write_the_disk_until_a_new_copy_exi
     with serving(tmp_path / "store", mode) as store:
         run = store.inline.run
 
-        def recording_run(shape, task, timeout, copy=None):
+        def recording_run(shape, task, timeout, copy=None, from_thread=False):
             read_from.append(copy)
-            return run(shape, task, timeout, copy)
+            return run(shape, task, timeout, copy, from_thread)
 
         store.inline.run = recording_run
         assert store._inline_copy.current(store.generation) is not None, "the first copy is built before serving"

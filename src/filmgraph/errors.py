@@ -147,6 +147,8 @@ class StorageFull(StorageError):
 
     status_code = 507
     title = "Insufficient storage"
+
+
 class IngestError(BuildError):
     """A source was refused by `filmgraph ingest` / POST /api/sources; the message names the claim or node, and
     nothing was changed. A client's input error, so 422 (the build's own errors stay 500: its inputs are ours)."""
@@ -173,3 +175,11 @@ class OwnedGraphWrite(FilmgraphError):
 
     status_code = 409
     title = "Graph owned by the build"
+
+
+class WorkersUnavailable(FilmgraphError):
+    """No query worker is running (they are being restarted): a query is refused at once rather than queued."""
+
+    status_code = 503
+    title = "Query workers restarting"
+    headers = {"Retry-After": "2"}

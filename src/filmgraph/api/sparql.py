@@ -157,8 +157,8 @@ async def _apply_update(request: Request, store: Store, settings: Settings, oper
     if operation.dataset is not None:
         raise BadRequest("default-graph-uri / named-graph-uri apply to queries, not updates")
     await _check_service(operation.update, settings, update=True)
+    await run_in_threadpool(refuse_owned_update, operation.update, store.named_graphs)  # 409 names the graph
     _check_update_data(operation.update, settings)
-    await run_in_threadpool(refuse_owned_update, operation.update, store.named_graphs)
     await run_in_threadpool(store.update, operation.update)
     return Response(status_code=204)
 

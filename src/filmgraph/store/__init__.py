@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ..settings import Settings
-from .base import Dataset, QueryResult, SerializedResult, Store
+from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
 from .embedded import EmbeddedStore
 
-__all__ = ["Dataset", "EmbeddedStore", "QueryResult", "SerializedResult", "Store", "open_store"]
+__all__ = ["Dataset", "EmbeddedStore", "HealthCheck", "QueryResult", "SerializedResult", "Store", "open_store"]
 
 
 def open_store(settings: Settings, *, serving: bool = False) -> Store:

@@ -43,6 +43,15 @@ class SerializedResult:
     body: Iterable[bytes]
 
 
+@dataclass
+class HealthCheck:
+    """One part of readiness (`/readyz`): its name, whether it lets the service answer, and what it reports."""
+
+    name: str
+    ok: bool
+    detail: dict[str, object] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A SPARQL protocol dataset (default-graph-uri / named-graph-uri); empty lists mean the store's default."""
@@ -166,6 +175,10 @@ class Store(ABC):
     @abstractmethod
     def generation(self) -> int:
         """A number that changes whenever the store's content changes (for ETags and caches)."""
+
+    def health(self) -> list[HealthCheck]:
+        """The states of the parts that answer queries (the embedded store: its workers, its in-memory copy)."""
+        return []
 
     def close(self) -> None:  # noqa: B027 - optional for implementations
         """Release resources."""

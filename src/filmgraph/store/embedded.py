@@ -29,8 +29,9 @@ from pyoxigraph import (
 
 from ..errors import BadRequest, QuerySyntaxError, StorageError, UnsupportedFormat
 from ..settings import Settings
-from .base import Dataset, QueryResult, SerializedResult, Store
+from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
+from .checkpoints import Checkpoints
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
 from .inline import InlineLane, shape_of
@@ -147,8 +148,9 @@ class EmbeddedStore(Store):
     def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
         from .pool import QueryPool  # noqa: PLC0415 - only the server needs processes
 
-        self.pool = QueryPool(workers, worker_store, max_pending)
+        self._checkpoints = Checkpoints(self._checkpoints_root)
         self._checkpoint(self._generation)
+        self.pool = QueryPool(workers, self._checkpoints, worker_store, max_pending)
         self.pool.start()
 
     def _start_inline_lane(self, worker_store: str) -> threading.Thread | None:
@@ -167,15 +169,9 @@ class EmbeddedStore(Store):
         return self.path.parent / f".{self.path.name}-checkpoints"
 
     def _checkpoint(self, generation: int) -> None:
-        """A consistent read-only snapshot of `generation` for the workers; drop ones nobody reads."""
-        target = self._checkpoints_root / f"gen-{generation}"
-        shutil.rmtree(target, ignore_errors=True)
-        self._store.backup(str(target))
-        self.pool.set_checkpoint(generation, str(target))
-        in_use = self.pool.generations_in_use() | {generation}
-        for old in self._checkpoints_root.glob("gen-*"):
-            if int(old.name.removeprefix("gen-")) not in in_use:
-                shutil.rmtree(old, ignore_errors=True)
+        """A consistent read-only snapshot of `generation` for the workers; older ones go once no worker leases
+        them (checkpoints.py)."""
+        self._checkpoints.publish(self._store, generation)
 
     # --- reads -----------------------------------------------------------------------------------------
     def _task(self, sparql, media_types, bindings, dataset) -> QueryTask:
@@ -188,11 +184,35 @@ class EmbeddedStore(Store):
         if cached is not None:
             return cached
         if self.pool is not None:
-            done = self.pool.run(task, timeout or self.query_timeout)
+            done = self._evaluate_pooled(task, timeout or self.query_timeout)
         else:
             done = evaluate(self._store, task)
         self._cache.put(key, done)
         return done
+
+    def _evaluate_pooled(self, task: QueryTask, timeout: float) -> Evaluated:
+        """A thread's query (REST routes): inline if its shape is known cheap, so that lookups are answered even
+        while runaway queries hold every worker; else by a worker."""
+        shape, done = self._inline_first(task, timeout, from_thread=True)
+        if done is None:
+            done = self.pool.run(task, timeout)
+            self._learn(shape, done)
+        return done
+
+    def _inline_first(
+        self, task: QueryTask, timeout: float, from_thread: bool = False
+    ) -> tuple[str | None, Evaluated | None]:
+        """The query's shape, and its answer from the inline lane if the lane admits it and it stayed in budget."""
+        if self.inline is None:
+            return None, None
+        shape = shape_of(task.sparql)
+        if self.inline.admits(shape, from_thread):
+            return shape, self.inline.run(shape, task, timeout, self._current_copy(), from_thread)
+        return shape, None
+
+    def _learn(self, shape: str | None, done: Evaluated) -> None:
+        if self.inline is not None:
+            self.inline.learn(shape, done.seconds)
 
     async def query_serialized_async(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
         """Cache hits, and queries of a shape the inline lane knows to be cheap, are answered on the event loop
@@ -208,15 +228,10 @@ class EmbeddedStore(Store):
 
     async def _evaluate_async(self, task: QueryTask, timeout: float | None) -> Evaluated:
         timeout = timeout or self.query_timeout
-        if self.inline is None:
-            return await self.pool.run_async(task, timeout)
-        shape = shape_of(task.sparql)
-        if self.inline.admits(shape):
-            done = self.inline.run(shape, task, timeout, self._current_copy())
-            if done is not None:
-                return done
-        done = await self.pool.run_async(task, timeout)
-        self.inline.learn(shape, done.seconds)
+        shape, done = self._inline_first(task, timeout)
+        if done is None:
+            done = await self.pool.run_async(task, timeout)
+            self._learn(shape, done)
         return done
 
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
@@ -272,6 +287,21 @@ class EmbeddedStore(Store):
     @property
     def generation(self) -> int:
         return self._generation
+
+    def health(self) -> list[HealthCheck]:
+        """The pool answers while one worker runs; the in-memory copy never stops the service (the disk answers
+        while it is built or failing), so it is reported, never failed."""
+        checks = []
+        if self.pool is not None:
+            state = self.pool.state()
+            state["checkpoint_leases"] = self._checkpoints.held()
+            if not state["alive"]:
+                state["error"] = "no query worker is running"
+            checks.append(HealthCheck("query workers", state["alive"] > 0, state))
+        if self._inline_copy is not None:
+            copy = self._inline_copy
+            checks.append(HealthCheck("in-memory copy", True, {"state": copy.state, "last_error": copy.last_error}))
+        return checks
 
     # --- writes: each one pyoxigraph transaction, acknowledged only once durable and published ----------------
     def update(self, sparql: str) -> None:

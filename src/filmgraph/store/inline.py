@@ -59,6 +59,9 @@ def exit_process(shape: str) -> None:
     os._exit(RUNAWAY_EXIT)
 
 
+_NEW, _BARRED = (0, 0), (-1, -1)
+
+
 class InlineLane:
     """Learns which query shapes are cheap from the workers' timings, and evaluates those in this process."""
 
@@ -69,15 +72,25 @@ class InlineLane:
         admit_after: int = 3,
         fast_seconds: float = 0.0005,
         budget_seconds: float = 0.05,
+        thread_fast_seconds: float = 0.01,
+        thread_budget_seconds: float = 1.0,
         max_shapes: int = 4096,
         on_runaway: Callable[[str], None] = exit_process,
     ) -> None:
         self._store = store
         self.admit_after, self.fast_seconds, self.budget_seconds = admit_after, fast_seconds, budget_seconds
+        # A thread (a REST route) may wait longer than the event loop, which every request shares: its bar is
+        # higher (entity cards run shapes of 1–5 ms), so its lookups need no worker while runaways hold them all.
+        self.thread_fast_seconds, self.thread_budget_seconds = thread_fast_seconds, thread_budget_seconds
         self.max_shapes = max_shapes
-        self._fast_runs: OrderedDict[str, int] = OrderedDict()  # shape -> fast worker runs in a row; -1 = barred
+        # shape -> runs in a row under (fast_seconds, thread_fast_seconds); _BARRED once it overran a budget
+        self._fast_runs: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._on_runaway = on_runaway
-        self._running: tuple[str, float] | None = None  # (shape, monotonic deadline) of the inline run under way
+        # (shape, monotonic deadline) of the inline run under way, per thread: the event loop's, and REST routes'
+        # threads, which evaluate their lookups here too (no worker needed: they are answered while runaway
+        # queries hold every worker)
+        self._running: dict[int, tuple[str, float]] = {}
+        self._lock = threading.Lock()  # the shapes' counts are updated from those threads too
         self._watchdog: threading.Thread | None = None
 
     def use_store(self, store: OxStore | None) -> None:
@@ -85,53 +98,74 @@ class InlineLane:
         when the lane is not asked)."""
         self._store = store
 
-    def admits(self, shape: str | None) -> bool:
-        return shape is not None and self._fast_runs.get(shape, 0) >= self.admit_after
+    def admits(self, shape: str | None, from_thread: bool = False) -> bool:
+        """Whether `shape` runs inline: on the event loop, or (`from_thread`) in a thread of a REST route."""
+        return shape is not None and self._fast_runs.get(shape, _NEW)[from_thread] >= self.admit_after
 
     def learn(self, shape: str | None, seconds: float | None) -> None:
         """Count a worker's answer to a query of `shape` that took `seconds` of engine time."""
-        if shape is None or seconds is None or self._fast_runs.get(shape) == -1:
+        if shape is None or seconds is None or self._fast_runs.get(shape) == _BARRED:
             return
-        self._remember(shape, self._fast_runs.get(shape, 0) + 1 if seconds <= self.fast_seconds else 0)
+        self._observe(shape, seconds, count=True)
 
-    def run(self, shape: str, task: QueryTask, timeout: float, store: OxStore | None = None) -> Evaluated | None:
+    def run(
+        self, shape: str, task: QueryTask, timeout: float, store: OxStore | None = None, from_thread: bool = False
+    ) -> Evaluated | None:
         """Evaluate inline, on `store` if given (an in-memory copy of this generation) else on the store itself;
-        None when the run overran its budget (then the caller asks a worker)."""
+        None when the run overran its budget, or while the store is being reopened (then the caller asks a worker)."""
+        store = self._store if store is None else store
+        if store is None:
+            return None
         started, cpu = time.monotonic(), time.thread_time()
         self._start_watchdog()
-        self._running = (shape, started + timeout)
+        me = threading.get_ident()
+        self._running[me] = (shape, started + timeout)
+        budget = self.thread_budget_seconds if from_thread else self.budget_seconds
         try:
-            done = evaluate(self._store if store is None else store, task, deadline=started + self.budget_seconds)
+            done = evaluate(store, task, deadline=started + budget)
         except Overrun:
             self._bar(shape, "overran its budget")
             return None
         finally:
-            self._running = None
+            self._running.pop(me, None)
         done.seconds = time.thread_time() - cpu
-        if done.seconds > self.fast_seconds:
-            self._remember(shape, 0)
+        self._observe(shape, done.seconds, count=False)  # a slow inline run sends its shape back to the workers
         return done
+
+    def _observe(self, shape: str, seconds: float, count: bool) -> None:
+        """Reset each lane's streak that `seconds` breaks; with `count`, lengthen those it keeps."""
+        with self._lock:
+            runs = self._fast_runs.get(shape, _NEW)
+            if runs == _BARRED:
+                return
+            step = int(count)
+            loop = runs[0] + step if seconds <= self.fast_seconds else 0
+            thread = runs[1] + step if seconds <= self.thread_fast_seconds else 0
+        self._remember(shape, (loop, thread))
 
     def _bar(self, shape: str, why: str) -> None:
         log.info("query shape no longer runs inline (%s): %s", why, shape)
-        self._remember(shape, -1)
+        self._remember(shape, _BARRED)
 
-    def _remember(self, shape: str, runs: int) -> None:
-        self._fast_runs[shape] = runs
-        self._fast_runs.move_to_end(shape)
-        while len(self._fast_runs) > self.max_shapes:
-            self._fast_runs.popitem(last=False)
+    def _remember(self, shape: str, runs: tuple[int, int]) -> None:
+        with self._lock:
+            self._fast_runs[shape] = runs
+            self._fast_runs.move_to_end(shape)
+            while len(self._fast_runs) > self.max_shapes:
+                self._fast_runs.popitem(last=False)
 
     def _start_watchdog(self) -> None:
-        if self._watchdog is None:
-            self._watchdog = threading.Thread(target=self._watch, name="filmgraph-inline-watchdog", daemon=True)
-            self._watchdog.start()
+        with self._lock:
+            if self._watchdog is None:
+                self._watchdog = threading.Thread(target=self._watch, name="filmgraph-inline-watchdog", daemon=True)
+                self._watchdog.start()
 
     def _watch(self) -> None:
         """The engine releases the GIL while it evaluates, so this thread runs beside a query that never returns."""
         while True:
             time.sleep(0.1)
-            running = self._running
-            if running is not None and time.monotonic() > running[1]:
-                self._running = None
-                self._on_runaway(running[0])
+            now = time.monotonic()
+            for thread, (shape, deadline) in list(self._running.items()):
+                if now > deadline:
+                    self._running.pop(thread, None)
+                    self._on_runaway(shape)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +35,24 @@ def at_most(store: OxStore, quads: int) -> bool:
     return bool(store.query(f"ASK {{ {{ SELECT (COUNT(*) AS ?n) WHERE {{ {rows} }} }} FILTER(?n <= {quads}) }}"))
 
 
+class Backoff:
+    """Delays between the attempts of a failing copy: doubling from `first` to `longest` seconds, so that a copy
+    that cannot fit (a huge literal, a full disk for the dump) costs a dump now and then, not all the time."""
+
+    def __init__(self, first: float = 1.0, longest: float = 300.0) -> None:
+        self.first, self.longest, self.delay = first, longest, first
+
+    def reset(self) -> None:
+        self.delay = self.first
+
+    def sleep(self, stop: Callable[[], bool]) -> None:
+        """Wait the next delay, checking `stop` twice a second (then return at once)."""
+        until = time.monotonic() + self.delay
+        self.delay = min(self.delay * 2, self.longest)
+        while not stop() and (left := until - time.monotonic()) > 0:
+            time.sleep(min(left, 0.5))
+
+
 def copy_into_memory(on_disk: OxStore, scratch: Path | None = None) -> OxStore:
     """A copy of every quad of `on_disk` (a consistent snapshot) in a new in-memory store. The dump goes to a
     directory under `scratch` (beside the store: ~200 MB per million quads, which a RAM-backed /tmp would hold in
@@ -51,20 +70,41 @@ class InlineCopy:
 
     The copy is tagged with the generation read before its snapshot was taken, and `current` returns it only while
     that is still the store's generation: after a write the lane reads the disk until a copy of the new generation
-    has been built, on a thread, one build at a time (a write during a build queues one more).
+    has been built, on a thread, one build at a time (a write during a build queues one more). A build that fails
+    (any exception, MemoryError included) is retried with backoff while the lane reads the disk; `state` says which
+    of these is the case, for `/readyz`.
     """
 
-    def __init__(self, source: OxStore, mode: str, generation: Callable[[], int], scratch: Path | None = None) -> None:
+    def __init__(
+        self,
+        source: OxStore,
+        mode: str,
+        generation: Callable[[], int],
+        scratch: Path | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
         self._source, self._mode, self._generation, self._scratch = source, mode, generation, scratch
         self._copy: tuple[int, OxStore] | None = None
         self._lock = threading.Lock()
         self._building = self._again = self._closed = False
         self._builder: threading.Thread | None = None
+        self._backoff = backoff or Backoff()
+        self.last_error: str | None = None  # of the latest attempt, None once one succeeded
 
     def current(self, generation: int) -> OxStore | None:
         """The copy, if it holds `generation`."""
         copy = self._copy
         return copy[1] if copy is not None and copy[0] == generation else None
+
+    @property
+    def state(self) -> str:
+        """`ready` (a copy of the current generation), `building`, `failed-retrying` (the disk answers meanwhile),
+        or `not-wanted` (the mode or the graph's size asks for none)."""
+        if self.current(self._generation()) is not None:
+            return "ready"
+        if self.last_error is not None:
+            return "failed-retrying"
+        return "building" if self._building else "not-wanted"
 
     def refresh(self) -> threading.Thread | None:
         """Copy the store as it is now (at start, and after each write); the older copy is dropped at once.
@@ -92,18 +132,28 @@ class InlineCopy:
     def _build(self) -> None:
         while True:
             generation = self._generation()  # read before the snapshot: a later write only makes the copy stale
-            built = self._copy_or_none()
+            built, failed = self._attempt()
             with self._lock:
                 if built is not None and not (self._closed or self._again):  # else it is already stale
                     self._copy = (generation, built)
-                if not self._again or self._closed:
+                retry = failed and not (self._closed or self._again)
+                if not (self._again or retry) or self._closed:
                     self._building = False
                     return
                 self._again = False
+            if retry:  # a write meanwhile retries at once (the next attempt copies it too); `close` stops the wait
+                self._backoff.sleep(lambda: self._closed or self._again)
+                with self._lock:
+                    self._again = False
 
-    def _copy_or_none(self) -> OxStore | None:
+    def _attempt(self) -> tuple[OxStore | None, bool]:
+        """(the copy or None, whether the attempt failed). Any exception: this thread must not die of one."""
         try:
-            return copy_into_memory(self._source, self._scratch) if wants_copy(self._source, self._mode) else None
-        except (OSError, RuntimeError) as error:  # e.g. no room for the dump: the lane stays on disk
-            log.warning("no in-memory copy for the inline lane: %s", error)
-            return None
+            built = copy_into_memory(self._source, self._scratch) if wants_copy(self._source, self._mode) else None
+        except Exception as error:  # noqa: BLE001 - e.g. MemoryError, no room for the dump: the lane reads the disk
+            self.last_error = f"{type(error).__name__}: {error}"
+            log.warning("no in-memory copy for the inline lane yet (retrying): %s", self.last_error)
+            return None, True
+        self.last_error = None
+        self._backoff.reset()
+        return built, False

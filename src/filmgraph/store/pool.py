@@ -9,13 +9,21 @@ watched by the loop for as long as the loop uses that worker (no registration, n
 and the write per query), so a cheap query costs the server one pipe round trip and no thread hand-off. Threads
 (REST lookups in FastAPI's thread pool) hand their query to that loop while it runs; without a running loop
 (scripts, the CLI) they use the workers with blocking reads.
+
+Why it cannot wedge: each worker leases the checkpoint it opens (checkpoints.py), so none is deleted under it; a
+worker that cannot open one says so and stays alive, and the pool retries with the current checkpoint; a supervisor
+thread replaces every worker that dies (killed on timeout, crashed, killed from outside), with backoff when
+starting one fails, so the pool returns to its configured size; and while no worker is running, queries are
+refused at once (503) instead of waiting for one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 import time
@@ -25,24 +33,34 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from .. import errors
-from ..errors import BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout
+from ..errors import BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout, WorkersUnavailable
 from . import worker
+from .checkpoints import Checkpoint, Checkpoints
 from .evaluation import Evaluated, QueryTask
 from .worker import CHUNK, Frames, read_frame, write_frame
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["filmgraph.store.worker"])
+log = logging.getLogger(__name__)
+
+OPEN_ATTEMPTS = 3  # a worker told to open the current checkpoint this many times and failing is replaced
+WARM_UP_SECONDS = 600.0  # a worker that has not opened its checkpoint by then is stuck: replaced
+SUPERVISOR_BACKOFF = (0.1, 10.0)  # first and longest wait after a failed start of a worker
+_CLOSE_GRACE = 10.0  # for the supervisor to notice `close`
 
 
 @dataclass(eq=False)
 class _Worker:
-    """A worker process and the server's ends of its two pipes. While an event loop watches the reply pipe,
-    `loop` is that loop and `reply` the future of the query in flight."""
+    """A worker process and the server's ends of its two pipes. `checkpoint` is the one it leases (has opened or
+    is opening); `started` once it first opened one. While an event loop watches the reply pipe, `loop` is that
+    loop and `reply` the future of the query in flight."""
 
     process: BaseProcess
     requests: Connection
     replies: Connection
-    generation: int = field(default=-1)
+    checkpoint: Checkpoint | None = None
+    started: bool = False
+    killed: bool = False
     frames: Frames = field(default_factory=Frames)
     loop: asyncio.AbstractEventLoop | None = None
     loop_thread: int = 0
@@ -51,6 +69,10 @@ class _Worker:
     @property
     def reply_fd(self) -> int:
         return self.replies.fileno()
+
+    @property
+    def generation(self) -> int:
+        return -1 if self.checkpoint is None else self.checkpoint[0]
 
 
 _TIMED_OUT = object()
@@ -71,6 +93,10 @@ class _ThreadWaiter:
             self._worker = free
         self._event.set()
         return True
+
+    def refuse(self) -> None:
+        """No worker is running: stop waiting now (the caller answers 503)."""
+        self._event.set()
 
     def wait(self, timeout: float) -> _Worker | None:
         self._event.wait(timeout)
@@ -101,6 +127,20 @@ class _LoopWaiter:
             self._give_back(free)
         else:
             self.future.set_result(free)
+
+    def refuse(self) -> None:
+        """No worker is running: fail the wait now (503) rather than at its timeout."""
+        if threading.get_ident() == self._thread:
+            self._fail()
+        else:
+            self.loop.call_soon_threadsafe(self._fail)
+
+    def _fail(self) -> None:
+        if not self.future.done():
+            self.future.set_exception(WorkersUnavailable(_NO_WORKERS))
+
+
+_NO_WORKERS = "no query worker is running and none could be started just now; retry in a moment"
 
 
 def _expire(reply: asyncio.Future) -> None:
@@ -174,47 +214,165 @@ def _watched_elsewhere(chosen: _Worker) -> bool:
 
 
 class QueryPool:
-    """`size` worker processes answering `QueryTask`s over the checkpoint set by `set_checkpoint`."""
+    """`size` worker processes answering `QueryTask`s over the current checkpoint of `checkpoints`."""
 
-    def __init__(self, size: int, mode: str = "disk", max_pending: int = 64) -> None:
+    def __init__(self, size: int, checkpoints: Checkpoints, mode: str = "disk", max_pending: int = 64) -> None:
         self.size, self.mode, self.max_pending = size, mode, max_pending
+        self.checkpoints = checkpoints
         self._idle: deque[_Worker] = deque()
         self._waiters: deque[_ThreadWaiter | _LoopWaiter] = deque()
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
         self._pending = 0
-        self._checkpoint: tuple[int, str] | None = None
         self._closed = False
         self._home: asyncio.AbstractEventLoop | None = None  # the loop that runs queries (the server's)
         # Warm-ups from the loop get threads of their own: the loop's default executor may be full of threads
         # waiting for the very queries (handed to the loop) that wait for these warm-ups. One per worker suffices.
         self._warm_ups = concurrent.futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="filmgraph-warm-up")
+        self._wake_read, self._wake_write = os.pipe()  # type: tuple[int, int | None]  # wakes the supervisor when a worker is gone
+        os.set_blocking(self._wake_write, False)
+        self._supervisor: threading.Thread | None = None
+        self.last_start_error: str | None = None  # why the supervisor last failed to start a worker
+        self._failing = False  # the supervisor's last round could not start every missing worker
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the workers and let them open the current checkpoint together before any query comes."""
-        spawned = [self._spawn() for _ in range(self.size)]
-        for each in spawned:
-            self._send_warm_up(each)
-        for each in spawned:
-            self._finish_warm_up(each)
+        """Start the workers and let them open the current checkpoint together before any query comes; then the
+        supervisor keeps their number up. Fails only if not one worker could start."""
+        if self._start_workers(self.size) == 0:
+            self.close()
+            raise BackendUnavailable(f"no query worker could start: {self.last_start_error}")
+        self._supervisor = threading.Thread(target=self._supervise, daemon=True, name="filmgraph-pool-supervisor")
+        self._supervisor.start()
+
+    def _start_workers(self, count: int) -> int:
+        """Spawn `count` workers, warm them up together, hand the ready ones out; how many started."""
+        if self._closed:
+            return 0
+        spawned = []
+        try:
+            spawned.extend(self._spawn() for _ in range(count))
+        except Exception as error:  # noqa: BLE001 - e.g. fork failing (EMFILE, ENOMEM): warm those that did start
+            self.last_start_error = f"{type(error).__name__}: {error}"
+            log.warning("could not start a query worker: %s", self.last_start_error)
+        sent = [each for each in spawned if self._send_warm_up_or_kill(each)]
+        started = 0
+        for each in sent:
+            try:
+                self._finish_warm_up(each, time.monotonic() + WARM_UP_SECONDS)
+            except (EOFError, OSError, TimeoutError, FilmgraphError) as error:
+                self.last_start_error = f"{type(error).__name__}: {error}"
+                self._kill(each)
+                continue
+            each.started = True
+            started += 1
             self._release(each)
+        return started
 
-    def _send_warm_up(self, chosen: _Worker) -> int:
-        generation, path = self._checkpoint
+    def _supervise(self) -> None:
+        """Reap workers that died while idle, and start one for each missing, backing off while starts fail.
+        Never ends before `close`: whatever one round raises is logged and the next round tries again."""
+        delay = SUPERVISOR_BACKOFF[0]
+        while not self._closed:
+            try:
+                self._reap_idle()
+                missing = self.size - len(self._workers)
+                if missing > 0 and self._start_workers(missing) < missing:
+                    self._set_failing(True)
+                    self._wait_for_change(delay)
+                    delay = min(delay * 2, SUPERVISOR_BACKOFF[1])
+                    continue
+                delay = SUPERVISOR_BACKOFF[0]
+                self._set_failing(False)
+                self._wait_for_change(1.0)
+            except Exception as error:  # noqa: BLE001 - a bug here must not leave the pool short for good
+                self.last_start_error = f"{type(error).__name__}: {error}"
+                log.exception("the query pool's supervisor failed; retrying")
+                self._wait_for_change(delay)
+                delay = min(delay * 2, SUPERVISOR_BACKOFF[1])
+
+    def _set_failing(self, failing: bool) -> None:
+        with self._lock:
+            self._failing = failing
+            refused = self._waiters_if_none_running()
+        for waiter in refused:
+            waiter.refuse()
+
+    def _wait_for_change(self, seconds: float) -> None:
+        """Until a worker process ends, `_wake` is called, or `seconds` pass."""
+        with self._lock:
+            watched = [w for w in self._workers if not w.killed]  # referenced: their sentinels stay open meanwhile
+        ready = multiprocessing.connection.wait([self._wake_read, *(w.process.sentinel for w in watched)], seconds)
+        if self._wake_read in ready:
+            os.read(self._wake_read, 4096)
+        elif ready:  # a busy worker that died, until its dispatcher reaps it: do not spin on its sentinel
+            time.sleep(0.05)
+
+    def _wake(self) -> None:
+        with self._lock:  # not after `close` closed the pipe: its number may belong to another file by then
+            if self._wake_write is not None:
+                try:
+                    os.write(self._wake_write, b"x")
+                except BlockingIOError:  # full: the supervisor is due to wake anyway
+                    pass
+
+    def _reap_idle(self) -> None:
+        """Workers that died while idle (killed from outside): out of the queue, their leases given back. A busy
+        one that dies is reaped by its dispatcher, which sees its pipe close."""
+        with self._lock:
+            dead = [each for each in self._idle if each.process.exitcode is not None]
+            for each in dead:
+                self._idle.remove(each)
+        for each in dead:
+            log.warning("query worker %s ended (exit status %s); starting another", each.process.pid, each.process.exitcode)
+            self._kill(each)
+
+    def _send_warm_up_or_kill(self, chosen: _Worker) -> bool:
+        try:
+            self._send_warm_up(chosen)
+        except OSError as error:
+            self.last_start_error = f"{type(error).__name__}: {error}"
+            self._kill(chosen)
+            return False
+        return True
+
+    def _move_to_current(self, chosen: _Worker) -> Checkpoint:
+        """Lease the current checkpoint for this worker and give back the one it held (atomically with reading
+        which one is current: a checkpoint handed out is never deleted before the worker leaves it)."""
+        held, chosen.checkpoint = chosen.checkpoint, self.checkpoints.lease()
+        if held is not None:
+            self.checkpoints.release(held[0])
+        return chosen.checkpoint
+
+    def _forget_checkpoint(self, chosen: _Worker) -> None:
+        held, chosen.checkpoint = chosen.checkpoint, None
+        if held is not None:
+            self.checkpoints.release(held[0])
+
+    def _send_warm_up(self, chosen: _Worker) -> None:
+        generation, path = self._move_to_current(chosen)
         write_frame(chosen.requests.fileno(), (generation, path, None))
-        return generation
 
-    def _finish_warm_up(self, chosen: _Worker, generation: int | None = None) -> None:
-        reply = read_frame(chosen.reply_fd, chosen.frames)
-        if reply[0] != "ready":
-            _unpack(reply)  # raises the worker's error
-        chosen.generation = self._checkpoint[0] if generation is None else generation
+    def _finish_warm_up(self, chosen: _Worker, deadline: float) -> None:
+        """Wait for the worker to open its checkpoint; one it could not open is retried with the current one."""
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            reply = read_frame(chosen.reply_fd, chosen.frames, deadline)
+            if reply[0] == "ready":
+                return
+            self._forget_checkpoint(chosen)
+            if reply[0] != "unopened":
+                _unpack(reply)  # raises the worker's error
+            log.warning("query worker %s: %s (attempt %d)", chosen.process.pid, reply[1], attempt)
+            if attempt < OPEN_ATTEMPTS:
+                self._send_warm_up(chosen)
+        raise BackendUnavailable(f"a query worker could not open the store's checkpoint: {reply[1]}")
 
     def _warm_up(self, chosen: _Worker) -> None:
         """Open the current checkpoint before a query is timed: loading is not the query's time."""
-        if self._checkpoint is not None and chosen.generation != self._checkpoint[0]:
-            self._finish_warm_up(chosen, self._send_warm_up(chosen))
+        current = self.checkpoints.current
+        if current is not None and chosen.generation != current[0]:
+            self._send_warm_up(chosen)
+            self._finish_warm_up(chosen, time.monotonic() + WARM_UP_SECONDS)
 
     def _spawn(self) -> _Worker:
         inbox, requests = _CONTEXT.Pipe(duplex=False)
@@ -222,65 +380,104 @@ class QueryPool:
         process = _CONTEXT.Process(
             target=worker.serve, args=(inbox, outbox, self.mode), daemon=True, name="filmgraph-query"
         )
-        process.start()
-        inbox.close()
-        outbox.close()
+        try:
+            process.start()
+        finally:
+            inbox.close()
+            outbox.close()
         spawned = _Worker(process, requests, replies)
         with self._lock:
             self._workers.add(spawned)
         return spawned
 
     def _kill(self, dead: _Worker) -> None:
+        """Stop a worker and give back its lease; the supervisor starts its successor. When it was the last one
+        running, the queries waiting for a worker are refused at once (503), not left to their timeouts."""
+        with self._lock:
+            if dead.killed:
+                return
+            dead.killed = True
         dead.process.kill()
         dead.process.join(5)
         _close_pipes(dead)  # after the watch ends, in the watching loop's thread if need be
+        self._forget_checkpoint(dead)
         with self._lock:
             self._workers.discard(dead)
+            refused = self._waiters_if_none_running()
+        for waiter in refused:
+            waiter.refuse()
+        self._wake()
 
-    def _replace(self, dead: _Worker) -> None:
-        """Kill a worker and start its successor in the background (it may take seconds to load)."""
-        self._kill(dead)
-        if not self._closed:
-            threading.Thread(target=self._respawn, args=(self._spawn(),), daemon=True).start()
+    _replace = _kill  # a worker killed on timeout or death is replaced by the supervisor
 
-    def _respawn(self, fresh: _Worker) -> None:
-        try:
-            self._warm_up(fresh)
-        except (EOFError, OSError, FilmgraphError):
-            self._kill(fresh)  # the pool is one worker short until the next replacement
-            return
-        self._release(fresh)
+    def _waiters_if_none_running(self) -> list[_ThreadWaiter | _LoopWaiter]:
+        """Under the lock: the waiters to refuse, all of them when no worker runs nor is coming."""
+        if self._can_answer():
+            return []
+        refused = list(self._waiters)
+        self._waiters.clear()
+        return refused
+
+    def _can_answer(self) -> bool:
+        """Under the lock: whether a worker runs, or one is coming (the supervisor is not failing to start them).
+        A query waits for a worker being restarted (e.g. after a timeout killed the only one), but is refused at
+        once while none can be started."""
+        if self._closed:
+            return False
+        return not self._failing or any(each.started and not each.killed for each in self._workers)
 
     def _ready(self, chosen: _Worker) -> None:
         """Warm a worker up before dispatch; a worker that cannot load is replaced and the query refused."""
         try:
             self._warm_up(chosen)
-        except (EOFError, OSError) as error:
+        except (EOFError, OSError, TimeoutError) as error:
             self._replace(chosen)
             raise BackendUnavailable(f"a query worker died while loading ({error}); it was restarted") from None
         except FilmgraphError:
-            self._release(chosen)
+            self._replace(chosen)
             raise
 
     def close(self) -> None:
+        if self._wake_write is None:
+            return  # closed already
         self._closed = True
         self._home = None
-        for each in list(self._workers):
+        self._wake()
+        for each in list(self._workers):  # first: a warm-up the supervisor waits for then ends at once (EOF)
+            self._kill(each)
+        if self._supervisor is not None and self._supervisor is not threading.current_thread():
+            self._supervisor.join(_CLOSE_GRACE)
+        for each in list(self._workers):  # one it started meanwhile
             self._kill(each)
         self._warm_ups.shutdown(wait=False)
+        with self._lock:
+            os.close(self._wake_write)
+            self._wake_write = None
+        if self._supervisor is None or not self._supervisor.is_alive():
+            os.close(self._wake_read)
 
     # --- state -----------------------------------------------------------------------------------------
-    def set_checkpoint(self, generation: int, path: str) -> None:
-        """Queries dispatched from now on read this checkpoint (workers reopen it lazily)."""
-        self._checkpoint = (generation, path)
-
     def generations_in_use(self) -> set[int]:
         with self._lock:
             return {w.generation for w in self._workers if w.generation >= 0}
 
     def pids(self) -> list[int]:
         with self._lock:
-            return sorted(w.process.pid for w in self._workers if w.process.pid is not None)
+            return sorted(w.process.pid for w in self._workers if w.process.pid is not None and not w.killed)
+
+    def state(self) -> dict:
+        """For `/readyz`: workers answering (`alive`) against `configured`, those starting, and their pids."""
+        with self._lock:
+            running = [w for w in self._workers if w.started and not w.killed]
+            starting = [w for w in self._workers if not w.started and not w.killed]
+            return {
+                "alive": len(running),
+                "configured": self.size,
+                "starting": len(starting),
+                "pids": sorted(w.process.pid for w in running),
+                "start_failing": self._failing,
+                "last_start_error": self.last_start_error,
+            }
 
     @property
     def pending(self) -> int:
@@ -298,6 +495,8 @@ class QueryPool:
         with self._lock:
             if self._idle:
                 return self._idle.popleft()
+            if not self._can_answer():
+                raise WorkersUnavailable(_NO_WORKERS)
             self._waiters.append(waiter)
             return None
 
@@ -321,7 +520,7 @@ class QueryPool:
         return remaining
 
     def _check_running(self) -> None:
-        if self._checkpoint is None or self._closed:
+        if self.checkpoints.current is None or self._closed:
             raise BackendUnavailable("the query workers are not running")
 
     # --- queries from threads --------------------------------------------------------------------------
@@ -343,6 +542,8 @@ class QueryPool:
             waiter = _ThreadWaiter()
             chosen = self._take_or_queue(waiter) or waiter.wait(timeout)
             if chosen is None:
+                if not self._can_answer():
+                    raise WorkersUnavailable(_NO_WORKERS)
                 raise Overloaded(f"no query worker became free within {timeout:g} s; retry later")
             remaining = self._time_left(chosen, timeout, time.monotonic() - started)
             _unwatch(chosen)  # a loop that still watches it (not the running `_home`) would take our reply
@@ -352,8 +553,7 @@ class QueryPool:
             self._leave()
 
     def _dispatch(self, chosen: _Worker, task: QueryTask, remaining: float, timeout: float) -> Evaluated:
-        generation, path = self._checkpoint
-        chosen.generation = generation
+        generation, path = chosen.checkpoint  # the one it has opened (leased): at least as new as the request
         try:
             write_frame(chosen.requests.fileno(), (generation, path, task))
             try:
@@ -378,7 +578,7 @@ class QueryPool:
             started = loop.time()
             chosen = await self._acquire_async(loop, timeout)
             remaining = self._time_left(chosen, timeout, loop.time() - started)
-            if chosen.generation != self._checkpoint[0]:
+            if chosen.generation != self.checkpoints.current[0]:
                 await self._ready_async(loop, chosen)  # loading a checkpoint is not the query's time
             return await self._dispatch_async(loop, chosen, task, loop.time() + remaining, timeout)
         finally:
@@ -402,7 +602,7 @@ class QueryPool:
         try:
             return await waiter.future
         except BaseException:
-            if waiter.future.done() and not waiter.future.cancelled():
+            if waiter.future.done() and not waiter.future.cancelled() and waiter.future.exception() is None:
                 self._release(waiter.future.result())  # handed over just as we gave up: give it back
             else:
                 waiter.future.cancel()
@@ -427,8 +627,7 @@ class QueryPool:
     async def _dispatch_async(
         self, loop: asyncio.AbstractEventLoop, chosen: _Worker, task: QueryTask, deadline: float, timeout: float
     ) -> Evaluated:
-        generation, path = self._checkpoint
-        chosen.generation = generation
+        generation, path = chosen.checkpoint  # the one it has opened (leased): at least as new as the request
         try:
             _watch(loop, chosen)
             chosen.reply = reply = loop.create_future()

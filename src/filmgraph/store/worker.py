@@ -21,11 +21,12 @@ from pyoxigraph import RdfFormat, Store as OxStore
 from ..errors import FilmgraphError
 from .choice import FasterCopy
 from .evaluation import QueryTask, evaluate
-from .memory_copy import copy_into_memory, wants_copy
+from .memory_copy import Backoff, copy_into_memory, wants_copy
 
 # A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None,
 # engine seconds) or ("error", FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a
-# warm-up, which may take seconds in memory mode): its reply is ("ready",).
+# warm-up, which may take seconds in memory mode): its reply is ("ready",). A checkpoint that cannot be opened (any
+# exception: pyoxigraph raises RuntimeError for a missing file) is replied ("unopened", message); the worker lives on.
 Request = tuple[int, str, QueryTask | None]
 
 # Frames on the raw pipes: a 4-byte length, then a pickle. No multiprocessing framing: the server reads replies on
@@ -93,30 +94,41 @@ def open_checkpoint(checkpoint: str, mode: str, *, background: bool = False) -> 
     """Open a checkpoint read-only. In `memory` mode, and in `auto` mode for a small enough graph (see
     memory_copy.py), also copy it into memory (faster on most queries, seconds to build at 1M quads), keeping both
     for `FasterCopy` to choose from. With `background`, the copy is built on a thread while the worker answers from
-    disk, so a write never makes queries wait for it."""
+    disk, so a write never makes queries wait for it. A copy that fails is retried on a thread, with backoff, while
+    the disk answers."""
     on_disk = OxStore.read_only(checkpoint)
     if mode == "disk":
         return on_disk
     copies = FasterCopy(on_disk)
     scratch = Path(checkpoint).parent  # the checkpoints directory, beside the store
-    if background:
+    if background or not _try_memory_copy(copies, mode, scratch):
         threading.Thread(
             target=_build_memory_copy, args=(copies, mode, scratch), daemon=True, name="memory-copy"
         ).start()
-    else:
-        _build_memory_copy(copies, mode, scratch)
     return copies
 
 
-def _build_memory_copy(copies: FasterCopy, mode: str, scratch: Path | None = None) -> None:
+def _build_memory_copy(copies: FasterCopy, mode: str, scratch: Path | None = None, backoff: Backoff | None = None) -> None:
+    """Build the copy, retrying with backoff until it is built or the worker has moved to a newer generation."""
+    backoff = backoff or Backoff()
+    while not copies.retired and not _try_memory_copy(copies, mode, scratch):
+        backoff.sleep(lambda: copies.retired)
+
+
+def _try_memory_copy(copies: FasterCopy, mode: str, scratch: Path | None) -> bool:
+    """One attempt; False when it failed (and is worth retrying). Any failure, MemoryError included: a thread
+    that died of one used to leave the worker on the disk for good."""
     with _BUILDING:
         if copies.retired:
-            return  # a newer generation came before this copy could start
+            return True  # a newer generation came before this copy could start: nothing left to do
         try:
             if wants_copy(copies.disk, mode):
                 copies.attach_memory(copy_into_memory(copies.disk, scratch))
-        except (OSError, RuntimeError) as error:  # e.g. a retired checkpoint removed under us: stay on disk
-            print(f"filmgraph worker: no in-memory copy: {error}", file=sys.stderr)
+        except Exception as error:  # noqa: BLE001 - the copy is an optimisation: the disk answers meanwhile
+            if not copies.retired:  # a retired checkpoint may be removed under us: that is no failure
+                print(f"filmgraph worker: no in-memory copy yet ({type(error).__name__}: {error})", file=sys.stderr)
+                return False
+    return True
 
 
 def answer(store: OxStore | FasterCopy, task: QueryTask) -> tuple:
@@ -153,7 +165,7 @@ def serve(requests: Connection, replies: Connection, mode: str) -> None:
             store, generation = None, -1
             try:
                 store, generation = open_checkpoint(checkpoint, mode, background=not first), wanted
-            except OSError as error:
-                write_frame(outbox, ("error", "BackendUnavailable", f"cannot open checkpoint: {error}"))
+            except Exception as error:  # noqa: BLE001 - report, never die: the pool retries with the current one
+                write_frame(outbox, ("unopened", f"cannot open checkpoint {wanted}: {type(error).__name__}: {error}"))
                 continue
         write_frame(outbox, ("ready",) if task is None else answer(store, task))

@@ -1,0 +1,82 @@
+"""The workers' read-only snapshots of the store: one directory per generation, leased, deleted when unleased.
+
+A checkpoint may be deleted only when no worker holds it or is about to open it. Earlier the store deleted every
+generation no worker was *marked* with, which raced with a dispatch that had already read the old checkpoint but
+not yet marked its worker: under load with writes the workers opened deleted directories (RocksDB: `Corruption …
+No such file … .sst`) and died. Now a worker takes a lease on the current checkpoint, atomically with reading which
+one is current, before anything is sent to it, and gives it back only when it moves to a newer one or dies. A
+directory is removed once it is neither current nor leased; it can never be leased again (only the current one is
+handed out), so the removal cannot race.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections import Counter
+from pathlib import Path
+
+from pyoxigraph import Store as OxStore
+
+Checkpoint = tuple[int, str]  # (generation, directory)
+
+
+class Checkpoints:
+    """The checkpoint directories under `root` (named `gen-N`) and the leases workers hold on them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._current: Checkpoint | None = None
+        self._leases: Counter[int] = Counter()
+        self._on_disk: set[int] = set()
+
+    @property
+    def current(self) -> Checkpoint | None:
+        return self._current
+
+    def publish(self, store: OxStore, generation: int) -> None:
+        """Snapshot `store` as `generation` (RocksDB hard links: cheap) and make it the one handed out from now on."""
+        target = self.root / f"gen-{generation}"
+        shutil.rmtree(target, ignore_errors=True)  # left by an earlier run
+        self.root.mkdir(parents=True, exist_ok=True)
+        store.backup(str(target))
+        with self._lock:
+            self._current = (generation, str(target))
+            self._on_disk.add(generation)
+            doomed = self._unused()
+        _remove(self.root, doomed)
+
+    def lease(self) -> Checkpoint:
+        """The current checkpoint, leased to the caller until `release`."""
+        with self._lock:
+            if self._current is None:
+                raise RuntimeError("no checkpoint has been published")
+            self._leases[self._current[0]] += 1
+            return self._current
+
+    def release(self, generation: int) -> None:
+        with self._lock:
+            self._leases[generation] -= 1
+            if self._leases[generation] <= 0:
+                del self._leases[generation]
+            doomed = self._unused()
+        _remove(self.root, doomed)
+
+    def held(self) -> dict[int, int]:
+        """Leases by generation (for readiness and tests)."""
+        with self._lock:
+            return dict(self._leases)
+
+    def _unused(self) -> set[int]:
+        """Generations neither current nor leased, forgotten here (under the lock) so that one thread removes each."""
+        current = None if self._current is None else self._current[0]
+        doomed = {g for g in self._on_disk if g != current and self._leases[g] <= 0}
+        self._on_disk -= doomed
+        return doomed
+
+
+def _remove(root: Path, generations: set[int]) -> None:
+    """Unlinks only (the files are hard links of the store's), outside the lock: milliseconds."""
+    for generation in generations:
+        shutil.rmtree(root / f"gen-{generation}", ignore_errors=True)
