@@ -142,8 +142,16 @@ def _agreement(
         as_of=as_of.isoformat() if as_of else None,
         status_report=current,
         provenance=[carriers[iri]] if iri in carriers else [],
-        events=sorted((found_events[e] for e in set(facts["hasEvent"])), key=time_key),
+        events=sorted((found_events[e] for e in set(facts["hasEvent"]) if _placed_by(found_events[e], as_of)),
+                      key=time_key),
     )
+
+
+def _placed_by(event: EventRecord, as_of: date | None) -> bool:
+    """Whether an event may have happened by `as_of` (its earliest possible date is not after it): as of 2010 the
+    list does not show a signing placed in 2011. Undated events stay."""
+    earliest = event.time.not_before if event.time else None
+    return as_of is None or earliest is None or earliest <= as_of.isoformat()
 
 
 def _overlaps(record: AgreementRecord, start: date | None, end: date | None) -> bool:
@@ -197,8 +205,11 @@ def agreements(
 
 
 def _status_matches(record: AgreementRecord, status: str) -> bool:
-    if status.casefold() == record.state:
-        return True
+    """A state word (signed, planned, ...) filters on the state as reported; anything else names an epistemic
+    status of the agreement's own claim. "planned" is both a state and `fg:Planned`'s local name: the state wins,
+    or a signed agreement that was once planned would be listed as planned."""
+    if status.casefold() in AGREEMENT_STATES:
+        return status.casefold() == record.state
     return has_status(record.provenance, status)
 
 

@@ -35,7 +35,8 @@ def list_agreements(
     as_of: Annotated[
         date | None,
         Query(description="Give `state` as reported for this date (YYYY-MM-DD): the latest status report whose "
-              "time is surely on or before it (its latest possible date ≤ as_of); `status` filters on that state."),
+              "time is surely on or before it (its latest possible date ≤ as_of); `status` filters on that state; "
+              "events placed after the date (earliest possible date > as_of) are left out."),
     ] = None,
 ) -> AgreementList:
     """Parties, kind, the signing, planned signing and postponement events with dates and venue, and the status as
