@@ -227,3 +227,16 @@ def test_filmgraph_load_refuses_an_owned_graph(tmp_path: Path):
     result = CliRunner().invoke(cli, ["load", str(data), "--graph", INFERRED_GRAPH, "--store", str(tmp_path / "s")])
     assert result.exit_code == 2 and "which the build owns" in result.output
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("suffix", ["trig", "nq"])
+def test_filmgraph_load_refuses_a_dataset_file_that_names_an_owned_graph(tmp_path: Path, suffix: str):
+    owned = source_graph("somebody-else")
+    data = tmp_path / f"sneaky.{suffix}"
+    if suffix == "trig":
+        data.write_text(f"<urn:user:notes> {{ <urn:a> <urn:b> 'fine' }}\n<{owned}> {{ <urn:a> <urn:b> 'x' }}\n", "utf-8")
+    else:
+        data.write_text(f'<urn:a> <urn:b> "fine" <urn:user:notes> .\n<urn:a> <urn:b> "x" <{owned}> .\n', "utf-8")
+    result = CliRunner().invoke(cli, ["load", str(data), "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2 and f"<{owned}>" in result.output and "which the build owns" in result.output
+    assert not (tmp_path / "s").exists()  # refused before the store is opened: nothing written

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
-from service_support import BIN, SAMPLE, filmgraph_server
+from service_support import BIN, filmgraph_server
 
 from filmgraph.store import EmbeddedStore
 from filmgraph.vocab import LOADED_GRAPH_PREFIX, SOURCE_GRAPH_PREFIX
@@ -30,13 +30,15 @@ def test_serve_builds_a_missing_store_then_answers(tmp_path):
 def test_load_puts_each_file_in_its_own_graph(tmp_path):
     data = tmp_path / "extra.nt"
     data.write_text('<urn:x> <urn:p> "one" .\n<urn:x> <urn:p> "two" .\n')
-    result = load(tmp_path / "store", str(data), str(SAMPLE))
+    dataset = tmp_path / "notes.trig"
+    dataset.write_text('<urn:test:notes> { <urn:x> <urn:p> "three" }\n')
+    result = load(tmp_path / "store", str(data), str(dataset))
     assert result.returncode == 0, result.stderr
     assert "loaded 2 statements" in result.stderr
     store = EmbeddedStore(tmp_path / "store")
     try:
         assert store.count(LOADED_GRAPH_PREFIX + "extra") == 2
-        assert "https://w3id.org/filmgraph/graph/inferred" in store.named_graphs()  # TriG keeps its graphs
+        assert store.count("urn:test:notes") == 1  # TriG keeps its graphs (owned ones are refused: test_ownership)
     finally:
         store.close()
 

@@ -297,7 +297,7 @@ def load_command(
 
     from .errors import FilmgraphError  # noqa: PLC0415
     from .store import open_store  # noqa: PLC0415
-    from .store.rdf_files import UploadLimits  # noqa: PLC0415
+    from .store.rdf_files import DATASET_ONLY, UploadLimits, rdf_format_of  # noqa: PLC0415
     from .vocab import LOADED_GRAPH_PREFIX  # noqa: PLC0415
 
     from pyoxigraph import NamedNode  # noqa: PLC0415
@@ -313,6 +313,13 @@ def load_command(
             refuse_owned([graph], "filmgraph load")
         except FilmgraphError as error:
             raise _fail(error) from None
+    from .ownership import refuse_owned_graphs_in  # noqa: PLC0415
+
+    try:
+        for path in files:
+            refuse_owned_graphs_in(path)
+    except FilmgraphError as error:
+        raise _fail(error) from None
     settings = _serving_settings(store=store_dir)
     try:
         store = open_store(settings)
@@ -330,7 +337,8 @@ def load_command(
                     done[0] = position
 
                 read = store.load_file(path, target, replace=replace, progress=advance, limits=limits)
-            typer.echo(f"loaded {read} statements from {path} into <{target}>", err=True)
+            into = "the graphs it names" if rdf_format_of(path) in DATASET_ONLY else f"<{target}>"
+            typer.echo(f"loaded {read} statements from {path} into {into}", err=True)
     except (FilmgraphError, OSError) as error:
         raise _fail(error) from error
     finally:

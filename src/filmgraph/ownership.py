@@ -10,8 +10,12 @@ passes (a one-party agreement PUT into a source graph would show in /api/agreeme
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from pyoxigraph import NamedNode, parse
 
 from .errors import OwnedGraphWrite
+from .store.rdf_files import DATASET_ONLY, rdf_format_of
 from .update_targets import graphs_of, written_graphs
 from .vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, REFERENCE_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX
 
@@ -70,3 +74,17 @@ def refuse_owned_update(update: str, named_graphs: Callable[[], Iterable[str]]) 
 def sorted_graphs(graphs: Iterable[str | None]) -> list[str | None]:
     """A stable order for messages: the default graph first, then by IRI."""
     return sorted(graphs, key=lambda graph: (graph is not None, graph or ""))
+
+
+def refuse_owned_graphs_in(path: Path) -> None:
+    """409 when a TriG or N-Quads file names a graph the build owns: a bulk load keeps the graphs a dataset file
+    names, whatever graph it was asked to load into. A file that does not parse is left to the load to report."""
+    rdf_format = rdf_format_of(path)
+    if rdf_format not in DATASET_ONLY:
+        return
+    with path.open("rb") as stream:
+        try:
+            named = {q.graph_name.value for q in parse(stream, format=rdf_format) if isinstance(q.graph_name, NamedNode)}
+        except SyntaxError:
+            return
+    refuse_owned(sorted(named), f"filmgraph load {path.name}")
