@@ -123,6 +123,7 @@ def test_a_refused_source_is_422_naming_the_problem_and_changes_nothing(service:
     detail = response.json()["detail"]
     for phrase in says:
         assert phrase in detail, (phrase, detail)
+    assert "filmgraph-ingest-" not in detail and detail.startswith("curation.yaml"), detail  # no server temp path
     assert service.snapshot() == before
 
 

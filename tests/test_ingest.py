@@ -71,6 +71,13 @@ def test_ingest_then_full_build_gives_the_same_store(world: World, tmp_path: Pat
     assert build_again(world.paths, tmp_path) == world.nquads()
 
 
+def test_the_copy_ingest_keeps_in_data_can_be_ingested_again(world: World) -> None:
+    ingest_files(world.store, SECOND, paths=world.paths)
+    before = world.nquads()
+    again = ingest_files(world.store, world.data_dir / "claims" / f"{SECOND_ID}.yaml", paths=world.paths)
+    assert not again.changed and world.nquads() == before  # its text is found in data/sources/
+
+
 def test_a_dry_run_changes_nothing(world: World) -> None:
     before, files = world.nquads(), world.data_files()
     report = ingest_files(world.store, SECOND, paths=world.paths, dry_run=True)

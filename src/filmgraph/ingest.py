@@ -78,9 +78,10 @@ def ingest_files(
     data_dir: Path | None = None,
 ) -> IngestReport:
     """Ingest a curation file; its text is `text`, else the file `source.text` names beside it, else the file of
-    the same stem (`.txt`), else `<source id>.txt` beside it."""
+    the same stem (`.txt`), else `<source id>.txt` beside it — or, for a file in a `claims/` folder with a
+    `sources/` folder beside it (the layout of `data/`, where ingest copies what it accepts), in that folder."""
     text = text or _text_of_same_stem(curation)
-    parsed = _refusing(lambda: read_curation(curation, curation.parent, text))
+    parsed = _refusing(lambda: read_curation(curation, _sources_dir_of(curation), text))
     accepted = _Accepted(parsed, curation.read_bytes(), parsed.source.path.read_bytes())
     return _ingest(store, accepted, paths, dry_run, data_dir)
 
@@ -101,10 +102,17 @@ def ingest_texts(
         text_path.write_text(text, encoding="utf-8")
         try:
             parsed = _refusing(lambda: read_curation(curation_path, Path(workdir), text_path))
-        except BuildError as error:
-            raise IngestError(str(error).replace(workdir + os.sep, "")) from error
-        accepted = _Accepted(parsed, curation_yaml.encode("utf-8"), text.encode("utf-8"))
-        return _ingest(store, accepted, paths, dry_run, data_dir)
+            accepted = _Accepted(parsed, curation_yaml.encode("utf-8"), text.encode("utf-8"))
+            return _ingest(store, accepted, paths, dry_run, data_dir)
+        except BuildError as error:  # every refusal (parse, resolution, checks) names `curation.yaml`, not the temp dir
+            if workdir not in str(error):
+                raise
+            raise type(error)(str(error).replace(workdir + os.sep, "")) from error
+
+
+def _sources_dir_of(curation: Path) -> Path:
+    beside = curation.parent.parent / "sources"
+    return beside if curation.parent.name == "claims" and beside.is_dir() else curation.parent
 
 
 def _text_of_same_stem(curation: Path) -> Path | None:
