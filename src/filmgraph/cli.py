@@ -46,7 +46,7 @@ def ingest_command(
     from .errors import FilmgraphError  # noqa: PLC0415
     from .ingest import ingest_files  # noqa: PLC0415
 
-    settings, store = _existing_store(store_dir)
+    settings, store = _existing_store(store_dir, served_by="its POST /api/sources (with the token)")
     try:
         report = ingest_files(store, curation, text, paths=BuildPaths.from_settings(settings), dry_run=dry_run)
     except FilmgraphError as error:
@@ -119,8 +119,9 @@ def _fail(error: Exception | str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _existing_store(store_dir: Path | None, **flags: object):
-    """Settings and the store to read from; an embedded store must exist (exporting nothing helps nobody)."""
+def _existing_store(store_dir: Path | None, served_by: str = "its GET /export", **flags: object):
+    """Settings and the store to use; an embedded store must exist (exporting nothing helps nobody).
+    `served_by` names what a running server offers instead, for when it holds the store."""
     from .store import open_store  # noqa: PLC0415
 
     settings = _serving_settings(store=store_dir, **flags)
@@ -130,7 +131,7 @@ def _existing_store(store_dir: Path | None, **flags: object):
         return settings, open_store(settings)
     except OSError as error:  # RocksDB allows one process per store directory
         in_use = "lock" in str(error).lower()
-        hint = ": stop `filmgraph serve`, or use its GET /export" if in_use else ""
+        hint = f": stop `filmgraph serve`, or use {served_by}" if in_use else ""
         raise _fail(f"cannot open the store {settings.store}{hint} ({error})") from error
 
 
