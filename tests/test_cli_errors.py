@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 FILMGRAPH = Path(sys.executable).parent / "filmgraph"
+SECOND_SOURCE = Path(__file__).parent / "data" / "second-source"
 HOLD = "import sys, time, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); print('open', flush=True); time.sleep(60)"
 
 
@@ -27,6 +28,9 @@ def test_serve_and_load_on_a_store_in_use(built_store_path: Path, tmp_path: Path
             assert done.returncode == 2
             assert "in use by another process" in done.stderr
             assert "Traceback" not in done.stderr
+        curation = SECOND_SOURCE / "claims" / "testbulletin-2011-russia-germany-signed.yaml"
+        ingested = run("ingest", str(curation), "--dry-run", "--store", str(store))
+        assert ingested.returncode == 2 and "POST /api/sources" in ingested.stderr, ingested.stderr
     finally:
         holder.kill()
         holder.wait()
