@@ -71,14 +71,16 @@ def _text(source_id: str) -> str:
 def test_the_history_is_every_report_in_time_order_with_who_and_where(client: TestClient) -> None:
     reports = _history(client, GERMAN)
     assert [(r["status"], r["claim"]["id"], r["time"]["not_after"]) for r in reports] == [
-        ("postponed", "planned-signing-russia-germany", "2010-08-31"),  # the signing planned for this summer
         ("planned", GERMAN, "2010-12-31"),  # the agreement itself, presented as planned, at publication
+        # the signing planned for "this summer", reported postponed: known at publication, not in the summer
+        ("postponed", "planned-signing-russia-germany", "2010-12-31"),
         ("postponed", "postponement-russia-germany-signing", "2010-12-31"),  # decided by publication
-        ("signed", "signing-russia-germany-co-production", "2011-02-28"),  # the second source
+        ("signed", "signing-russia-germany-co-production", "2011-02-28"),  # the second source: the signing's time
     ]
-    first, *_, signed = reports
-    assert first["provenance"]["status"] == "fg:Postponed" and first["time"]["as_worded"] == "this summer"
-    assert [a["id"] for a in first["provenance"]["attributed_to"]] == ["screen-daily"]
+    planned_signing, signed = reports[1], reports[-1]
+    assert planned_signing["provenance"]["status"] == "fg:Postponed"
+    assert planned_signing["time"]["not_before"] == "2010-01-01"  # the publication's year, not "this summer"
+    assert [a["id"] for a in planned_signing["provenance"]["attributed_to"]] == ["screen-daily"]
     assert signed["provenance"]["status"] == "fg:Asserted" and signed["status_concept"] == "fg:StatusSigned"
     assert [a["id"] for a in signed["provenance"]["attributed_to"]] == ["film-diplomacy-test-bulletin"]
     assert (signed["time"]["as_worded"], signed["time"]["not_before"]) == ("in February 2011", "2011-02-01")
@@ -105,7 +107,7 @@ def test_status_as_of_a_date(client: TestClient) -> None:
         return german["state"], report["claim"]["id"] if report else None
 
     assert state("2009-12-31") == ("unknown", None)  # nothing reported for a time surely that early
-    assert state("2010-08-31") == ("postponed", "planned-signing-russia-germany")
+    assert state("2010-08-31") == ("unknown", None)  # the article (2010) is not surely out by then
     assert state("2010-12-31") == ("postponed", "postponement-russia-germany-signing")
     assert state("2011-02-15") == ("postponed", "postponement-russia-germany-signing")  # "in February" straddles
     assert state("2011-03-01") == ("signed", "signing-russia-germany-co-production")

@@ -93,6 +93,16 @@ def reported_agreements(record: Node) -> list[str]:
     return [record.id] if record.links.get("fg:party") else []
 
 
+def _report_time(record: Node, source: Source) -> str | None:
+    """When a report's status holds: an asserted event's own time (a signing in February 2011: signed from then);
+    for a modal claim — a signing planned, expected or postponed — the time the source reports it, its publication,
+    since the event's time is only the target (a signing planned for "this summer" is not known to be postponed
+    in the summer)."""
+    asserted = record.provenance is not None and record.provenance.status == "fg:Asserted"
+    event_time = next(iter(record.links.get("fg:atTime", [])), None) if asserted else None
+    return event_time or source.published_at
+
+
 def quoted_labels(curation: Curation) -> set[str]:
     """The ids whose labels `curation_quads` quotes in other labels: the ends of relation claims and the
     agreements of status reports (an ingest must look them up in the store when another source declares them)."""
@@ -208,7 +218,7 @@ class _Emitter:
         publication time (the status held by then); modality, speaker, source and evidence stay on the claim."""
         status = reported_status(record)
         agreements = reported_agreements(record) if status else []
-        time = next(iter(record.links.get("fg:atTime", [])), None) or self.source.published_at
+        time = _report_time(record, self.source)
         for agreement in agreements:
             suffix = f"-{agreement}" if len(agreements) > 1 else ""
             iri = entity_iri(f"status-report-{record.id}{suffix}")
