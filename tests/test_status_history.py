@@ -4,13 +4,14 @@ before and after, the named query, a card and a list that agree, and the first s
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode, Triple
 
 from api_support import SOURCE_ID, assert_span_in_source
 from filmgraph.api import create_app
@@ -236,3 +237,56 @@ def test_an_agreements_own_claim_reports_only_a_modality() -> None:
     assert reported_status(asserted) is None  # that an agreement exists says nothing of where it stands
     statement = _claim(["fg:ReportedView"], "fg:Possible", **{"fg:about": [GERMAN]})
     assert reported_agreements(statement) == []
+
+
+def _local(iri: str) -> str:
+    return re.split("[#/]", iri)[-1]
+
+
+def _card_edges(client: TestClient, entity_id: str) -> dict[tuple[str, str, str], dict]:
+    response = client.get(f"/api/entities/{entity_id}")
+    assert response.status_code == 200, response.text
+    return {
+        (relation["direction"], _local(relation["property"]), _local(relation["other"]["iri"])): relation
+        for group in response.json()["relations"]
+        for relation in group["relations"]
+    }
+
+
+def _supports(relation: dict) -> list[tuple[str, str | None, list[str | None]]]:
+    return [(p["claim"].split("/")[-1], p["status"], [e["source_id"] for e in p["evidence"]])
+            for p in relation["provenance"]]  # fmt: skip
+
+
+def test_an_edge_carries_the_claim_that_states_it_not_the_agreements_own(client: TestClient) -> None:
+    """The signing reported by the second source is the event's claim (fg:Asserted, second source), and each status
+    report carries the claim it is derived from; the agreement's own fg:Planned claim supports only its own edges."""
+    edges = _card_edges(client, GERMAN)
+    signing = "signing-russia-germany-co-production"
+    signed_by_second = [(signing, "fg:Asserted", [SECOND_ID])]
+    assert _supports(edges[("out", "hasEvent", signing)]) == signed_by_second
+    assert _supports(edges[("in", "concernsAgreement", signing)]) == signed_by_second
+    assert edges[("out", "hasEvent", signing)]["status"] == "fg:Asserted"
+    for direction, prop in (("out", "hasStatusReport"), ("in", "statusOf")):
+        assert _supports(edges[(direction, prop, f"status-report-{signing}")]) == signed_by_second
+        assert _supports(edges[(direction, prop, "status-report-planned-signing-russia-germany")]) == [
+            ("planned-signing-russia-germany", "fg:Postponed", [SOURCE_ID])
+        ]
+    own = [(GERMAN, "fg:Planned", [SOURCE_ID])]
+    assert _supports(edges[("out", "party", "germany")]) == own  # the agreement's own edges keep its claim
+    assert _supports(edges[("in", "partyTo", "russia")]) == own
+
+
+def test_a_users_triple_about_a_claim_borrows_no_sources_provenance(two_sources: EmbeddedStore,
+                                                                      client: TestClient) -> None:
+    note = NamedNode("urn:test:my-note")
+    about = NamedNode("http://purl.org/dc/terms/references")
+    agreement = NamedNode(f"https://w3id.org/filmgraph/id/{GERMAN}")
+    two_sources.add_to_graph("urn:notes", [Triple(note, about, agreement), Triple(agreement, about, note)])
+    try:
+        edges = _card_edges(client, GERMAN)
+        for key in (("in", "references", "urn:test:my-note"), ("out", "references", "urn:test:my-note")):
+            assert edges[key]["origin"] == "asserted" and edges[key]["provenance"] == [], edges[key]
+            assert edges[key]["status"] is None
+    finally:
+        two_sources.drop_graph("urn:notes")

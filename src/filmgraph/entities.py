@@ -2,8 +2,9 @@
 
 A relation is an edge `S P O` seen from one entity. It comes from a plain triple (asserted in a source graph or
 inferred) or only from a relation claim (`fg:Claim` with rdf:subject/predicate/object) whose status is not
-fg:Asserted, which never yields a plain triple (docs/model.md). Its evidence is the matching claim's, or, for the
-edges of an n-ary node (an agreement's parties, a post's holder), that node's own provenance.
+fg:Asserted, which never yields a plain triple (docs/model.md). Its evidence is the matching claim's, or the claim
+of the node that states the edge in the graph holding it (an agreement's parties, an event's agreement, a post its
+holder points at; for an inferred inverse, the asserted edge's), never the other end's nor another graph's.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .lookup import (
     labels,
     provenance,
     require_status,
+    run_for_nodes,
     term_matches,
 )
 from . import lookup
@@ -41,6 +43,7 @@ from .records import (
     TypeAssertion,
 )
 from .store import Store
+from .store.base import Term
 from .vocab import ID, PREFIXES
 
 _P = PREFIXES
@@ -99,17 +102,30 @@ def _statements(store: Store, node: NamedNode) -> tuple[list[dict], list[dict]]:
     return store.query(_OUT, bindings=bindings).rows, store.query(_IN, bindings=bindings).rows
 
 
-def _edges(node: NamedNode, out_rows: list[dict], in_rows: list[dict]) -> dict[Edge, Origin]:
-    """Plain triples between IRIs around the node; a triple asserted anywhere counts as asserted."""
-    edges: dict[Edge, Origin] = {}
+def _found(node: NamedNode, out_rows: list[dict], in_rows: list[dict]) -> list[tuple[Edge, Term]]:
+    """Each plain triple between IRIs around the node, with the graph that holds it."""
     me = node.value
     found = [((me, r["p"].value, r["o"].value), r["g"]) for r in out_rows if isinstance(r["o"], NamedNode)]
-    found += [((r["s"].value, r["p"].value, me), r["g"]) for r in in_rows]
+    return found + [((r["s"].value, r["p"].value, me), r["g"]) for r in in_rows]
+
+
+def _edges(found: list[tuple[Edge, Term]]) -> dict[Edge, Origin]:
+    """The origin of each edge; a triple asserted anywhere counts as asserted."""
+    edges: dict[Edge, Origin] = {}
     for edge, graph in found:
         origin: Origin = "inferred" if is_inferred_graph(graph) else "asserted"
         if edges.get(edge) != "asserted":
             edges[edge] = origin
     return edges
+
+
+def _asserted_in(found: list[tuple[Edge, Term]]) -> dict[Edge, set[str]]:
+    """The graphs (sources, users' graphs) that assert each edge."""
+    graphs: dict[Edge, set[str]] = defaultdict(set)
+    for edge, graph in found:
+        if not is_inferred_graph(graph):
+            graphs[edge].add(graph.value)
+    return graphs
 
 
 def _claims(store: Store, node: NamedNode) -> dict[Edge, list[str]]:
@@ -119,21 +135,72 @@ def _claims(store: Store, node: NamedNode) -> dict[Edge, list[str]]:
     return claims
 
 
-def _edge_provenance(
-    edge: Edge, origin: Origin, claims: dict[Edge, list[str]], carriers: dict[str, Provenance]
-) -> list[Provenance]:
-    """The matching claims' provenance; else the n-ary node's (subject first) when it is itself a claim; else,
-    for an inferred edge (an inverse, a super-property), the claims between the same two nodes it follows from."""
-    if edge in claims:
-        return [carriers[c] for c in sorted(claims[edge]) if c in carriers]
-    for end in (edge[0], edge[2]):
-        if end in carriers and carriers[end].status is not None:
-            return [carriers[end]]
-    if origin == "inferred":
-        pair = {edge[0], edge[2]}
-        found = sorted({c for (s, _, o), cs in claims.items() if {s, o} == pair for c in cs})
-        return [carriers[c] for c in found if c in carriers and carriers[c].status == "fg:Asserted"]
+_STATED_CLAIMS = """
+SELECT ?node ?g ?claim ?own WHERE {
+  {values}
+  GRAPH ?g {
+    { ?node fg:epistemicStatus ?status . BIND(?node AS ?claim) BIND(true AS ?own) }
+    UNION { ?node prov:wasDerivedFrom ?claim . ?claim fg:epistemicStatus ?derived . BIND(false AS ?own) }
+  }
+}"""
+
+Stated = dict[tuple[str, str], list[str]]  # (node, graph) → claims
+
+
+def _stated_claims(store: Store, nodes: Iterable[str]) -> tuple[Stated, Stated]:
+    """Per node and graph: the node's own claim there, and the claims of that graph it is derived from."""
+    own: dict[tuple[str, str], set[str]] = defaultdict(set)
+    derived: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in run_for_nodes(store, _STATED_CLAIMS, "node", nodes):
+        key = (row["node"].value, row["g"].value)
+        (own if row["own"].value == "true" else derived)[key].add(row["claim"].value)
+    return {k: sorted(v) for k, v in own.items()}, {k: sorted(v) for k, v in derived.items()}
+
+
+def _statements_of(edge: Edge, origin: Origin, asserted_in: dict[Edge, set[str]]) -> list[tuple[Edge, str]]:
+    """The asserted triples (with their graph) the edge stands for: itself when asserted, else the asserted
+    triples between the same two nodes it is inferred from (the event's fg:concernsAgreement for fg:hasEvent)."""
+    if origin == "asserted":
+        return [(edge, graph) for graph in sorted(asserted_in[edge])]
+    pair = {edge[0], edge[2]}
+    return sorted((e, graph) for e, graphs in asserted_in.items() if {e[0], e[2]} == pair for graph in graphs)
+
+
+def _stating_claims(statement: tuple[Edge, str], own: Stated, derived: Stated) -> list[str]:
+    """The claim that supports one asserted triple, of the graph holding it: its subject's own claim; else, for a
+    triple pointing at a claim node, the claim the subject is derived from (a status report's event) or that
+    node's own claim (a post its holder points at). Never the other end's claim made in another graph."""
+    (subject, _, target), graph = statement
+    if (subject, graph) in own:
+        return own[(subject, graph)]
+    if any(node == target for node, _ in own):
+        return derived.get((subject, graph)) or own.get((target, graph), [])
     return []
+
+
+def _edge_provenance(
+    edge: Edge,
+    origin: Origin,
+    claims: dict[Edge, list[str]],
+    carriers: dict[str, Provenance],
+    support: tuple[dict[Edge, set[str]], Stated, Stated],
+) -> list[Provenance]:
+    """The matching relation claims' provenance (of a graph asserting the edge); else the claim that states the
+    edge in its own graph (see `_stating_claims`); else, for an inferred edge (an inverse, a super-property), the
+    relation claims between the same two nodes it follows from."""
+    asserted_in, own, derived = support
+    if edge in claims:
+        graphs = asserted_in.get(edge, set()) if origin == "asserted" else None
+        found = [c for c in claims[edge] if graphs is None or any((c, g) in own for g in graphs)]
+        if found or graphs is None:
+            return [carriers[c] for c in sorted(found) if c in carriers]
+    statements = _statements_of(edge, origin, asserted_in)
+    stated = sorted({c for statement in statements for c in _stating_claims(statement, own, derived)})
+    if stated or origin != "inferred":
+        return [carriers[c] for c in stated if c in carriers and carriers[c].status is not None]
+    pair = {edge[0], edge[2]}
+    found = sorted({c for (s, _, o), cs in claims.items() if {s, o} == pair for c in cs})
+    return [carriers[c] for c in found if c in carriers and carriers[c].status == "fg:Asserted"]
 
 
 def _other(edge: Edge, me: str) -> str:
@@ -163,14 +230,19 @@ def _content_edges(edges: dict[Edge, Origin], claims: dict[Edge, list[str]]) -> 
 def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_rows: list[dict]) -> list[Relation]:
     me = node.value
     claims = _claims(store, node)
-    edges = _content_edges(_edges(node, out_rows, in_rows), claims)
+    found = _found(node, out_rows, in_rows)
+    edges = _content_edges(_edges(found), claims)
     refs = entity_refs(store, {_other(edge, me) for edge in edges} | {me})
     edges = {edge: origin for edge, origin in edges.items() if not is_provenance_node(refs[_other(edge, me)])}
-    claim_nodes = {claim for found in claims.values() for claim in found}
-    carriers = provenance(store, claim_nodes | {end for edge in edges for end in (edge[0], edge[2])})
+    claim_nodes = {claim for claimed in claims.values() for claim in claimed}
+    asserted_in = _asserted_in(found)
+    ends = {end for edge in asserted_in for end in (edge[0], edge[2])}
+    own, derived = _stated_claims(store, claim_nodes | ends)
+    carriers = provenance(store, claim_nodes | {c for made in [*own.values(), *derived.values()] for c in made})
     property_labels = labels(store, {edge[1] for edge in edges})
+    support = (asserted_in, own, derived)
     relations = [
-        _relation(edge, me, origin, refs, property_labels, _edge_provenance(edge, origin, claims, carriers))
+        _relation(edge, me, origin, refs, property_labels, _edge_provenance(edge, origin, claims, carriers, support))
         for edge, origin in edges.items()
     ]
     return sorted(relations, key=relation_order)

@@ -60,8 +60,10 @@ class Relation(BaseModel):
     status: str | None = Field(None, description="Epistemic status (CURIE) of the supporting claim, if any.")
     provenance: list[Provenance] = Field(
         default_factory=list,
-        description="The claims that support the edge: the matching fg:Claim, or the n-ary node's own provenance; "
-        "for an inferred edge without either, the asserted claims between the same two nodes it follows from.",
+        description="The claims that support the edge: the matching fg:Claim, or the claim of the node that states "
+        "the edge in the same graph (an n-ary node, an event; a status report's: the claim it is derived from); "
+        "for an inferred edge without either, the asserted claims between the same two nodes it follows from. "
+        "Empty for a triple of a user's graph.",
     )
 
 
