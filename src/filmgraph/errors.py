@@ -183,3 +183,9 @@ class WorkersUnavailable(FilmgraphError):
     status_code = 503
     title = "Query workers restarting"
     headers = {"Retry-After": "2"}
+
+
+class ShuttingDown(WorkersUnavailable):
+    """The server received SIGTERM: queued and new queries are refused at once, not cancelled as a 500."""
+
+    title = "Server shutting down"

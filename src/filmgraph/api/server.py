@@ -12,6 +12,7 @@ left of its process tree, so that a stop takes seconds whatever the load (issue 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -24,12 +25,13 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from ..settings import Settings
-from ..store import open_store
+from ..store import Store, open_store
 from .app import create_app
 from .connections import ConnectionLimits, GuardedH11Protocol
 
 SETTINGS_VARIABLE = "FILMGRAPH_SERVE_SETTINGS"  # the settings, flags included, handed to the server process
 STOP_MARGIN_S = 3.0  # beyond shutdown_timeout, for the app to close the store and its workers to exit
+ANSWER_MARGIN_S = 0.5  # within shutdown_timeout, for a query in flight refused (503) to send that answer
 
 
 def serve(settings: Settings, *, access_log: bool = False) -> int:
@@ -85,6 +87,22 @@ class BoundedSupervisor(Multiprocess):
                     os.kill(pid, signal.SIGKILL)
 
 
+def _on_stop_signal(loop: asyncio.AbstractEventLoop, store: Store, within: float) -> None:
+    """Wrap uvicorn's SIGTERM/SIGINT handler (installed before the app starts) so that the store stops taking
+    queries when shutdown begins: uvicorn cancels requests still running after `shutdown_timeout` (a plain-text
+    500) and closes the store only after that. Scheduled on the loop: a signal handler may run mid-query."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue  # not uvicorn's (not the main thread): nothing to wrap
+
+        def handler(number: int, frame, previous=previous) -> None:
+            loop.call_soon_threadsafe(store.stop_taking_queries, within)
+            previous(number, frame)
+
+        signal.signal(sig, handler)
+
+
 def _start_time(pid: int) -> str | None:
     try:
         return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[19]
@@ -116,6 +134,7 @@ def serving_app() -> FastAPI:
 
     @asynccontextmanager
     async def close_store(app: FastAPI) -> AsyncIterator[None]:
+        _on_stop_signal(asyncio.get_running_loop(), store, max(settings.shutdown_timeout - ANSWER_MARGIN_S, 0.0))
         yield
         store.close()
 

@@ -180,5 +180,8 @@ class Store(ABC):
         """The states of the parts that answer queries (the embedded store: its workers, its in-memory copy)."""
         return []
 
+    def stop_taking_queries(self, within: float) -> None:  # noqa: B027 - optional for implementations
+        """The server shuts down: refuse queries waiting or new (503); those in flight get `within` seconds."""
+
     def close(self) -> None:  # noqa: B027 - optional for implementations
         """Release resources."""

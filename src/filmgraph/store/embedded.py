@@ -489,6 +489,10 @@ class EmbeddedStore(Store):
         if self._inline_copy is not None:
             self._inline_copy.refresh()
 
+    def stop_taking_queries(self, within: float) -> None:
+        if self.pool is not None:
+            self.pool.stop_taking_queries(within)
+
     def close(self) -> None:
         if self._inline_copy is not None:
             self._inline_copy.close()

@@ -33,7 +33,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from .. import errors
-from ..errors import BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout, WorkersUnavailable
+from ..errors import BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout, ShuttingDown, WorkersUnavailable
 from . import worker
 from .checkpoints import Checkpoint, Checkpoints
 from .evaluation import Evaluated, QueryTask
@@ -76,6 +76,7 @@ class _Worker:
 
 
 _TIMED_OUT = object()
+_STOPPED = object()  # a query in flight when the server's grace period ran out
 
 
 class _ThreadWaiter:
@@ -94,8 +95,8 @@ class _ThreadWaiter:
         self._event.set()
         return True
 
-    def refuse(self) -> None:
-        """No worker is running: stop waiting now (the caller answers 503)."""
+    def refuse(self, error: FilmgraphError) -> None:
+        """No worker is running, or the server stops: stop waiting now (the caller raises `_refusal`)."""
         self._event.set()
 
     def wait(self, timeout: float) -> _Worker | None:
@@ -128,24 +129,25 @@ class _LoopWaiter:
         else:
             self.future.set_result(free)
 
-    def refuse(self) -> None:
-        """No worker is running: fail the wait now (503) rather than at its timeout."""
+    def refuse(self, error: FilmgraphError) -> None:
+        """No worker is running, or the server stops: fail the wait now (503) rather than at its timeout."""
         if threading.get_ident() == self._thread:
-            self._fail()
+            self._fail(error)
         else:
-            self.loop.call_soon_threadsafe(self._fail)
+            self.loop.call_soon_threadsafe(self._fail, error)
 
-    def _fail(self) -> None:
+    def _fail(self, error: FilmgraphError) -> None:
         if not self.future.done():
-            self.future.set_exception(WorkersUnavailable(_NO_WORKERS))
+            self.future.set_exception(error)
 
 
 _NO_WORKERS = "no query worker is running and none could be started just now; retry in a moment"
+_STOPPING = "the server is shutting down; retry in a moment (on this or another instance)"
 
 
-def _expire(reply: asyncio.Future) -> None:
+def _expire(reply: asyncio.Future, outcome: object = _TIMED_OUT) -> None:
     if not reply.done():
-        reply.set_result(_TIMED_OUT)
+        reply.set_result(outcome)
 
 
 def _on_reply_readable(chosen: _Worker) -> None:
@@ -225,6 +227,7 @@ class QueryPool:
         self._lock = threading.Lock()
         self._pending = 0
         self._closed = False
+        self._stopping = False  # the server shuts down: no query is taken any more (`stop_taking_queries`)
         self._home: asyncio.AbstractEventLoop | None = None  # the loop that runs queries (the server's)
         # Warm-ups from the loop get threads of their own: the loop's default executor may be full of threads
         # waiting for the very queries (handed to the loop) that wait for these warm-ups. One per worker suffices.
@@ -295,8 +298,7 @@ class QueryPool:
         with self._lock:
             self._failing = failing
             refused = self._waiters_if_none_running()
-        for waiter in refused:
-            waiter.refuse()
+        self._refuse(refused)
 
     def _wait_for_change(self, seconds: float) -> None:
         """Until a worker process ends, `_wake` is called, or `seconds` pass."""
@@ -404,8 +406,7 @@ class QueryPool:
         with self._lock:
             self._workers.discard(dead)
             refused = self._waiters_if_none_running()
-        for waiter in refused:
-            waiter.refuse()
+        self._refuse(refused)
         self._wake()
 
     _replace = _kill  # a worker killed on timeout or death is replaced by the supervisor
@@ -418,11 +419,15 @@ class QueryPool:
         self._waiters.clear()
         return refused
 
+    def _refuse(self, refused: list[_ThreadWaiter | _LoopWaiter]) -> None:
+        for waiter in refused:
+            waiter.refuse(self._refusal())
+
     def _can_answer(self) -> bool:
         """Under the lock: whether a worker runs, or one is coming (the supervisor is not failing to start them).
         A query waits for a worker being restarted (e.g. after a timeout killed the only one), but is refused at
         once while none can be started."""
-        if self._closed:
+        if self._closed or self._stopping:
             return False
         return not self._failing or any(each.started and not each.killed for each in self._workers)
 
@@ -436,6 +441,22 @@ class QueryPool:
         except FilmgraphError:
             self._replace(chosen)
             raise
+
+    def _refusal(self) -> WorkersUnavailable:
+        """The 503 for a query no worker will answer: the server stopping, or no worker running."""
+        return ShuttingDown(_STOPPING) if self._stopping else WorkersUnavailable(_NO_WORKERS)
+
+    def stop_taking_queries(self, within: float) -> None:
+        """The server shuts down: refuse queued and new queries at once (503), and answer the queries in flight
+        on the event loop 503 unless they finish `within` seconds, before the server cancels their requests
+        (a cancelled request gets a plain-text 500). In the loop's thread."""
+        with self._lock:
+            self._stopping = True
+            refused = self._waiters_if_none_running()  # all of them: none can be answered now
+            in_flight = [each.reply for each in self._workers if each.reply is not None]
+        self._refuse(refused)
+        for reply in in_flight:
+            reply.get_loop().call_later(within, _expire, reply, _STOPPED)
 
     def close(self) -> None:
         if self._wake_write is None:
@@ -496,7 +517,7 @@ class QueryPool:
             if self._idle:
                 return self._idle.popleft()
             if not self._can_answer():
-                raise WorkersUnavailable(_NO_WORKERS)
+                raise self._refusal()
             self._waiters.append(waiter)
             return None
 
@@ -520,6 +541,8 @@ class QueryPool:
         return remaining
 
     def _check_running(self) -> None:
+        if self._stopping:
+            raise self._refusal()
         if self.checkpoints.current is None or self._closed:
             raise BackendUnavailable("the query workers are not running")
 
@@ -543,7 +566,7 @@ class QueryPool:
             chosen = self._take_or_queue(waiter) or waiter.wait(timeout)
             if chosen is None:
                 if not self._can_answer():
-                    raise WorkersUnavailable(_NO_WORKERS)
+                    raise self._refusal()
                 raise Overloaded(f"no query worker became free within {timeout:g} s; retry later")
             remaining = self._time_left(chosen, timeout, time.monotonic() - started)
             _unwatch(chosen)  # a loop that still watches it (not the running `_home`) would take our reply
@@ -641,6 +664,9 @@ class QueryPool:
             if answer is _TIMED_OUT:
                 self._replace(chosen)  # SIGKILL and a fork from the forkserver: milliseconds
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
+            if answer is _STOPPED:
+                self._kill(chosen)  # the server stops: its work stops too
+                raise ShuttingDown(_STOPPING)
         except (EOFError, OSError) as error:
             self._replace(chosen)
             raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
