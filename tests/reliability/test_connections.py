@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import threading
@@ -127,10 +128,19 @@ def test_a_slow_but_steady_body_is_read(strict_server: ServerURL) -> None:
     assert response.json()["boolean"] is True
 
 
-def test_connections_beyond_the_cap_get_503_problem(store_dir: Path) -> None:
-    with filmgraph_server(store_dir, "--workers", "1", "--max-connections", "3", "--timeout-keep-alive", "30") as base:
+def _in_flight(base: str) -> socket.socket:
+    """A connection whose request is in flight: its headers are in, its body is still to come."""
+    sock = _connect(base)
+    sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+                 b"Content-Length: 10000\r\n\r\nASK {}")  # fmt: skip
+    return sock
+
+
+def test_connections_beyond_the_cap_all_in_flight_get_503_problem(store_dir: Path) -> None:
+    flags = ("--workers", "1", "--max-connections", "3", "--timeout-keep-alive", "30", "--body-timeout", "30")
+    with filmgraph_server(store_dir, *flags) as base:
         assert httpx.get(base + "/healthz", timeout=10).status_code == 200
-        idle = [_connect(base) for _ in range(3)]
+        held = [_in_flight(base) for _ in range(3)]
         try:
             wait_for(lambda: httpx.get(base + "/healthz", timeout=10).status_code == 503, seconds=CLOSED_WITHIN_S)
             busy = httpx.get(base + "/healthz", timeout=10)
@@ -139,10 +149,47 @@ def test_connections_beyond_the_cap_get_503_problem(store_dir: Path) -> None:
             assert busy.headers["retry-after"] == "1"
             assert busy.json()["status"] == 503
         finally:
-            for sock in idle:
+            for sock in held:
                 sock.close()
         wait_for(lambda: httpx.get(base + "/healthz", timeout=10).status_code == 200, seconds=CLOSED_WITHIN_S)
         assert httpx.get(base + "/healthz", timeout=10).status_code == 200
+
+
+def _hold_idle(base: str, count: int, stop: threading.Event) -> None:
+    """Keep `count` connections open that never send a byte, reopening each as the server closes it (the flood)."""
+    held = [_connect(base) for _ in range(count)]
+    try:
+        while not stop.is_set():
+            closed, _, _ = select.select(held, [], [], 0.1)  # readable = EOF or reset: the server closed it
+            for sock in closed:
+                held.remove(sock)
+                sock.close()
+                held.append(_connect(base))
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_idle_connections_beyond_the_cap_do_not_lock_out_requests(store_dir: Path) -> None:
+    """30 idle connections against a cap of 20: the longest-idle is closed to make room, requests are served."""
+    flags = ("--workers", "1", "--max-connections", "20", "--timeout-keep-alive", "1")
+    with filmgraph_server(store_dir, *flags) as base:
+        stop = threading.Event()
+        flood = threading.Thread(target=_hold_idle, args=(base, 30, stop), daemon=True)
+        flood.start()
+        try:
+            time.sleep(1)  # the flood is in place
+            statuses: list[int] = []
+            end = time.monotonic() + 6
+            while time.monotonic() < end:
+                statuses.append(httpx.get(base + "/healthz", timeout=10).status_code)
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            flood.join(timeout=CLOSED_WITHIN_S)
+        assert flood.is_alive() is False
+        served = statuses.count(200)
+        assert statuses and served >= 0.9 * len(statuses), f"{served} of {len(statuses)} answered 200: {statuses}"
 
 
 def _runaway(base: str, stop: threading.Event) -> None:

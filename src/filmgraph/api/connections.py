@@ -9,8 +9,11 @@ never closed). This protocol, uvicorn's h11 one plus three timers, closes them:
 - the request line and headers must arrive within `header_timeout` of their first byte (else 408, closed);
 - the body must arrive within `body_timeout` plus one second per `min_body_rate` bytes received (a large upload
   on a slow but steady link passes, a trickle is cut); time while the app does not read (flow control) is free;
-- beyond `max_connections` open connections a request is answered 503 problem+json with `Retry-After`, and the
-  connection closed, so that a flood cannot exhaust the process's file descriptors or its workers.
+- a request arriving beyond `max_connections` open connections closes the longest-idle one (no request in
+  flight: fresh, or between keep-alive requests) to make room, as nginx does, so that one client's idle sockets
+  cannot lock the others out of the shared cap; only when every connection has a request in flight is a request
+  answered 503 problem+json with `Retry-After`, and its connection closed, so that a flood cannot exhaust the
+  workers (idle sockets beyond the cap last at most `timeout_keep_alive`).
 """
 
 from __future__ import annotations
@@ -68,17 +71,37 @@ class GuardedH11Protocol(H11Protocol):
         self._phase_start = 0.0
         self._body_bytes = 0
         self._last_check = 0.0
+        self._idle_since = time.monotonic()
 
     # --- the connection cap ---------------------------------------------------------------------------------------
     def _capped(self, app):
         async def capped(scope, receive, send) -> None:
-            if scope["type"] == "http" and len(self.connections) > self.max_connections:
+            if scope["type"] == "http" and not self._make_room():
                 self.logger.warning("more than %d connections: answered 503", self.max_connections)
                 await _send_busy(send)
                 return
             await app(scope, receive, send)
 
         return capped
+
+    def _is_idle(self) -> bool:
+        """No request in flight (uvicorn's own test in `shutdown`): closing it loses no one's answer."""
+        return not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete)
+
+    def _make_room(self) -> bool:
+        """Within the cap, or back within it by closing the longest-idle other connection; False if all are busy.
+
+        Called when a request arrives, not on accept: evicting on accept lets a client that reopens what is closed
+        churn through every idle slot, a fresh legitimate connection's included, before it can send its request.
+        """
+        open_ = [c for c in self.connections if not c.transport.is_closing()]
+        if len(open_) <= self.max_connections:
+            return True
+        idle = [c for c in open_ if c is not self and isinstance(c, GuardedH11Protocol) and c._is_idle()]
+        if not idle:
+            return False
+        min(idle, key=lambda c: c._idle_since).transport.close()
+        return True
 
     # --- deadlines ------------------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -96,6 +119,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        self._idle_since = time.monotonic()
         self._track(0)  # a pipelined request may have started reading
 
     def _track(self, received: int) -> None:
