@@ -31,7 +31,9 @@ _IN_SOURCE_GRAPHS = f"FILTER (STRSTARTS(STR(?graph), {Literal(SOURCE_GRAPH_PREFI
 _DECLARED_IN = "SELECT DISTINCT ?entity ?graph WHERE { {values} GRAPH ?graph { ?entity a ?type } " + _IN_SOURCE_GRAPHS + " }"
 _ALL_ENTITIES = (
     SPARQL_PREFIXES
-    + "SELECT DISTINCT ?entity WHERE { GRAPH ?graph { ?entity skos:prefLabel ?label } "
+    + "SELECT DISTINCT ?entity WHERE { GRAPH ?graph { ?entity skos:prefLabel ?label "
+    # status reports are the build's, read from claims: no curation file names one
+    + "FILTER NOT EXISTS { ?entity a fg:StatusReport } } "
     + _IN_SOURCE_GRAPHS
     + " }"
 )
