@@ -29,6 +29,8 @@ _CUES: list[tuple[str, re.Pattern[str], str, str]] = [
     ("plan", re.compile(r"\bplan(?:s|ned|ning)?\b|\bintend(?:s|ed|ing)?\b|\bintention\b", re.I),
      "fg:Planned", "fg:Statement"),
     ("hope", re.compile(r"\bhop(?:e|es|ed|ing)\b|\bwants?\b|\bwish(?:es|ed)?\b", re.I), "fg:Hoped", "fg:ReportedView"),
+    ("establishment", re.compile(r"\b(?:established|founded|set up|launched)\b", re.I), "fg:Asserted",
+     "fg:Establishment"),
     ("signing", re.compile(r"\bsign(?:ed|s)\b|\bagreed\b|\bconcluded\b", re.I), "fg:Asserted", "fg:Signing"),
 ]
 _HEDGES = {"negation", "possibility", "expectation", "plan", "hope"}
@@ -36,6 +38,7 @@ _QUOTED = re.compile(r"[“\"]([^”\"]+)[”\"]")
 _ATTRIBUTION = re.compile(r"\baccording to\b|\b(?:said|says|told|stated|added)\b", re.I)
 _PRONOUN_SAID = re.compile(r"\b(?:he|she|they) (?:said|says|added|told)\b", re.I)
 _REQUIRED = {"fg:Signing": "fg:concernsAgreement", "fg:Postponement": "fg:postpones"}
+_EVENTS = {*_REQUIRED, "fg:Establishment"}  # events take no statement links (fg:actor's domain is fg:Statement)
 
 
 @dataclass(frozen=True)
@@ -128,16 +131,32 @@ def _link(candidate: CandidateClaim, named: Sequence[Named], speaker: str | None
             links["fg:concernsAgreement"] = agreements[:1]
         if time_ids:
             links["fg:newTargetTime"] = time_ids[-1:]
+    if candidate.type == "fg:Establishment":
+        _link_establishment(candidate, named)
     required = _REQUIRED.get(candidate.type)
     if required and required not in links:
         candidate.note = f"a {candidate.type} once `{required}` names an existing id"
         candidate.type = "fg:Statement"
-    if candidate.type not in _REQUIRED:
+    if candidate.type not in _EVENTS:
         _link_statement(candidate, named, speaker, agents)
         if "fg:about" not in links:
             candidate.note = (candidate.note + "; " if candidate.note else "") + "a statement needs `fg:about` (an id)"
     if time_ids and candidate.type != "fg:Postponement":
         links["fg:atTime"] = time_ids[:1]
+
+
+def _link_establishment(candidate: CandidateClaim, named: Sequence[Named]) -> None:
+    """What is established: the institution named nearest before "established" (else after); where: a place."""
+    places = [item for item in named if item.is_a("fg:Place", "fg:City")]
+    things = [item for item in named if item.is_a("fg:Institution")]
+    before = [item for item in things if item.span.end <= candidate.cue_at]
+    chosen = before[-1:] or things[:1]
+    if chosen:
+        candidate.links["fg:establishes"] = [chosen[0].id]
+    else:
+        candidate.note = "name what it establishes: `fg:establishes` (an id)"
+    if places:
+        candidate.links["fg:location"] = [places[0].id]
 
 
 def _link_statement(candidate: CandidateClaim, named: Sequence[Named], speaker: str | None, agents: list[str]) -> None:

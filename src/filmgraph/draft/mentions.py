@@ -61,19 +61,14 @@ def fold(text: str) -> _Folded:
     return _Folded("".join(folded), origin)
 
 
-def _pattern(names: Iterable[str]) -> re.Pattern[str] | None:
-    """One alternation, longest names first, on word boundaries: "the German side" wins over "German"."""
-    ordered = sorted({name for name in names if len(name) >= MIN_NAME_LENGTH}, key=lambda name: (-len(name), name))
-    if not ordered:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(name) for name in ordered) + r")(?!\w)")
-
-
 def _find(text: str, folded: _Folded, names: Iterable[str]) -> list[tuple[str, Span]]:
-    pattern = _pattern(names)
-    if pattern is None:
-        return []
-    return [(match.group(), folded.span(text, match.start(), match.end())) for match in pattern.finditer(folded.text)]
+    """Every occurrence of every name on word boundaries, nested ones included: "Petersburg Dialogue" inside "the
+    Tenth Russian-German forum Petersburg Dialogue" names the forum as well as its session."""
+    found = []
+    for name in sorted({name for name in names if len(name) >= MIN_NAME_LENGTH}):
+        pattern = re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)")
+        found += [(name, folded.span(text, m.start(), m.end())) for m in pattern.finditer(folded.text)]
+    return sorted(found, key=lambda item: (item[1], item[0]))
 
 
 def known_mentions(text: str, names: Mapping[str, list[Candidate]]) -> list[Mention]:
