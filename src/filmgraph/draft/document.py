@@ -178,9 +178,16 @@ def _times(text: str, when: Published, taken: set[str]) -> tuple[list[DraftTime]
         key = (normalise_name(found.span.text), found.not_before, found.not_after)
         if key not in entries:
             used = taken | {entry.id for entry in entries.values()}
-            entries[key] = DraftTime(_unique_id("time-" + slug(found.span.text), used), found)
+            entries[key] = DraftTime(_unique_id(_time_id(found), used), found)
         span_ids[found.span] = entries[key].id
     return list(entries.values()), span_ids
+
+
+def _time_id(found: TimeFound) -> str:
+    """`time-<wording>`, with the year it falls in unless the wording says it: "this summer" -> time-this-summer-2011."""
+    words = slug(found.span.text)
+    bound = found.not_after or found.not_before
+    return f"time-{words}" if re.search(r"\d{4}", words) or bound is None else f"time-{words}-{bound.year}"
 
 
 def _claims(text: str, draft: Draft, found: list[Mention], types: dict[str, frozenset[str]],
