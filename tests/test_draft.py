@@ -254,3 +254,16 @@ def test_the_draft_s_sentences_are_the_build_s_own(empty_store: Store) -> None:
     assert document["sentences"] == [sentence.text for sentence in split_sentences(text)]
     assert any(sentence.startswith("“Cinematography is a business") and sentence.endswith("he said.")
                for sentence in document["sentences"])
+
+
+def test_drafted_ids_never_take_an_id_the_store_has(tmp_path: Path) -> None:
+    """A drafted claim id that an entity of the store already has would be refused at ingest ("already declared")."""
+    store = EmbeddedStore(tmp_path / "store")
+    try:
+        taken = "https://w3id.org/filmgraph/id/signing-russia-and-italy-signed-a"
+        label = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
+        store.update(f"INSERT DATA {{ GRAPH <{source_graph('other')}> {{ <{taken}> {label} \"x\"@en }} }}")
+        draft = draft_curation("Russia and Italy signed a pact.", "2011", store, file_name="pact.txt")
+    finally:
+        store.close()
+    assert [claim.id for claim in draft.claims] == ["signing-russia-and-italy-signed-a-2"]

@@ -113,8 +113,9 @@ def draft_curation(
     found = [mention for mention in found if mention.new or _is_entity(types[mention.id])]
     draft.mentions = _first_mentions(text, [m for m in found if not m.new], sentences)
     draft.entities = _new_states(text, [m for m in found if m.new], sentences, taken)
-    draft.times, time_spans = _times(text, when, taken | {entity.id for entity in draft.entities})
-    draft.claims = _claims(text, draft, found, types, time_spans, publisher)
+    taken |= {entity.id for entity in draft.entities}
+    draft.times, time_spans = _times(text, when, taken)
+    draft.claims = _claims(text, draft, found, types, time_spans, publisher, taken | set(time_spans.values()))
     return draft
 
 
@@ -191,13 +192,13 @@ def _time_id(found: TimeFound) -> str:
 
 
 def _claims(text: str, draft: Draft, found: list[Mention], types: dict[str, frozenset[str]],
-            times: dict[Span, str], publisher: str | None) -> list[DraftClaim]:
+            times: dict[Span, str], publisher: str | None, taken: set[str]) -> list[DraftClaim]:
     named_all = sorted(
         {Named(m.id, m.span, types.get(m.id, frozenset())) for m in found if not m.new},
         key=lambda item: (item.span, item.id),
     )
     claims: list[DraftClaim] = []
-    used: set[str] = set()
+    used = set(taken)
     last_person: str | None = None
     for sentence in draft.sentences:
         named = [item for item in named_all if sentence.contains(item.span)]
