@@ -57,6 +57,43 @@ def ingest_command(
         typer.echo(line)
 
 
+@app.command("draft")
+def draft_command(
+    article: Path = typer.Argument(..., exists=True, dir_okay=False, help="The article's text (UTF-8)"),
+    published: str = typer.Option(..., "--published", help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD"),
+    title: str | None = typer.Option(None, "--title", help="The article's title [its first sentence]"),
+    publisher: str | None = typer.Option(None, "--publisher", help="The publisher's existing id (e.g. screen-daily)"),
+    url: str | None = typer.Option(None, "--url", help="The article's address"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: standard output)"),
+    store_dir: Path | None = typer.Option(None, "--store", help="Embedded store directory [FILMGRAPH_STORE]"),
+) -> None:
+    """Draft a curation file for a new text (entities the store knows, countries, times, candidate claims), for the
+    curator to check and then `filmgraph ingest`. It never overwrites a file."""
+    from .draft import draft_curation, render_draft  # noqa: PLC0415
+    from .errors import FilmgraphError  # noqa: PLC0415
+
+    if output is not None and output.exists():
+        raise _fail(f"{output} exists: the draft never overwrites a file (a curator may have edited it)")
+    try:
+        text = article.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise _fail(f"cannot read {article}: {error}") from error
+    _, store = _existing_store(store_dir, served_by="a copy of the store directory")
+    try:
+        draft = draft_curation(text, published, store, file_name=article.name, title=title, publisher=publisher,
+                               url=url)
+    except FilmgraphError as error:
+        raise _fail(error) from error
+    finally:
+        store.close()
+    if output is None:
+        typer.echo(render_draft(draft), nl=False)
+    else:
+        output.write_text(render_draft(draft), encoding="utf-8")
+        typer.echo(f"wrote {output}: {len(draft.mentions)} mentions, {len(draft.entities)} new countries, "
+                   f"{len(draft.times)} times, {len(draft.claims)} candidate claims", err=True)
+
+
 _QUERY_MEDIA_TYPES = {"json": "application/sparql-results+json", "csv": "text/csv", "tsv": "text/tab-separated-values"}
 
 

@@ -202,3 +202,17 @@ def _duplicate_message(node: Node, candidates: list[Candidate]) -> str:
         + f"or `distinct_from: {first}` if it only shares the name"
     )
 
+
+
+# --- the same indexes, for tools that match a text's words against the store (filmgraph.draft) ---------------------
+
+
+def known_names(store: Store) -> dict[str, list[Candidate]]:
+    """Every entity of the store's sources by normalised label and alternative label (the index ingest resolves
+    new nodes against)."""
+    return _index(store.query(_NAMES).rows, "", set(), normalise_name)
+
+
+def known_identifiers(store: Store) -> dict[str, list[Candidate]]:
+    """Every entity of the store's sources by external identifier (Wikidata IRI, ISO 3166 alpha-2 and alpha-3)."""
+    return _index(store.query(_IDENTIFIERS).rows, "", set(), str)
