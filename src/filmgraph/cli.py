@@ -149,7 +149,7 @@ def export_command(
     import tempfile  # noqa: PLC0415
 
     from .errors import FilmgraphError  # noqa: PLC0415
-    from .export import prepare_export  # noqa: PLC0415
+    from .export import prepare_export, with_usual_permissions  # noqa: PLC0415
 
     _, store = _existing_store(store_dir)
     try:
@@ -168,6 +168,7 @@ def export_command(
                 except BaseException:
                     Path(out.name).unlink()
                     raise
+            with_usual_permissions(Path(out.name))
             Path(out.name).replace(output)
     where = output or "standard output"
     typer.echo(f"exported {export.size} quads ({export.subset}) as {export.format.name} to {where}", err=True)
