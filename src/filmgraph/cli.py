@@ -186,10 +186,12 @@ def release_command(
     import sys  # noqa: PLC0415
 
     from .errors import FilmgraphError  # noqa: PLC0415
-    from .release import write_release  # noqa: PLC0415
+    from .release import loopback_warning, write_release  # noqa: PLC0415
     from .vocab import ONTOLOGY_GRAPH  # noqa: PLC0415
 
     settings, store = _existing_store(store_dir, base_url=base_url)
+    if warning := loopback_warning(settings):
+        typer.echo(f"warning: {warning}", err=True)
     try:
         quads = 2 * store.count() + store.count(ONTOLOGY_GRAPH)  # the data twice (Turtle, N-Quads), the ontology
         with typer.progressbar(length=quads, label="writing release", file=sys.stderr) as bar:

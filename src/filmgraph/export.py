@@ -236,7 +236,8 @@ def _counted(quads: Iterable[Quad], progress: Progress | None) -> Iterator[Quad]
         progress(pending)
 
 
-def _to_rdflib(term: NamedNode | BlankNode | Literal) -> rdflib.term.Identifier:
+def to_rdflib(term: NamedNode | BlankNode | Literal) -> rdflib.term.Identifier:
+    """The rdflib term for a pyoxigraph one; a blank node keeps its label (a canonical one stays canonical)."""
     if isinstance(term, NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, BlankNode):
@@ -284,7 +285,7 @@ def _write_jsonld(triples: Iterable[Triple], out: BinaryIO) -> None:
     """Compact JSON-LD with the published context embedded, so the file loads offline in any JSON-LD processor."""
     graph = rdflib.Graph()
     for triple in triples:
-        graph.add((_to_rdflib(triple.subject), _to_rdflib(triple.predicate), _to_rdflib(triple.object)))
+        graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
     context = load_context()["@context"]
     document = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
     if isinstance(document, list) and not document:  # an empty graph
