@@ -8,7 +8,6 @@ import shutil
 from datetime import datetime, time, timezone
 import subprocess
 
-import pyoxigraph
 import pytest
 import rdflib
 import yaml
@@ -19,7 +18,6 @@ from export_support import (
     rdflib_parse,
     run_cli,
 )
-from pyoxigraph import RdfFormat
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, XSD
 
 from filmgraph import __version__
