@@ -9,7 +9,6 @@ the ontology, a CITATION.cff and a SHA256SUMS file that `sha256sum -c` verifies.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import shutil
 import tempfile
@@ -23,11 +22,12 @@ from urllib.parse import quote
 import yaml
 from pyoxigraph import NamedNode, RdfFormat, parse
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, XSD
 
 from . import __version__
 from .errors import BadRequest
-from .export import CONTEXT_FILE, Progress, prepare_export, stable_order, to_rdflib, write_sorted_turtle
+from .export import CONTEXT_FILE, Progress, prepare_export, write_sorted_turtle
+from .ontology_docs import ontology_docs_html
 from .public_url import public_base_url
 from .settings import Settings
 from .store import Store
@@ -237,41 +237,10 @@ def citation(info: DatasetInfo) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
-class _InsertionOrderedSet(dict):
-    """What pyLODE's `set()` of HTML elements should be: it lists an intersection's classes in the order of a set
-    of objects hashed by address, so the page changed at every run. Iterating in insertion order fixes it."""
-
-    def add(self, item: object) -> None:
-        self[item] = None
-
-
-def ontology_for_docs(ontology_file: Path) -> Graph:
-    """The ontology as pyLODE should read it: blank nodes keep their canonical labels (its pages link them by
-    label) and statements come in a fixed order. Its concept schemes stay out of the `skos:ConceptScheme` class,
-    which pyLODE takes for the document's subject: with them the page was titled by one scheme ("stances"), its
-    heading ran four scheme titles into the ontology's and its IRI was a scheme's."""
-    graph = Graph()
-    for triple in stable_order(parse(path=ontology_file, format=RdfFormat.TURTLE)):
-        graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
-    graph.remove((None, RDF.type, SKOS.ConceptScheme))
-    return graph
-
-
 def write_ontology_docs(ontology_file: Path, destination: Path) -> None:
-    """Human-readable HTML documentation of the ontology, by pyLODE; the same ontology gives the same bytes."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    import pylode.utils  # noqa: PLC0415 - heavy import: only when releasing
-    from pylode import OntPub  # noqa: PLC0415
-
-    root.handlers[:], root.level = handlers, level  # pylode configures root logging at import; undo that
-
+    """Human-readable HTML documentation of the ontology (filmgraph.ontology_docs)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    pylode.utils.set = _InsertionOrderedSet  # type: ignore[attr-defined]  # shadows the builtin in that module only
-    try:
-        OntPub(ontology=ontology_for_docs(ontology_file)).make_html(destination=destination)
-    finally:
-        del pylode.utils.set  # type: ignore[attr-defined]
+    destination.write_text(ontology_docs_html(ontology_file.read_bytes()), encoding="utf-8")
 
 
 def write_checksums(directory: Path) -> Path:
