@@ -23,6 +23,7 @@ from .lookup import (
     entity_refs,
     has_status,
     is_inferred_graph,
+    is_known,
     labels,
     provenance,
     require_status,
@@ -264,13 +265,10 @@ def _keep(relation: Relation, direction: str | None, prop: str | None, status: s
     )
 
 
-_EXISTS = "SELECT ?e WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1"
-
-
 def require_entity(store: Store, entity_id: str) -> NamedNode:
     """The entity's IRI, or NotFound when the graph has no triple about it."""
     node = entity_node(entity_id)
-    if not store.query(_EXISTS, bindings={"e": node}).rows:
+    if not is_known(store, node):
         raise NotFound(f"no entity {entity_id!r} in the graph")
     return node
 

@@ -40,6 +40,33 @@ def expand_curie(value: str) -> str:
     return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else value
 
 
+_KNOWN = "SELECT ?node WHERE { { ?node ?p ?o } UNION { ?s ?p ?node } } LIMIT 1"
+_ONTOLOGY_TERMS = "SELECT DISTINCT ?term WHERE { ?term a ?kind FILTER(STRSTARTS(STR(?term), STR(fg:))) }"
+
+
+def is_known(store: Store, node: NamedNode) -> bool:
+    """Whether the graph has any triple about the node (as subject or object)."""
+    return bool(store.query(_KNOWN, bindings={"node": node}).rows)
+
+
+def resolve_term(store: Store | None, value: str) -> NamedNode:
+    """The IRI a user means by a full IRI, a CURIE under a known prefix (`fg:Sceptical`, `fgid:russia`) or a bare
+    local name: an entity's (`russia`) when the graph has it, else an ontology term's, case aside (`sceptical`,
+    `Planned`), as `term_matches` reads names; an unknown bare name (or any, without a store to look in) is taken
+    as an entity's. ValueError when the text cannot be an IRI."""
+    value = value.strip()
+    if ":" in value:
+        iri = expand_curie(value)
+        if "://" not in iri and not iri.startswith("urn:"):
+            raise ValueError("expected a full IRI, a CURIE such as fgid:russia, or a local name such as russia")
+        return NamedNode(iri)
+    entity = NamedNode(ID + value)
+    if store is None or is_known(store, entity):
+        return entity
+    rows = store.query(SPARQL_PREFIXES + _ONTOLOGY_TERMS).rows
+    return next((row["term"] for row in rows if term_matches(row["term"].value, value)), entity)
+
+
 def local_id(iri: str) -> str | None:
     """The flat local name of a data individual (`russia` for fgid:russia), or None for other IRIs."""
     if iri.startswith(ID):
