@@ -145,6 +145,10 @@ class PathStep(BaseModel):
     target: EntityRef
     walked: Literal["forward", "backward"] = Field(description="`backward` when the path goes against the edge.")
     origin: Origin
+    status: str | None = Field(None, description="Epistemic status (CURIE) of the supporting claim, if any.")
+    provenance: list[Provenance] = Field(
+        default_factory=list, description="The claims that support the edge, as for an entity card's relations."
+    )
 
 
 class Path(BaseModel):
