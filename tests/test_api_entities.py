@@ -135,6 +135,16 @@ def test_each_path_step_carries_its_edge_s_evidence_as_the_entity_card_does(rest
             assert source_text[evidence["begin"]:evidence["end"]] == evidence["quote"]
 
 
+def test_the_card_carries_the_spans_its_label_and_definition_are_read_from(rest, source_text):
+    card = rest.get("/api/entities/russian-state-fund").json()
+    quotes = [m["quote"] for m in card["mentions"]]
+    assert "the Russian State Fund, the organisation responsible for social and economic support of Russian cinema" in quotes
+    assert any(card["label"] in quote for quote in quotes)
+    assert [(m["begin"], m["end"]) for m in card["mentions"]] == sorted((m["begin"], m["end"]) for m in card["mentions"])
+    for mention in card["mentions"]:
+        assert source_text[mention["begin"]:mention["end"]] == mention["quote"] and mention["source_id"]
+
+
 def test_no_path_within_too_few_hops(rest):
     body = rest.get("/api/paths", params={"from": "sergei-tolstikov", "to": "cinecitta-luce", "max_hops": 2})
     assert body.status_code == 200 and body.json()["paths"] == []

@@ -407,4 +407,5 @@ def entity_card(store: Store, entity_id: str) -> EntityCard:
     own = provenance(store, [node.value]).get(node.value)
     card.provenance = [own] if own else []
     card.relations = group_relations(_collect_relations(store, node, out_rows, in_rows))
+    card.mentions = lookup.mentions(store, node.value)
     return card

@@ -128,6 +128,11 @@ class EntityCard(BaseModel):
         default_factory=list, description="The entity's own provenance when it is itself a claim (an n-ary node)."
     )
     relations: list[PropertyGroup] = Field(default_factory=list, description="Every relation in and out.")
+    mentions: list[Evidence] = Field(
+        default_factory=list,
+        description="The spans of the sources that name or describe the entity (fg:mentionedAt): the text its "
+        "labels and definition are read from, in text order.",
+    )
 
 
 class SearchHit(BaseModel):
