@@ -120,6 +120,31 @@ def test_path_from_tolstikov_to_cinecitta_luce(rest):
             assert step["property_label"]
 
 
+def test_each_path_step_carries_its_edge_s_evidence_as_the_entity_card_does(rest, source_text):
+    body = rest.get(
+        "/api/paths", params={"from": "sergei-tolstikov", "to": "cinecitta-luce", "max_hops": 4}
+    ).json()
+    steps = [step for path in body["paths"] for step in path["steps"]]
+    assert steps and all(step["provenance"] for step in steps)  # every hop of these paths is supported by a claim
+    for step in steps:
+        relations = rest.get(f"/api/entities/{step['source']['id']}/relations", params={"direction": "out"}).json()
+        [same] = [r for r in relations["relations"]
+                  if r["property"] == step["property"] and r["other"]["iri"] == step["target"]["iri"]]  # fmt: skip
+        assert (step["status"], step["provenance"]) == (same["status"], same["provenance"])
+        for evidence in (e for claim in step["provenance"] for e in claim["evidence"]):
+            assert source_text[evidence["begin"]:evidence["end"]] == evidence["quote"]
+
+
+def test_the_card_carries_the_spans_its_label_and_definition_are_read_from(rest, source_text):
+    card = rest.get("/api/entities/russian-state-fund").json()
+    quotes = [m["quote"] for m in card["mentions"]]
+    assert "the Russian State Fund, the organisation responsible for social and economic support of Russian cinema" in quotes
+    assert any(card["label"] in quote for quote in quotes)
+    assert [(m["begin"], m["end"]) for m in card["mentions"]] == sorted((m["begin"], m["end"]) for m in card["mentions"])
+    for mention in card["mentions"]:
+        assert source_text[mention["begin"]:mention["end"]] == mention["quote"] and mention["source_id"]
+
+
 def test_no_path_within_too_few_hops(rest):
     body = rest.get("/api/paths", params={"from": "sergei-tolstikov", "to": "cinecitta-luce", "max_hops": 2})
     assert body.status_code == 200 and body.json()["paths"] == []

@@ -19,8 +19,6 @@ from filmgraph.named_queries import load_named_queries
 from filmgraph.settings import Settings, get_settings
 from filmgraph.store import Store
 
-# Parameters bind variables of the main pattern (not only of a FILTER): on the remote backend they become a
-# trailing VALUES, which joins after the pattern (see filmgraph.store.remote).
 HEADS = """\
 # title: Who heads which institution
 # description: Holders of posts and the institution each post is in.
@@ -40,6 +38,13 @@ TIMES = """\
 PREFIX fg: <https://w3id.org/filmgraph/ontology#>
 SELECT ?time ?worded ?latest WHERE { ?time fg:asWorded ?worded ; fg:notAfter ?latest } ORDER BY ?worded
 """
+NAMED = """\
+# title: Things by name
+# description: What carries a label; the name is used only in a FILTER, never projected.
+# param: name string required  The label's text.
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?thing WHERE { ?thing skos:prefLabel ?label FILTER(STR(?label) = ?name) }
+"""
 SESSIONS = """\
 # title: Forum sessions by number
 # description: The forum session with a given ordinal.
@@ -55,6 +60,7 @@ def questions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (directory / "heads.rq").write_text(HEADS, encoding="utf-8")
     (directory / "times.rq").write_text(TIMES, encoding="utf-8")
     (directory / "sessions.rq").write_text(SESSIONS, encoding="utf-8")
+    (directory / "named.rq").write_text(NAMED, encoding="utf-8")
     return directory
 
 
@@ -74,11 +80,11 @@ def _rows(client: TestClient, question: str, **params: str) -> list[dict]:
 
 def test_list_describes_each_question_and_its_parameters(asking):
     listing = asking.get("/api/queries").json()
-    assert [q["name"] for q in listing["queries"]] == ["heads", "sessions", "times"]
+    assert [q["name"] for q in listing["queries"]] == ["heads", "named", "sessions", "times"]
     heads = listing["queries"][0]
     assert heads["title"] == "Who heads which institution" and heads["url"] == "/api/queries/heads"
     assert [(p["name"], p["type"], p["required"]) for p in heads["parameters"]] == [("institution", "iri", False)]
-    times = listing["queries"][2]
+    times = listing["queries"][3]
     assert [(p["name"], p["type"], p["required"]) for p in times["parameters"]] == [
         ("latest", "date", True),
         ("worded", "string", False),
@@ -113,6 +119,20 @@ def test_invalid_parameters_are_422_naming_the_problem(asking, question, params)
     response = asking.get(f"/api/queries/{question}", params=params)
     assert response.status_code == 422
     assert response.json()["status"] == 422 and response.json()["detail"]
+
+
+def test_a_parameter_used_only_in_a_filter_is_bound(asking):
+    rows = _rows(asking, "named", name="Russian State Fund")
+    assert rows == [{"thing": "https://w3id.org/filmgraph/id/russian-state-fund"}]
+    csv_rows = asking.get("/api/queries/named", params={"name": "Russian State Fund", "format": "csv"})
+    assert csv_rows.status_code == 200 and csv_rows.text.splitlines()[1:] == [rows[0]["thing"]]
+
+
+def test_iri_parameters_take_a_curie_or_a_bare_local_name(asking):
+    full = _rows(asking, "heads", institution="https://w3id.org/filmgraph/id/russian-state-fund")
+    assert len(full) == 1
+    assert _rows(asking, "heads", institution="fgid:russian-state-fund") == full
+    assert _rows(asking, "heads", institution="russian-state-fund") == full
 
 
 def test_a_parameter_given_twice_is_422(asking):

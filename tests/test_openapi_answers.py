@@ -55,8 +55,12 @@ READS: list[tuple[str, str, dict]] = [
     ("GET", "/api/paths?from=russia&to=italy", {}),
     ("GET", "/api/paths?from=russia", {}),
     *[("GET", "/id/russia", {"headers": _accept(m)}) for m in
-      ("text/html", "text/turtle", "application/ld+json", "application/n-triples")],
+      ("text/html", "text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml")],
     ("GET", "/id/russia", {"headers": BAD_ACCEPT}),
+    *[("GET", "/ontology", {"headers": _accept(m)}) for m in ("text/html", "text/turtle", "application/rdf+xml")],
+    ("GET", "/ontology", {"headers": BAD_ACCEPT}),
+    ("GET", "/ontology.jsonld", {}),
+    ("GET", "/ontology.png", {}),
     ("GET", "/id/no-such-entity", {}),
     ("GET", "/api/agreements", {}),
     ("GET", "/api/agreements?from=2011-01-01&to=2010-01-01", {}),

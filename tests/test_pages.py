@@ -66,6 +66,15 @@ def test_json_ld_and_n_triples_carry_the_same_description(rest, source_text):
     _assert_describes_the_fund(jsonld, source_text)
 
 
+def test_rdf_xml_by_accept_and_by_extension_carries_the_same_description(rest, source_text):
+    turtle = _graph(rest.get("/id/russian-state-fund.ttl"), "turtle")
+    by_accept = rest.get("/id/russian-state-fund", headers={"Accept": "application/rdf+xml"})
+    assert by_accept.headers["content-type"].startswith("application/rdf+xml")
+    by_extension = _graph(rest.get("/id/russian-state-fund.rdf"), "xml")
+    assert set(_graph(by_accept, "xml")) == set(by_extension) == set(turtle)
+    _assert_describes_the_fund(by_extension, source_text)
+
+
 def test_unacceptable_and_unknown(rest):
     assert rest.get("/id/russian-state-fund", headers={"Accept": "image/png"}).status_code == 406
     missing = rest.get("/id/no-such-entity.ttl")

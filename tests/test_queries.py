@@ -1,5 +1,5 @@
-"""Each research question returns exactly the article's answer, on both backends (the remote one binds
-parameters with a trailing VALUES), and parameters are bound as terms, never spliced."""
+"""Each research question returns exactly the article's answer, on both backends, and parameters are bound as
+terms (a VALUES row at the head of the WHERE group, written by pyoxigraph), never spliced."""
 
 from __future__ import annotations
 
@@ -317,6 +317,34 @@ def test_a_malformed_header_is_refused() -> None:
         parse_named_query("t", "SELECT * WHERE {}")
     with pytest.raises(BuildError, match="not a variable"):
         parse_named_query("t", "# title: T\n# param: nowhere iri optional\nSELECT * WHERE { ?s ?p ?o }")
+
+
+@pytest.mark.parametrize("stance", ["fg:Sceptical", FG + "Sceptical", "Sceptical", "sceptical"])
+def test_iri_parameters_take_an_iri_a_curie_or_a_bare_local_name_of_any_namespace(any_store: Store, stance) -> None:
+    expected = answer(any_store, "stances", "statement", stance="fg:Sceptical")
+    assert len(expected) == 2 and answer(any_store, "stances", "statement", stance=stance) == expected
+    planned = answer(any_store, "statements-by-status", "statement", status="fg:Planned")
+    assert planned and answer(any_store, "statements-by-status", "statement", status="Planned") == planned
+    for fund in ("russian-state-fund", "fgid:russian-state-fund", ID + "russian-state-fund"):
+        assert answer(any_store, "who-heads-what", "holder", institution=fund) == {("sergei-tolstikov",)}
+
+
+FILTERED = """\
+# title: Labelled like this
+# description: What carries a given label; the label is used only in a FILTER.
+# param: label string required  The label's text.
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?thing WHERE {
+  ?thing skos:prefLabel ?name .  # a { or WHERE in a comment does not count
+  FILTER(STR(?name) = ?label)
+}"""
+
+
+def test_a_parameter_used_only_in_a_filter_constrains_the_answer(any_store: Store) -> None:
+    query = parse_named_query("filtered", FILTERED)
+    rows = run_named_query(any_store, query, {"label": "Russian State Fund"}).rows
+    assert [row["thing"].value for row in rows] == [ID + "russian-state-fund"]
+    assert run_named_query(any_store, query, {"label": '" ) || true || ("'}).rows == []  # data, not query text
 
 
 def test_a_string_parameter_is_data_not_query_text(built_store: Store) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
+import re
 import shutil
 from datetime import datetime, time, timezone
 import subprocess
 
-import pyoxigraph
 import pytest
 import rdflib
 import yaml
@@ -18,14 +18,14 @@ from export_support import (
     rdflib_parse,
     run_cli,
 )
-from pyoxigraph import RdfFormat
-from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, XSD
 
 from filmgraph import __version__
 from filmgraph.errors import BadRequest
 from filmgraph.release import DATASET, DCAT_VERSION, VOID, write_release
 from filmgraph.settings import get_settings
 from filmgraph.store import EmbeddedStore
+from filmgraph.vocab import FG, ONTOLOGY
 
 EXPECTED_FILES = {
     "CITATION.cff", "SHA256SUMS", "context.jsonld", "docs/ontology.html", "filmgraph.nq", "filmgraph.ttl",
@@ -122,10 +122,29 @@ def test_void_lists_the_distributions_with_their_sizes(void, release_dir):
 
 def test_ontology_documentation_names_the_ontology_classes(release_dir, export_store):
     html = (release_dir / "docs" / "ontology.html").read_text(encoding="utf-8")
-    ontology = pyoxigraph.parse(path=release_dir / "ontology.ttl", format=RdfFormat.TURTLE)
-    labels = {t.object.value for t in ontology if t.predicate.value == str(rdflib.RDFS.label)}
-    assert html.startswith("<!DOCTYPE html>") and labels
-    assert all(label in html for label in labels)
+    ontology = rdflib.Graph().parse(release_dir / "ontology.ttl")
+    kinds = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+    terms = {term for kind in kinds for term in ontology.subjects(RDF.type, kind) if str(term).startswith(FG)}
+    labels = {str(label) for term in terms for label in ontology.objects(term, rdflib.RDFS.label)}
+    assert html.startswith("<!DOCTYPE html>") and len(labels) > 50
+    assert sorted(label for label in labels if label not in html) == []
+
+
+def test_ontology_documentation_is_the_ontology_s_page_not_a_concept_scheme_s(release_dir):
+    page = (release_dir / "docs" / "ontology.html").read_text(encoding="utf-8")
+    ontology = rdflib.Graph().parse(release_dir / "ontology.ttl")
+    [title] = ontology.objects(rdflib.URIRef(ONTOLOGY), DCTERMS.title)
+    assert re.findall(r"<title>(.*?)</title>", page) == [str(title)] == re.findall(r"<h1>(.*?)</h1>", page)
+    shown = re.search(r"<strong>IRI</strong>\s*</dt>\s*<dd>\s*<code>(.*?)</code>", page)
+    assert shown and shown.group(1) == ONTOLOGY  # the IRI shown is the ontology's, not a concept scheme's
+
+
+def test_release_without_a_base_url_warns_that_void_names_a_loopback_endpoint(export_store_dir, tmp_path):
+    result = run_cli("release", str(tmp_path / "local"), "--store", str(export_store_dir))
+    assert b"warning: void.ttl will name the SPARQL endpoint http://127.0.0.1:8000/sparql" in result.stderr
+    assert b"--base-url" in result.stderr
+    assert b"warning" not in run_cli("release", str(tmp_path / "public"), "--store", str(export_store_dir),
+                                     "--base-url", "https://filmgraph.example.org").stderr
 
 
 def test_release_refuses_a_directory_that_is_not_empty_and_leaves_it_alone(export_store, tmp_path):
@@ -138,7 +157,7 @@ def test_release_refuses_a_directory_that_is_not_empty_and_leaves_it_alone(expor
     assert [p.name for p in tmp_path.iterdir()] == ["occupied"]  # no staging directory left behind
 
 
-def test_void_is_byte_stable_across_processes(release_dir, export_store_dir, tmp_path, monkeypatch):
+def test_two_releases_of_one_store_and_date_are_byte_identical(release_dir, export_store_dir, tmp_path, monkeypatch):
     created = yaml.safe_load((release_dir / "CITATION.cff").read_text())["date-released"]
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(datetime.combine(created, time(12), timezone.utc).timestamp())))
     settings = get_settings().model_copy(update={"base_url": "https://filmgraph.example.org/"})
@@ -150,4 +169,7 @@ def test_void_is_byte_stable_across_processes(release_dir, export_store_dir, tmp
         del store
         gc.collect()  # let later commands open the directory again
     assert (again / "void.ttl").read_bytes() == (release_dir / "void.ttl").read_bytes()
+    files = sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
+    assert files == sorted(EXPECTED_FILES)
+    assert [f for f in files if (again / f).read_bytes() != (release_dir / f).read_bytes()] == []  # byte for byte
     assert b"_:" not in (again / "void.ttl").read_bytes()  # partitions have IRIs: diffs stay local

@@ -186,7 +186,7 @@ def export_command(
     import tempfile  # noqa: PLC0415
 
     from .errors import FilmgraphError  # noqa: PLC0415
-    from .export import prepare_export  # noqa: PLC0415
+    from .export import prepare_export, with_usual_permissions  # noqa: PLC0415
 
     _, store = _existing_store(store_dir)
     try:
@@ -205,6 +205,7 @@ def export_command(
                 except BaseException:
                     Path(out.name).unlink()
                     raise
+            with_usual_permissions(Path(out.name))
             Path(out.name).replace(output)
     where = output or "standard output"
     typer.echo(f"exported {export.size} quads ({export.subset}) as {export.format.name} to {where}", err=True)
@@ -222,10 +223,12 @@ def release_command(
     import sys  # noqa: PLC0415
 
     from .errors import FilmgraphError  # noqa: PLC0415
-    from .release import write_release  # noqa: PLC0415
+    from .release import loopback_warning, write_release  # noqa: PLC0415
     from .vocab import ONTOLOGY_GRAPH  # noqa: PLC0415
 
     settings, store = _existing_store(store_dir, base_url=base_url)
+    if warning := loopback_warning(settings):
+        typer.echo(f"warning: {warning}", err=True)
     try:
         quads = 2 * store.count() + store.count(ONTOLOGY_GRAPH)  # the data twice (Turtle, N-Quads), the ontology
         with typer.progressbar(length=quads, label="writing release", file=sys.stderr) as bar:

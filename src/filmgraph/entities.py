@@ -23,6 +23,7 @@ from .lookup import (
     entity_refs,
     has_status,
     is_inferred_graph,
+    is_known,
     labels,
     provenance,
     require_status,
@@ -227,6 +228,33 @@ def _content_edges(edges: dict[Edge, Origin], claims: dict[Edge, list[str]]) -> 
     return {edge: origin for edge, origin in merged.items() if edge[1] not in hidden}  # type: ignore[misc]
 
 
+def _evidence_of(
+    store: Store, edges: dict[Edge, Origin], claims: dict[Edge, list[str]], found: list[tuple[Edge, Term]]
+) -> dict[Edge, list[Provenance]]:
+    """The provenance of each edge (see `_edge_provenance`), from the relation claims and the stored triples
+    (with their graphs) around its ends."""
+    claim_nodes = {claim for claimed in claims.values() for claim in claimed}
+    asserted_in = _asserted_in(found)
+    ends = {end for edge in asserted_in for end in (edge[0], edge[2])}
+    own, derived = _stated_claims(store, claim_nodes | ends)
+    carriers = provenance(store, claim_nodes | {c for made in [*own.values(), *derived.values()] for c in made})
+    support = (asserted_in, own, derived)
+    return {edge: _edge_provenance(edge, origin, claims, carriers, support) for edge, origin in edges.items()}
+
+
+def edge_provenance(store: Store, edges: dict[Edge, Origin]) -> dict[Edge, list[Provenance]]:
+    """The provenance of edges anywhere in the graph (a path's steps), worked out as an entity card does from
+    what is stored around each edge's subject."""
+    claims: dict[Edge, list[str]] = defaultdict(list)
+    found: list[tuple[Edge, Term]] = []
+    for subject in sorted({edge[0] for edge in edges}):
+        node = NamedNode(subject)
+        found += _found(node, *_statements(store, node))
+        for edge, made in _claims(store, node).items():
+            claims[edge] = sorted({*claims[edge], *made})
+    return _evidence_of(store, edges, dict(claims), found)
+
+
 def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_rows: list[dict]) -> list[Relation]:
     me = node.value
     claims = _claims(store, node)
@@ -234,17 +262,9 @@ def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_r
     edges = _content_edges(_edges(found), claims)
     refs = entity_refs(store, {_other(edge, me) for edge in edges} | {me})
     edges = {edge: origin for edge, origin in edges.items() if not is_provenance_node(refs[_other(edge, me)])}
-    claim_nodes = {claim for claimed in claims.values() for claim in claimed}
-    asserted_in = _asserted_in(found)
-    ends = {end for edge in asserted_in for end in (edge[0], edge[2])}
-    own, derived = _stated_claims(store, claim_nodes | ends)
-    carriers = provenance(store, claim_nodes | {c for made in [*own.values(), *derived.values()] for c in made})
+    evidence = _evidence_of(store, edges, claims, found)
     property_labels = labels(store, {edge[1] for edge in edges})
-    support = (asserted_in, own, derived)
-    relations = [
-        _relation(edge, me, origin, refs, property_labels, _edge_provenance(edge, origin, claims, carriers, support))
-        for edge, origin in edges.items()
-    ]
+    relations = [_relation(edge, me, origin, refs, property_labels, evidence[edge]) for edge, origin in edges.items()]
     return sorted(relations, key=relation_order)
 
 
@@ -264,13 +284,10 @@ def _keep(relation: Relation, direction: str | None, prop: str | None, status: s
     )
 
 
-_EXISTS = "SELECT ?e WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1"
-
-
 def require_entity(store: Store, entity_id: str) -> NamedNode:
     """The entity's IRI, or NotFound when the graph has no triple about it."""
     node = entity_node(entity_id)
-    if not store.query(_EXISTS, bindings={"e": node}).rows:
+    if not is_known(store, node):
         raise NotFound(f"no entity {entity_id!r} in the graph")
     return node
 
@@ -390,4 +407,5 @@ def entity_card(store: Store, entity_id: str) -> EntityCard:
     own = provenance(store, [node.value]).get(node.value)
     card.provenance = [own] if own else []
     card.relations = group_relations(_collect_relations(store, node, out_rows, in_rows))
+    card.mentions = lookup.mentions(store, node.value)
     return card

@@ -108,6 +108,14 @@ class BackendUnavailable(FilmgraphError):
     title = "Backend unavailable"
 
 
+class StoreInUse(FilmgraphError, OSError):
+    """The embedded store's directory is open in another process: RocksDB lets one process at a time hold it. An
+    OSError still, as the engine's own error was, so callers that handled that keep working."""
+
+    status_code = 503
+    title = "Store in use"
+
+
 class BuildError(FilmgraphError):
     """The build refused its input; the message names the file and line or the offending node."""
 

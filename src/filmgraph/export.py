@@ -3,15 +3,17 @@
 Researchers take the graph away into other tools, so every file is written by a library serialiser (pyoxigraph, or
 rdflib for compacted JSON-LD). Turtle and TriG are sorted (subjects, then predicates with `rdf:type` first, then
 objects) and use the project prefixes, so two exports of one store are byte-identical and a changed fact changes
-only its lines; blank nodes (only in the ontology's OWL axioms) get canonical RDFC-1.0 labels. N-Triples, N-Quads
-and RDF/XML stream in store order with constant memory; sorted formats hold the subset's terms (never a serialised
-string) to sort them; JSON-LD is one compacted document, built in memory.
+only its lines; blank nodes (only in the ontology's OWL axioms) get canonical RDFC-1.0 labels in every format.
+N-Triples, N-Quads and RDF/XML stream in store order (their blank-node statements last, the only ones held in
+memory); sorted formats hold the subset's terms (never a serialised string) to sort them; JSON-LD is one compacted
+document, built in memory.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import queue
 import threading
 import traceback
@@ -195,6 +197,19 @@ def _canonical_blank_nodes(statements: set[Quad] | set[Triple]) -> list[Quad] | 
     return [item for item in statements if not _has_blank_node(item)] + relabelled
 
 
+def canonical_blank_nodes_last(quads: Iterable[Quad]) -> Iterator[Quad]:
+    """Stream the quads without blank nodes in store order, then those with one, relabelled by RDFC-1.0 and sorted:
+    a rebuild or a write gives blank nodes fresh labels, and a citable dump must not change with them. Only the
+    quads with blank nodes are held (the ontology's OWL axioms, a few hundred), never the whole graph."""
+    held: set[Quad] = set()
+    for quad in quads:
+        if _has_blank_node(quad):
+            held.add(quad)
+        else:
+            yield quad
+    yield from stable_order(held)
+
+
 def stable_order(statements: Iterable[Quad] | Iterable[Triple]) -> list[Quad] | list[Triple]:
     """Deduplicated, with canonical blank nodes, sorted: the order that keeps a serialisation byte-stable."""
     return sorted(_canonical_blank_nodes(set(statements)), key=_sort_key)
@@ -221,7 +236,8 @@ def _counted(quads: Iterable[Quad], progress: Progress | None) -> Iterator[Quad]
         progress(pending)
 
 
-def _to_rdflib(term: NamedNode | BlankNode | Literal) -> rdflib.term.Identifier:
+def to_rdflib(term: NamedNode | BlankNode | Literal) -> rdflib.term.Identifier:
+    """The rdflib term for a pyoxigraph one; a blank node keeps its label (a canonical one stays canonical)."""
     if isinstance(term, NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, BlankNode):
@@ -269,7 +285,7 @@ def _write_jsonld(triples: Iterable[Triple], out: BinaryIO) -> None:
     """Compact JSON-LD with the published context embedded, so the file loads offline in any JSON-LD processor."""
     graph = rdflib.Graph()
     for triple in triples:
-        graph.add((_to_rdflib(triple.subject), _to_rdflib(triple.predicate), _to_rdflib(triple.object)))
+        graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
     context = load_context()["@context"]
     document = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
     if isinstance(document, list) and not document:  # an empty graph
@@ -295,7 +311,8 @@ class Export:
         quads = _counted(self._quads(), progress)
         if not self.format.sorted:
             # Streaming triple formats rely on the model's promise that no triple is written to two graphs.
-            return quads if self.format.keeps_graphs else (quad.triple for quad in quads)
+            streamed = canonical_blank_nodes_last(quads)
+            return streamed if self.format.keeps_graphs else (quad.triple for quad in streamed)
         return stable_order(quads if self.format.keeps_graphs else (quad.triple for quad in quads))
 
     def write_to(self, out: BinaryIO, progress: Progress | None = None) -> None:
@@ -325,6 +342,14 @@ def prepare_export(store: Store, format_name: str, subset_text: str = "all") -> 
         return Export(export_format, subset, lambda: quads, len(quads))
     select, size = _graph_selection(store, subset)
     return Export(export_format, subset, select, size)
+
+
+def with_usual_permissions(path: Path) -> None:
+    """Give a file written through a private temporary file (0600) the mode a plain `open` would have (0644 under
+    the usual umask 022), so an export is as readable as any other file its user writes."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)
 
 
 # --- streaming --------------------------------------------------------------------------------------------------

@@ -40,6 +40,33 @@ def expand_curie(value: str) -> str:
     return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else value
 
 
+_KNOWN = "SELECT ?node WHERE { { ?node ?p ?o } UNION { ?s ?p ?node } } LIMIT 1"
+_ONTOLOGY_TERMS = "SELECT DISTINCT ?term WHERE { ?term a ?kind FILTER(STRSTARTS(STR(?term), STR(fg:))) }"
+
+
+def is_known(store: Store, node: NamedNode) -> bool:
+    """Whether the graph has any triple about the node (as subject or object)."""
+    return bool(store.query(_KNOWN, bindings={"node": node}).rows)
+
+
+def resolve_term(store: Store | None, value: str) -> NamedNode:
+    """The IRI a user means by a full IRI, a CURIE under a known prefix (`fg:Sceptical`, `fgid:russia`) or a bare
+    local name: an entity's (`russia`) when the graph has it, else an ontology term's, case aside (`sceptical`,
+    `Planned`), as `term_matches` reads names; an unknown bare name (or any, without a store to look in) is taken
+    as an entity's. ValueError when the text cannot be an IRI."""
+    value = value.strip()
+    if ":" in value:
+        iri = expand_curie(value)
+        if "://" not in iri and not iri.startswith("urn:"):
+            raise ValueError("expected a full IRI, a CURIE such as fgid:russia, or a local name such as russia")
+        return NamedNode(iri)
+    entity = NamedNode(ID + value)
+    if store is None or is_known(store, entity):
+        return entity
+    rows = store.query(SPARQL_PREFIXES + _ONTOLOGY_TERMS).rows
+    return next((row["term"] for row in rows if term_matches(row["term"].value, value)), entity)
+
+
 def local_id(iri: str) -> str | None:
     """The flat local name of a data individual (`russia` for fgid:russia), or None for other IRIs."""
     if iri.startswith(ID):
@@ -148,10 +175,10 @@ SELECT ?node ?status ?by WHERE {
   { ?node fg:epistemicStatus ?status } UNION { ?node prov:wasAttributedTo ?by }
 }"""
 
-_EVIDENCE = """
+_SPANS = """
 SELECT ?node ?span ?source ?quote ?begin ?end ?sentence ?sentenceText WHERE {
   {values}
-  ?node fg:evidence ?span .
+  ?node {via} ?span .
   ?span nif:anchorOf ?quote ; nif:beginIndex ?begin ; nif:endIndex ?end .
   OPTIONAL { ?span nif:referenceContext ?source }
   OPTIONAL { ?span fg:inSentence ?sentence . OPTIONAL { ?sentence nif:anchorOf ?sentenceText } }
@@ -172,6 +199,23 @@ def _evidence(row: dict[str, Term]) -> Evidence:
     )
 
 
+def _spans(store: Store, nodes: Iterable[str], via: str) -> dict[str, dict[str, Evidence]]:
+    """The spans each node points at through `via` (a constant property CURIE), by span IRI."""
+    spans: dict[str, dict[str, Evidence]] = defaultdict(dict)
+    for row in run_for_nodes(store, _SPANS.replace("{via}", via), "node", nodes):
+        spans[row["node"].value].setdefault(row["span"].value, _evidence(row))
+    return spans
+
+
+def _in_text_order(spans: Iterable[Evidence]) -> list[Evidence]:
+    return sorted(spans, key=lambda evidence: (evidence.begin, evidence.end, evidence.span))
+
+
+def mentions(store: Store, node: str) -> list[Evidence]:
+    """Where the sources name or describe a node (fg:mentionedAt spans), in text order."""
+    return _in_text_order(_spans(store, [node], "fg:mentionedAt").get(node, {}).values())
+
+
 def provenance(store: Store, nodes: Iterable[str]) -> dict[str, Provenance]:
     """Status, attribution and evidence spans of each node that carries any (claims and n-ary nodes)."""
     nodes = sorted(set(nodes))
@@ -183,9 +227,7 @@ def provenance(store: Store, nodes: Iterable[str]) -> dict[str, Provenance]:
             status[node] = row["status"].value
         if "by" in row and isinstance(row["by"], NamedNode):
             attributed[node].add(row["by"].value)
-    spans: dict[str, dict[str, Evidence]] = defaultdict(dict)
-    for row in run_for_nodes(store, _EVIDENCE, "node", nodes):
-        spans[row["node"].value].setdefault(row["span"].value, _evidence(row))
+    spans = _spans(store, nodes, "fg:evidence")
     carriers = set(status) | set(attributed) | set(spans)
     refs = entity_refs(store, set(status.values()) | {by for people in attributed.values() for by in people})
     return {
@@ -194,7 +236,7 @@ def provenance(store: Store, nodes: Iterable[str]) -> dict[str, Provenance]:
             status=curie(status[node]) if node in status else None,
             status_label=refs[status[node]].label if node in status else None,
             attributed_to=[refs[by] for by in sorted(attributed[node])],
-            evidence=sorted(spans[node].values(), key=lambda evidence: (evidence.begin, evidence.end, evidence.span)),
+            evidence=_in_text_order(spans.get(node, {}).values()),
         )
         for node in sorted(carriers)
     }

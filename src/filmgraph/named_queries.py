@@ -7,9 +7,10 @@ Header format (comment lines at the top of the file):
     # param: institution iri optional  The institution whose posts to list (full IRI or fgid: local name).
     # param: state iri optional default=fgid:russia  A parameter with a default value.
 
-A parameter `x` is the variable `?x` of the query. Values are converted to terms of their declared type and bound
-through `Store.query(bindings=...)` (pyoxigraph substitutions, or a trailing VALUES on the remote backend), never
-spliced into the text; an optional parameter left out (and without default) leaves its variable free.
+A parameter `x` is the variable `?x` of the query. Values are converted to terms of their declared type (an IRI
+may be given in full, as a CURIE or as a bare local name) and bound by a `VALUES` row at the head of the WHERE
+group, written by pyoxigraph from the term, never by splicing the user's text; an optional parameter left out (and
+without default) leaves its variable free.
 """
 
 from __future__ import annotations
@@ -24,15 +25,16 @@ from typing import Literal as TypingLiteral
 from pyoxigraph import Literal, NamedNode
 
 from .errors import BuildError, InvalidParameter, NotFound
+from .lookup import resolve_term, values_block
+from .sparql_text import code_in_place
 from .store.base import QueryResult, SerializedResult, Store, Term
-from .vocab import ID, PREFIXES
+from .vocab import PREFIXES
 
 ParameterType = TypingLiteral["iri", "string", "integer", "date"]
 PARAMETER_TYPES: tuple[str, ...] = ("iri", "string", "integer", "date")
 XSD = PREFIXES["xsd"]
 _HEADER = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*?)\s*$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_LOCAL_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -112,23 +114,12 @@ def get_named_query(directory: Path, name: str) -> NamedQuery:
     return queries[name]
 
 
-def _iri(value: str) -> NamedNode:
-    """A full IRI, a CURIE with a known prefix (fgid:russia, fg:Sceptical) or a bare local name (russia)."""
-    prefix, _, local = value.partition(":")
-    if _LOCAL_NAME.match(value):
-        value = ID + value
-    elif prefix in PREFIXES and not local.startswith("//"):
-        value = PREFIXES[prefix] + local
-    elif "://" not in value and not value.startswith("urn:"):
-        raise ValueError("expected a full IRI, a CURIE such as fgid:russia, or a local name such as russia")
-    return NamedNode(value)
-
-
-def to_term(parameter: QueryParameter, raw: str) -> Term:
-    """The RDF term for a parameter's text value, or InvalidParameter saying what is expected."""
+def to_term(parameter: QueryParameter, raw: str, store: Store | None = None) -> Term:
+    """The RDF term for a parameter's text value, or InvalidParameter saying what is expected. An IRI parameter
+    takes a full IRI, a CURIE or a bare local name, looked up in the store (`filmgraph.lookup.resolve_term`)."""
     try:
         if parameter.type == "iri":
-            return _iri(raw.strip())
+            return resolve_term(store, raw)
         if parameter.type == "integer":
             return Literal(str(int(raw.strip())), datatype=NamedNode(XSD + "integer"))
         if parameter.type == "date":
@@ -138,8 +129,9 @@ def to_term(parameter: QueryParameter, raw: str) -> Term:
         raise InvalidParameter(f"parameter {parameter.name!r} ({parameter.type}): {raw!r} is not valid: {error}") from error
 
 
-def bind_parameters(query: NamedQuery, params: Mapping[str, str]) -> dict[str, Term]:
-    """Check the given values against the declared parameters and convert them to terms."""
+def bind_parameters(query: NamedQuery, params: Mapping[str, str], store: Store | None = None) -> dict[str, Term]:
+    """Check the given values against the declared parameters and convert them to terms (bare local names are
+    looked up in `store`)."""
     unknown = sorted(set(params) - {p.name for p in query.parameters})
     if unknown:
         known = ", ".join(p.name for p in query.parameters) or "none"
@@ -153,22 +145,58 @@ def bind_parameters(query: NamedQuery, params: Mapping[str, str]) -> dict[str, T
             if parameter.required:
                 raise InvalidParameter(f"query {query.name!r} needs parameter {parameter.name!r} ({parameter.type})")
             continue
-        bindings[parameter.name] = to_term(parameter, raw)
+        bindings[parameter.name] = to_term(parameter, raw, store)
     return bindings
+
+
+_GROUPS = re.compile(r"(?i)(?<![\w:])where(?![\w:])|[{}]")
+
+
+def _where_group(text: str) -> int:
+    """The offset just inside the `{` that opens the query's WHERE group: the first top-level group after a
+    top-level WHERE, or the first top-level group when the query omits the keyword (`ASK { … }`)."""
+    depth, seen_where, first = 0, False, None
+    for token in _GROUPS.finditer(code_in_place(text)):
+        if token.group() == "}":
+            depth -= 1
+        elif token.group() == "{":
+            if depth == 0 and seen_where:
+                return token.end()
+            if depth == 0 and first is None:
+                first = token.end()
+            depth += 1
+        elif depth == 0:
+            seen_where = True
+    if first is None:
+        raise BuildError("the query has no WHERE group")
+    return first
+
+
+def with_parameters(query: NamedQuery, bindings: Mapping[str, Term]) -> str:
+    """The query text with one `VALUES` row per bound parameter at the head of its WHERE group, each term
+    serialised by pyoxigraph (which validated it): a variable then holds its value everywhere in the query, also
+    one used only in a FILTER or a SELECT expression. (The engine's substitutions refuse a variable the SELECT
+    does not project, and a trailing VALUES, the remote backend's way, would not constrain it.)"""
+    if not bindings:
+        return query.text
+    at = _where_group(query.text)
+    rows = "".join(f"\n  {values_block(name, [term])}" for name, term in bindings.items())
+    return query.text[:at] + rows + query.text[at:]
+
 
 
 def run_named_query(
     store: Store, query: NamedQuery, params: Mapping[str, str] | None = None, timeout: float | None = None
 ) -> QueryResult:
     """Run a named query with its parameters bound as RDF terms."""
-    return store.query(query.text, bindings=bind_parameters(query, params or {}), timeout=timeout)
+    return store.query(with_parameters(query, bind_parameters(query, params or {}, store)), timeout=timeout)
 
 
 def run_named_query_serialized(
     store: Store, query: NamedQuery, media_type: str, params: Mapping[str, str] | None = None
 ) -> SerializedResult:
     """The same, serialised by the engine (SPARQL JSON/CSV/TSV/XML results) for files and the wire."""
-    return store.query_serialized(query.text, media_type, bindings=bind_parameters(query, params or {}))
+    return store.query_serialized(with_parameters(query, bind_parameters(query, params or {}, store)), media_type)
 
 
 def _compact(term: Term) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .entities import PROVENANCE_PREDICATES, entity_node, is_provenance_node, require_entity
+from .entities import PROVENANCE_PREDICATES, edge_provenance, entity_node, is_provenance_node, require_entity
 from .errors import InvalidParameter
 from .lookup import entity_refs, labels, local_id, run_for_nodes
-from .records import EntityRef, Origin, Path, PathStep
+from .records import EntityRef, Origin, Path, PathStep, Provenance
 from .vocab import INFERRED_GRAPH, PREFIXES
 
 MAX_HOPS = 4
@@ -95,8 +95,10 @@ def _unwind(parents, node: str, start: str) -> Iterator[list[tuple[str, Edge, Or
             yield [*head, (previous, edge, origin)]
 
 
-def _step(link: tuple[str, Edge, Origin], refs: dict[str, EntityRef], property_labels: dict[str, str]) -> PathStep:
-    previous, (subject, prop, obj), origin = link
+def _step(link: tuple[str, Edge, Origin], refs: dict[str, EntityRef], property_labels: dict[str, str],
+          evidence: dict[Edge, list[Provenance]]) -> PathStep:  # fmt: skip
+    previous, edge, origin = link
+    subject, prop, obj = edge
     return PathStep(
         source=refs[subject],
         property=prop,
@@ -104,6 +106,8 @@ def _step(link: tuple[str, Edge, Origin], refs: dict[str, EntityRef], property_l
         target=refs[obj],
         walked="forward" if previous == subject else "backward",
         origin=origin,
+        status=next((p.status for p in evidence[edge] if p.status), None),
+        provenance=evidence[edge],
     )
 
 
@@ -123,10 +127,12 @@ def shortest_paths(store, from_id: str, to_id: str, max_hops: int = 3, max_paths
     nodes = {n for path in links for _, edge, _ in path for n in (edge[0], edge[2])}
     refs = entity_refs(store, nodes)
     property_labels = labels(store, {edge[1] for path in links for _, edge, _ in path})
-    return [_path(path, start, refs, property_labels) for path in links]
+    evidence = edge_provenance(store, {edge: origin for path in links for _, edge, origin in path})
+    return [_path(path, start, refs, property_labels, evidence) for path in links]
 
 
-def _path(links, start: str, refs: dict[str, EntityRef], property_labels: dict[str, str]) -> Path:
-    steps = [_step(link, refs, property_labels) for link in links]
+def _path(links, start: str, refs: dict[str, EntityRef], property_labels: dict[str, str],
+          evidence: dict[Edge, list[Provenance]]) -> Path:  # fmt: skip
+    steps = [_step(link, refs, property_labels, evidence) for link in links]
     order = [start] + [step.target.iri if step.walked == "forward" else step.source.iri for step in steps]
     return Path(hops=len(steps), nodes=[refs[n] for n in order], steps=steps)

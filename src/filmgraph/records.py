@@ -128,6 +128,11 @@ class EntityCard(BaseModel):
         default_factory=list, description="The entity's own provenance when it is itself a claim (an n-ary node)."
     )
     relations: list[PropertyGroup] = Field(default_factory=list, description="Every relation in and out.")
+    mentions: list[Evidence] = Field(
+        default_factory=list,
+        description="The spans of the sources that name or describe the entity (fg:mentionedAt): the text its "
+        "labels and definition are read from, in text order.",
+    )
 
 
 class SearchHit(BaseModel):
@@ -145,6 +150,10 @@ class PathStep(BaseModel):
     target: EntityRef
     walked: Literal["forward", "backward"] = Field(description="`backward` when the path goes against the edge.")
     origin: Origin
+    status: str | None = Field(None, description="Epistemic status (CURIE) of the supporting claim, if any.")
+    provenance: list[Provenance] = Field(
+        default_factory=list, description="The claims that support the edge, as for an entity card's relations."
+    )
 
 
 class Path(BaseModel):

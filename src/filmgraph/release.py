@@ -9,7 +9,6 @@ the ontology, a CITATION.cff and a SHA256SUMS file that `sha256sum -c` verifies.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import shutil
 import tempfile
@@ -28,6 +27,7 @@ from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, XSD
 from . import __version__
 from .errors import BadRequest
 from .export import CONTEXT_FILE, Progress, prepare_export, write_sorted_turtle
+from .ontology_docs import ontology_docs_html
 from .public_url import public_base_url
 from .settings import Settings
 from .store import Store
@@ -238,15 +238,9 @@ def citation(info: DatasetInfo) -> str:
 
 
 def write_ontology_docs(ontology_file: Path, destination: Path) -> None:
-    """Human-readable HTML documentation of the ontology, by pyLODE."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    from pylode import OntPub  # noqa: PLC0415 - heavy import: only when releasing
-
-    root.handlers[:], root.level = handlers, level  # pylode configures root logging at import; undo that
-
+    """Human-readable HTML documentation of the ontology (filmgraph.ontology_docs)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    OntPub(ontology=str(ontology_file)).make_html(destination=destination)
+    destination.write_text(ontology_docs_html(ontology_file.read_bytes()), encoding="utf-8")
 
 
 def write_checksums(directory: Path) -> Path:
@@ -293,6 +287,16 @@ def write_release(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return outdir
+
+
+def loopback_warning(settings: Settings) -> str | None:
+    """What to tell someone releasing without a public base URL: the VoID would send readers to their own
+    machine's `/sparql`, which answers nobody else."""
+    if settings.base_url:
+        return None
+    endpoint = public_base_url(settings) + "/sparql"
+    return (f"void.ttl will name the SPARQL endpoint {endpoint}, a local address: pass --base-url (or set "
+            "FILMGRAPH_BASE_URL) to the public URL of the service")
 
 
 def _fill_release(store: Store, directory: Path, settings: Settings, progress: Progress | None) -> None:

@@ -42,6 +42,12 @@ def code_of(sparql: str) -> str:
     return _HIDDEN.sub(" ", sparql)
 
 
+def code_in_place(sparql: str) -> str:
+    """Like `code_of`, but each hidden token becomes as many spaces as it had characters: offsets in the result
+    are offsets in the query (to find where its WHERE group opens, filmgraph.named_queries)."""
+    return _HIDDEN.sub(lambda token: " " * len(token.group()), sparql)
+
+
 def nesting_depth(sparql: str) -> int:
     """The deepest nesting of `{`, `(` and `[` outside strings, IRIs and comments (a running count, no recursion)."""
     depth = deepest = 0

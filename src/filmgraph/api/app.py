@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from .. import __version__
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
-from . import domain, entities, export, graph_store, health, home, ingest, pages, queries, sparql
+from . import domain, entities, export, graph_store, health, home, ingest, ontology_terms, pages, queries, sparql
 from .head import HeadAsGetMiddleware
 from .openapi import install_openapi
 from .problems import install_problem_handlers
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, lif
     app.include_router(sparql.router)  # first: routes are matched in order, and /sparql is the hot path
     app.include_router(entities.router)
     app.include_router(pages.router)
+    app.include_router(ontology_terms.router)
     app.include_router(domain.router)
     app.include_router(ingest.router)
     app.include_router(queries.build_router(settings.queries_dir))

@@ -1,4 +1,4 @@
-"""Dereferenceable entity IRIs: `GET /id/{local}` answers with an HTML page, Turtle or JSON-LD.
+"""Dereferenceable entity IRIs: `GET /id/{local}` answers with an HTML page, Turtle, JSON-LD, N-Triples or RDF/XML.
 
 The page is a view over the same entity card as `/api/entities/{id}` (for a source, over `/api/sources/{id}`:
 its text with every evidence span highlighted); the RDF is the entity's concise bounded
@@ -32,7 +32,8 @@ router = APIRouter(tags=["linked data"], responses=PROBLEMS)
 
 HTML = "text/html"
 # media type -> export format name; the page's own order of preference breaks Accept ties.
-RDF_FORMATS = {"text/turtle": "turtle", "application/ld+json": "jsonld", "application/n-triples": "ntriples"}
+RDF_FORMATS = {"text/turtle": "turtle", "application/ld+json": "jsonld", "application/n-triples": "ntriples",
+               "application/rdf+xml": "rdfxml"}
 OFFERED = (HTML, *RDF_FORMATS)
 EXTENSIONS = {"html": HTML, **{FORMATS[name].extension: media for media, name in RDF_FORMATS.items()}}
 
@@ -116,14 +117,14 @@ def _html(store: Store, local: str, headers: dict[str, str]) -> HTMLResponse:
 
 @router.get(
     "/id/{name}",
-    summary="Dereference an entity IRI (HTML, Turtle, JSON-LD, N-Triples)",
+    summary="Dereference an entity IRI (HTML, Turtle, JSON-LD, N-Triples, RDF/XML)",
     response_class=Response,
     responses={200: {"content": {media: {} for media in OFFERED}}},
 )
 def dereference(
     name: Annotated[
         str,
-        Path(pattern=ENTITY_ID.pattern, description="Local name, optionally with .html, .ttl, .jsonld or .nt"),
+        Path(pattern=ENTITY_ID.pattern, description="Local name, optionally with .html, .ttl, .jsonld, .nt or .rdf"),
     ],
     request: Request,
     store: Annotated[Store, Depends(get_store)],

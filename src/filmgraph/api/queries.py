@@ -1,7 +1,7 @@
 """Research questions as endpoints: every `queries/*.rq` becomes `GET /api/queries/{name}`.
 
 Each file's header (parsed by `filmgraph.named_queries`) becomes the route's documented, typed query parameters;
-values are bound as RDF terms by `bind_parameters`, never spliced. Answers come as plain JSON, or in the SPARQL
+values are bound as RDF terms by `bind_parameters` and `with_parameters`, never spliced. Answers come as plain JSON, or in the SPARQL
 results formats (CSV, TSV, SPARQL JSON/XML) serialised by the engine, chosen by `?format=` or `Accept`.
 """
 
@@ -15,7 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 from pyoxigraph import Literal, NamedNode, Triple
 
 from ..errors import InvalidParameter, NotAcceptable, NotFound
-from ..named_queries import NamedQuery, QueryParameter, bind_parameters, load_named_queries
+from ..named_queries import NamedQuery, QueryParameter, bind_parameters, load_named_queries, with_parameters
 from ..store import Store
 from ..store.base import QueryResult, Term
 from .conditional import Validators, conditional_get
@@ -125,13 +125,13 @@ def _endpoint(query: NamedQuery):
         store: Annotated[Store, Depends(get_store)],
         validators: Annotated[Validators, Depends(conditional_get)],
     ) -> Response:
-        bindings = bind_parameters(query, _parameters(request))
+        sparql = with_parameters(query, bind_parameters(query, _parameters(request), store))
         media_type = _media_type(request)
         headers = {**validators.headers, "Vary": "Accept"}  # the format follows Accept: caches must key on it
         if media_type == JSON:
-            body = _answer(query, store.query(query.text, bindings=bindings)).model_dump_json()
+            body = _answer(query, store.query(sparql)).model_dump_json()
             return Response(body, media_type=JSON, headers=headers)
-        result = store.query_serialized(query.text, media_type, bindings=bindings)
+        result = store.query_serialized(sparql, media_type)
         return StreamingResponse(iter(result.body), media_type=result.media_type, headers=headers)
 
     answer.__name__ = "query_" + query.name.replace("-", "_")

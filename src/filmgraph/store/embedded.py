@@ -27,7 +27,7 @@ from pyoxigraph import (
     parse_query_results,
 )
 
-from ..errors import BadRequest, QuerySyntaxError, StorageError, UnsupportedFormat
+from ..errors import BadRequest, QuerySyntaxError, StorageError, StoreInUse, UnsupportedFormat
 from ..settings import Settings
 from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
@@ -69,6 +69,20 @@ def _serialized(done: Evaluated) -> SerializedResult:
     return SerializedResult(done.kind, done.media_type, body)
 
 
+
+def _open_engine(path: Path) -> OxStore:
+    """The engine over a store directory; one clear line when another process holds it (a running server, a
+    notebook), instead of RocksDB's "IO error: lock …/LOCK" traceback."""
+    try:
+        return OxStore(str(path))
+    except OSError as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise StoreInUse(f"the store {path} is already open (a running `filmgraph serve`, another notebook?): the "
+                         "embedded store opens in one process at a time (its directory lock); close or stop that "
+                         "one, or ask its server") from None
+
+
 class EmbeddedStore(Store):
     """pyoxigraph's store (on disk, or in memory when `path` is None); the query default graph is the union."""
 
@@ -89,7 +103,7 @@ class EmbeddedStore(Store):
         self.path = Path(path) if path is not None else None
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
-            self._engine: OxStore | None = OxStore(str(self.path))
+            self._engine: OxStore | None = _open_engine(self.path)
         else:
             self._engine = OxStore()
         self._health = WriteHealth(self.path, min_free_bytes)
