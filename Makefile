@@ -11,7 +11,15 @@ $(BIN)/filmgraph: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(BIN)/filmgraph
+# The workbench's front-end assets: npm packages pinned by package-lock.json, copied into the package's static/vendor/.
+VENDOR_STAMP := src/filmgraph/api/static/vendor/.installed
+
+$(VENDOR_STAMP): package-lock.json $(BIN)/filmgraph
+	npm ci --ignore-scripts --no-audit --no-fund
+	$(BIN)/python -m filmgraph.api.assets node_modules
+	touch $@
+
+setup: $(BIN)/filmgraph $(VENDOR_STAMP)
 
 serve: setup
 	$(BIN)/filmgraph serve $(ARGS)

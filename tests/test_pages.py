@@ -94,15 +94,23 @@ def test_a_source_page_shows_its_text_with_every_evidence_span_highlighted(rest,
     response = rest.get(f"/id/{SOURCE_ID}", headers={"Accept": BROWSER_ACCEPT})
     assert response.status_code == 200
     page = response.text
-    start = page.index('<div class="text">') + len('<div class="text">')
+    start = page.index('<div class="text reader">') + len('<div class="text reader">')
     text = page[start : page.index("</div>", start)]
-    marks = re.findall(r'<mark title="[^"]*">(.*?)</mark>', text, flags=re.S)
+    segments = re.findall(r'<a class="seg [^"]*" id="seg-(\d+)" href="#([^"]*)" title="[^"]*">(.*?)</a>', text, flags=re.S)
     assert html.unescape(re.sub(r"<[^>]+>", "", text)) == source_text  # the whole text, nothing added or lost
-    assert html.unescape("".join(marks)).count("the head of the Fund, Sergei Tolstikov") == 1
+    assert html.unescape("".join(s for _, _, s in segments)).count("the head of the Fund, Sergei Tolstikov") == 1
     sources = rest.get(f"/api/sources/{SOURCE_ID}").json()
-    covered = {i for c in sources["claim_list"] for e in c["provenance"]["evidence"] for i in range(e["begin"], e["end"])}
-    assert sum(len(html.unescape(m)) for m in marks) == len(covered)
-    assert page.count('<li><a href="/id/') == sources["claims"]
+    evidence = [(c["claim"]["id"], e) for c in sources["claim_list"] for e in c["provenance"]["evidence"]]
+    covered = {i for _, e in evidence for i in range(e["begin"], e["end"])}
+    assert sum(len(html.unescape(s)) for _, _, s in segments) == len(covered)
+    for begin, target, _ in segments:  # each highlight links to a passage that covers it
+        b, e = map(int, target.removeprefix("span-").split("-"))
+        assert b <= int(begin) < e and f'id="{target}"' in page
+    spans = {(e["begin"], e["end"]) for _, e in evidence}
+    assert page.count('<li id="span-') == len(spans)  # one passage per span, listing its claims
+    assert page.count('<li class="claim">') == len(evidence)  # every claim under every span of its
+    for claim, e in evidence:
+        assert f'href="/id/{claim}"' in page and f'href="#seg-{e["begin"]}"' in page  # claim out, span back
 
 
 def test_only_web_iris_become_links_on_an_entity_page(tmp_path):
@@ -129,7 +137,7 @@ def test_only_web_iris_become_links_on_an_entity_page(tmp_path):
         store.close()
     assert response.status_code == 200, page
     hrefs = re.findall(r'href="([^"]*)"', page)
-    assert not [h for h in hrefs if not (h.startswith(("/", "http://", "https://")))]
+    assert not [h for h in hrefs if not (h.startswith(("/", "#", "http://", "https://")))]  # "#": same page
     assert "https://example.org/fine" in hrefs and "/id/russia" in hrefs
     assert "javascript:alert(1)" in page and "javascript:alert(2)" in page  # shown, as text
 
@@ -140,7 +148,7 @@ def test_landing_page_links_the_entry_points_in_html_and_json(rest):
     assert "Accept" in page.headers["vary"]
     hrefs = set(re.findall(r'href="([^"]*)"', page.text))
     expected = {"/docs", "/sparql", "/api/entities?q=", "/api/queries", f"/id/{SOURCE_ID}", "/export",
-                "/.well-known/void"}
+                "/.well-known/void", "/timeline"}
     assert expected <= hrefs
     twin = rest.get("/", headers={"Accept": "application/json"})
     assert twin.headers["content-type"].startswith("application/json")

@@ -8,7 +8,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from .. import __version__
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
-from . import domain, entities, export, graph_store, health, home, ingest, ontology_terms, pages, queries, sparql
+from . import (
+    docs_pages, domain, entities, export, graph_store, health, home, ingest, ontology_terms, pages, queries, sparql,
+    workbench,
+)
 from .head import HeadAsGetMiddleware
 from .openapi import install_openapi
 from .problems import install_problem_handlers
@@ -22,6 +25,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None, lif
         title="filmgraph",
         version=__version__,
         description="A knowledge graph of film diplomacy: SPARQL 1.1, REST lookups and linked-data pages.",
+        docs_url=None,  # /docs and /redoc come from docs_pages: local assets, never a CDN
+        redoc_url=None,
         # FastAPI's native OpenTelemetry looks for configured providers on every request (~12 µs, a tenth of a
         # cheap query); it is on only when asked for.
         telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
@@ -42,6 +47,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None, lif
     app.include_router(graph_store.router)
     app.include_router(health.router)
     app.include_router(home.router)
+    app.include_router(workbench.router)
+    app.include_router(docs_pages.router)
+    docs_pages.install_static(app)
     app.add_middleware(SparqlProtocolMiddleware)  # innermost middleware: behind HEAD and CORS handling
     app.add_middleware(HeadAsGetMiddleware, own_head_paths=frozenset({"/graph-store"}))
     if settings.cors_origins:  # a browser UI (e.g. YASGUI) on another origin may query the endpoint

@@ -24,7 +24,8 @@ JSON = "application/json"
 OFFERED = (HTML, JSON)
 ENTRY_POINTS = (
     ("/docs", "REST API documentation (OpenAPI)"),
-    ("/sparql", "SPARQL 1.1 endpoint and query form"),
+    ("/sparql", "Query editor (every research question as a tab) and SPARQL 1.1 endpoint"),
+    ("/timeline", "Timeline of dated events, and each agreement's status history"),
     ("/api/entities?q=", "Search entities by name"),
     ("/api/queries", "Research questions as named queries"),
     ("/export", "The whole graph as RDF (Turtle, TriG, N-Quads, JSON-LD, ...)"),

@@ -1,13 +1,14 @@
 """Dereferenceable entity IRIs: `GET /id/{local}` answers with an HTML page, Turtle, JSON-LD, N-Triples or RDF/XML.
 
 The page is a view over the same entity card as `/api/entities/{id}` (for a source, over `/api/sources/{id}`:
-its text with every evidence span highlighted); the RDF is the entity's concise bounded
+the reader, its text with every evidence span coloured by its claims' status and linked to them); the RDF is the entity's concise bounded
 description (filmgraph.export.entity_quads) plus the labels of the nodes it links to, serialised by the export
 module. Content negotiation on Accept, or a file extension (`/id/russia.ttl`) for links and curl users.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -21,10 +22,11 @@ from ..entities import ENTITY_ID, entity_card, entity_node
 from ..errors import NotAcceptable
 from ..export import FORMATS, Export, Subset, entity_quads
 from ..lookup import SPARQL_PREFIXES
-from ..records import SourceDetail
+from ..records import ClaimRecord, SourceDetail
 from ..store import Store
 from .conditional import Validators, conditional_get
 from .deps import get_store
+from .entity_view import first_screen, status_legend
 from .models import PROBLEMS
 from .negotiation import best_match, parse_accept
 
@@ -39,6 +41,9 @@ EXTENSIONS = {"html": HTML, **{FORMATS[name].extension: media for media, name in
 
 templates = Environment(loader=PackageLoader("filmgraph.api", "templates"), autoescape=select_autoescape())
 templates.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)  # e.g. only fg: classes
+# a status CURIE (fg:Planned) -> the CSS class of its badge and highlight colour (st-planned); none -> st-none
+templates.filters["status_class"] = lambda status: "st-" + (str(status).rpartition(":")[2].lower() if status else "none")
+templates.globals["span_anchor"] = lambda begin, end: span_anchor(begin, end)
 
 _NEIGHBOUR_LABELS = """
 SELECT ?e ?s ?p ?o ?g WHERE {
@@ -80,38 +85,83 @@ def _rdf(store: Store, local: str, media_type: str, headers: dict[str, str]) -> 
 
 
 @dataclass(frozen=True)
+class Passage:
+    """One evidence span of a source and the claims it supports: what a highlighted stretch of text links to."""
+
+    anchor: str
+    begin: int
+    end: int
+    quote: str
+    claims: tuple[ClaimRecord, ...]
+
+    @property
+    def status(self) -> str | None:
+        """The supporting claims' status when they agree; None ("mixed") when they do not."""
+        found = {claim.provenance.status for claim in self.claims}
+        return found.pop() if len(found) == 1 else None
+
+
+@dataclass(frozen=True)
 class Segment:
-    """A stretch of source text and the labels of the claims whose evidence covers all of it."""
+    """A stretch of source text between two span boundaries and the passages covering all of it, innermost
+    (shortest) first: it links to the innermost, so overlapping spans each stay reachable from their own text."""
 
+    start: int
     text: str
-    claims: tuple[str, ...]
+    passages: tuple[Passage, ...]
 
 
-def evidence_segments(source: SourceDetail) -> list[Segment]:
-    """Cut the source text at every span boundary, so overlapping evidence spans can all be highlighted."""
-    text = source.text or ""
-    spans = [
-        (e.begin, e.end, c.claim.label or c.claim.iri) for c in source.claim_list for e in c.provenance.evidence
-    ]
-    cuts = sorted({0, len(text)} | {min(max(offset, 0), len(text)) for b, e, _ in spans for offset in (b, e)})
+def span_anchor(begin: int, end: int) -> str:
+    """The reader's fragment id for a span: entity pages link evidence quotes to `/id/{source}#span-B-E`."""
+    return f"span-{begin}-{end}"
+
+
+def evidence_passages(source: SourceDetail) -> list[Passage]:
+    """Every evidence span of the source once, in text order, with all the claims it supports."""
+    claims: dict[tuple[int, int], list[ClaimRecord]] = defaultdict(list)
+    quotes: dict[tuple[int, int], str] = {}
+    for claim in source.claim_list:
+        for evidence in claim.provenance.evidence:
+            claims[(evidence.begin, evidence.end)].append(claim)
+            quotes[(evidence.begin, evidence.end)] = evidence.quote
     return [
-        Segment(text[start:end], tuple(sorted({label for b, e, label in spans if b <= start and end <= e})))
-        for start, end in zip(cuts, cuts[1:], strict=False)
+        Passage(span_anchor(begin, end), begin, end, quotes[(begin, end)], tuple(claims[(begin, end)]))
+        for begin, end in sorted(claims)
     ]
+
+
+def evidence_segments(text: str, passages: list[Passage]) -> list[Segment]:
+    """Cut the text at every span boundary, so that overlapping evidence spans can all be highlighted."""
+    bounded = [(min(max(p.begin, 0), len(text)), min(max(p.end, 0), len(text)), p) for p in passages]
+    cuts = sorted({0, len(text)} | {offset for begin, end, _ in bounded for offset in (begin, end)})
+    segments = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        covering = sorted((p for b, e, p in bounded if b <= start and end <= e), key=lambda p: (p.end - p.begin, p.begin))
+        segments.append(Segment(start, text[start:end], tuple(covering)))
+    return segments
 
 
 RDF_FORMATS_BY_EXTENSION = {extension: media for extension, media in EXTENSIONS.items() if media != HTML}
 
 
+def render_page(template: str, **context) -> HTMLResponse:
+    return HTMLResponse(templates.get_template(template).render(**context))
+
+
 def _html(store: Store, local: str, headers: dict[str, str]) -> HTMLResponse:
     card = entity_card(store, local)
+    legend = status_legend(store)
     if any(t.curie == "fg:Source" for t in card.types):
         source = source_detail(store, local)
+        passages = evidence_passages(source)
         page = templates.get_template("source.html").render(
-            source=source, segments=evidence_segments(source), formats=RDF_FORMATS_BY_EXTENSION
-        )
+            source=source, passages=passages, segments=evidence_segments(source.text or "", passages),
+            formats=RDF_FORMATS_BY_EXTENSION, legend=legend,
+        )  # fmt: skip
     else:
-        page = templates.get_template("entity.html").render(card=card, formats=RDF_FORMATS_BY_EXTENSION)
+        page = templates.get_template("entity.html").render(
+            card=card, screen=first_screen(store, card), formats=RDF_FORMATS_BY_EXTENSION, legend=legend
+        )
     return HTMLResponse(page, headers=headers)
 
 
