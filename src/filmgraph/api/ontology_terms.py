@@ -16,23 +16,20 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from ..errors import NotAcceptable, NotFound
-from ..export import FORMATS, prepare_export
+from ..errors import NotFound
+from ..export import prepare_export
 from ..ontology_docs import ontology_docs_html
 from ..store import Store
 from ..vocab import BASE, ONTOLOGY
 from .conditional import Validators, conditional_get
 from .deps import get_store
 from .models import PROBLEMS
-from .negotiation import HTML, best_match, parse_accept
+from .negotiation import HTML
+from .representations import EXTENSIONS, OFFERED, RDF_FORMATS, choose_representation
 
 router = APIRouter(tags=["linked data"], responses=PROBLEMS)
 
 ONTOLOGY_PATH = "/" + ONTOLOGY[len(BASE):]  # /ontology: where the w3id namespace sends its IRIs on this server
-# media type -> export format: the triple formats (the ontology is one graph); HTML first, as for /id/ pages.
-RDF_FORMATS = {f.media_type: f.name for f in FORMATS.values() if not f.keeps_graphs}
-OFFERED = (HTML, *RDF_FORMATS)
-EXTENSIONS = {"html": HTML, **{FORMATS[name].extension: media for media, name in RDF_FORMATS.items()}}
 _ANSWERS = {200: {"content": {media: {} for media in OFFERED}}}
 
 
@@ -63,10 +60,7 @@ async def ontology(
 ) -> Response:
     """`https://w3id.org/filmgraph/ontology` and every term `…/ontology#Term`: the documentation page (anchor
     `#Term`) or the ontology graph, as the client's Accept header asks."""
-    chosen = best_match(parse_accept(request.headers.get("accept")), OFFERED)
-    if chosen is None:
-        raise NotAcceptable(f"offered: {', '.join(OFFERED)}")
-    return await _answer(store, chosen, validators)
+    return await _answer(store, choose_representation(request.headers.get("accept")), validators)
 
 
 @router.get(ONTOLOGY_PATH + ".{extension}", summary="The ontology in the format its extension names",

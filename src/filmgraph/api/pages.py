@@ -19,7 +19,6 @@ from pyoxigraph import NamedNode, Quad
 
 from ..domain import source_detail
 from ..entities import ENTITY_ID, entity_card, entity_node
-from ..errors import NotAcceptable
 from ..export import FORMATS, Export, Subset, entity_quads
 from ..lookup import SPARQL_PREFIXES
 from ..records import ClaimRecord, SourceDetail
@@ -28,16 +27,10 @@ from .conditional import Validators, conditional_get
 from .deps import get_store
 from .entity_view import first_screen, status_legend
 from .models import PROBLEMS
-from .negotiation import best_match, parse_accept
+from .negotiation import HTML
+from .representations import EXTENSIONS, OFFERED, RDF_FORMATS, choose_representation
 
 router = APIRouter(tags=["linked data"], responses=PROBLEMS)
-
-HTML = "text/html"
-# media type -> export format name; the page's own order of preference breaks Accept ties.
-RDF_FORMATS = {"text/turtle": "turtle", "application/ld+json": "jsonld", "application/n-triples": "ntriples",
-               "application/rdf+xml": "rdfxml"}
-OFFERED = (HTML, *RDF_FORMATS)
-EXTENSIONS = {"html": HTML, **{FORMATS[name].extension: media for media, name in RDF_FORMATS.items()}}
 
 templates = Environment(loader=PackageLoader("filmgraph.api", "templates"), autoescape=select_autoescape())
 templates.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)  # e.g. only fg: classes
@@ -53,7 +46,6 @@ SELECT ?e ?s ?p ?o ?g WHERE {
   GRAPH ?g { ?s ?p ?o }
 }"""
 
-
 def description_quads(store: Store, local: str) -> list[Quad]:
     """The entity's concise bounded description (with its claims' provenance) and its neighbours' labels."""
     quads = entity_quads(store, local)
@@ -61,28 +53,19 @@ def description_quads(store: Store, local: str) -> list[Quad]:
     labels = [Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows if isinstance(row["g"], NamedNode)]
     return list(dict.fromkeys([*quads, *labels]))
 
-
 def _split_extension(name: str) -> tuple[str, str | None]:
     stem, dot, extension = name.rpartition(".")
     if dot and extension in EXTENSIONS:
         return stem, EXTENSIONS[extension]
     return name, None
 
-
 def _choose(request: Request, forced: str | None) -> str:
-    if forced:
-        return forced
-    chosen = best_match(parse_accept(request.headers.get("accept")), OFFERED)
-    if chosen is None:
-        raise NotAcceptable(f"offered: {', '.join(OFFERED)}")
-    return chosen
-
+    return forced or choose_representation(request.headers.get("accept"))
 
 def _rdf(store: Store, local: str, media_type: str, headers: dict[str, str]) -> Response:
     quads = description_quads(store, local)
     document = Export(FORMATS[RDF_FORMATS[media_type]], Subset("entity", local), lambda: quads, len(quads))
     return Response(document.to_bytes(), media_type=media_type, headers=headers)
-
 
 @dataclass(frozen=True)
 class Passage:
@@ -100,7 +83,6 @@ class Passage:
         found = {claim.provenance.status for claim in self.claims}
         return found.pop() if len(found) == 1 else None
 
-
 @dataclass(frozen=True)
 class Segment:
     """A stretch of source text between two span boundaries and the passages covering all of it, innermost
@@ -110,11 +92,9 @@ class Segment:
     text: str
     passages: tuple[Passage, ...]
 
-
 def span_anchor(begin: int, end: int) -> str:
     """The reader's fragment id for a span: entity pages link evidence quotes to `/id/{source}#span-B-E`."""
     return f"span-{begin}-{end}"
-
 
 def evidence_passages(source: SourceDetail) -> list[Passage]:
     """Every evidence span of the source once, in text order, with all the claims it supports."""
@@ -129,7 +109,6 @@ def evidence_passages(source: SourceDetail) -> list[Passage]:
         for begin, end in sorted(claims)
     ]
 
-
 def evidence_segments(text: str, passages: list[Passage]) -> list[Segment]:
     """Cut the text at every span boundary, so that overlapping evidence spans can all be highlighted."""
     bounded = [(min(max(p.begin, 0), len(text)), min(max(p.end, 0), len(text)), p) for p in passages]
@@ -140,13 +119,10 @@ def evidence_segments(text: str, passages: list[Passage]) -> list[Segment]:
         segments.append(Segment(start, text[start:end], tuple(covering)))
     return segments
 
-
 RDF_FORMATS_BY_EXTENSION = {extension: media for extension, media in EXTENSIONS.items() if media != HTML}
-
 
 def render_page(template: str, **context) -> HTMLResponse:
     return HTMLResponse(templates.get_template(template).render(**context))
-
 
 def _html(store: Store, local: str, headers: dict[str, str]) -> HTMLResponse:
     card = entity_card(store, local)
@@ -163,7 +139,6 @@ def _html(store: Store, local: str, headers: dict[str, str]) -> HTMLResponse:
             card=card, screen=first_screen(store, card), formats=RDF_FORMATS_BY_EXTENSION, legend=legend
         )
     return HTMLResponse(page, headers=headers)
-
 
 @router.get(
     "/id/{name}",
