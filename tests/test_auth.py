@@ -84,13 +84,15 @@ def test_token_check_in_isolation():
         check_write_token("Bearer \u00e9t\u00e9", TOKEN)  # non-ASCII must not crash compare_digest
 
 
-def test_an_update_the_engine_refuses_is_400_not_500(writable_service):
+def test_an_update_the_engine_refuses_is_404_not_400_nor_500(writable_service):
+    """A well-formed update that cannot run is not "Malformed" (issue 14): a missing graph is a 404 saying so."""
     client, store = writable_service
     before = store.count()
     response = client.post("/sparql", data={"update": "CLEAR GRAPH <urn:test:not-there>"},
                            headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
-    assert response.status_code == 400, response.text
-    assert "changed nothing" in response.json()["detail"]
+    assert response.status_code == 404, response.text
+    assert response.json()["title"] == "Graph not found"
+    assert "nothing changed" in response.json()["detail"] and "does not exist" in response.json()["detail"]
     # LOAD never reaches the engine now (it would fetch the URL past the upload screen): refused before
     response = client.post("/sparql", data={"update": "LOAD <http://127.0.0.1:1/nothing.ttl>"},
                            headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip

@@ -1,13 +1,17 @@
-"""Real clients against a live `filmgraph serve`: SPARQLWrapper, rdflib's SPARQLStore, and a federated SERVICE
-query from a real Oxigraph server into our endpoint."""
+"""Real clients against a live `filmgraph serve`: SPARQLWrapper, rdflib's SPARQLStore and SPARQLUpdateStore (writes
+with HTTP Basic), and a federated SERVICE query from a real Oxigraph server into our endpoint."""
 
 from __future__ import annotations
+
+from urllib.error import HTTPError
 
 import httpx
 import pytest
 import rdflib
-from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
+from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
+from SPARQLWrapper import CSV, JSON, POST, TURTLE, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import Unauthorized
+from service_support import TOKEN
 
 FUND = "https://w3id.org/filmgraph/id/russian-state-fund"
 PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
@@ -83,3 +87,46 @@ def test_sparqlwrapper_every_return_format(live_server, method, return_format, q
     response = client.query()
     assert response.response.status == 200
     assert "https://w3id.org/filmgraph/id/russia" in response.response.read().decode()
+
+
+# --- writes with HTTP Basic: the token as the password, any user name (issue 14 item 5) ------------------------
+BASIC_GRAPH = "urn:test:basic-auth"
+
+
+def _count_in(live_server: str, graph: str) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    answer = httpx.get(f"{live_server}/sparql", params={"query": query}, headers={"Accept": "application/json"})
+    return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_sparqlwrapper_writes_with_set_credentials(live_server):
+    client = SPARQLWrapper(f"{live_server}/sparql")
+    client.setMethod(POST)
+    client.setQuery(f'INSERT DATA {{ GRAPH <{BASIC_GRAPH}> {{ <urn:a> <urn:p> "sparqlwrapper" }} }}')
+    try:
+        client.setCredentials("anyone", "not-the-token")
+        with pytest.raises(Unauthorized):
+            client.query()
+        assert _count_in(live_server, BASIC_GRAPH) == 0
+        client.setCredentials("anyone", TOKEN)
+        client.query()
+        assert _count_in(live_server, BASIC_GRAPH) == 1
+    finally:
+        httpx.delete(f"{live_server}/graph-store", params={"graph": BASIC_GRAPH}, auth=("x", TOKEN))
+    assert _count_in(live_server, BASIC_GRAPH) == 0  # the Graph Store took Basic too (httpx's auth=)
+
+
+def test_rdflib_sparql_update_store_writes_with_auth(live_server):
+    store = SPARQLUpdateStore(f"{live_server}/sparql", f"{live_server}/sparql", auth=("curator", TOKEN))
+    graph = rdflib.Graph(store, identifier=rdflib.URIRef(BASIC_GRAPH))
+    try:
+        graph.add((rdflib.URIRef("urn:a"), rdflib.URIRef("urn:p"), rdflib.Literal("rdflib")))
+        assert _count_in(live_server, BASIC_GRAPH) == 1
+        assert {str(o) for o in graph.objects(rdflib.URIRef("urn:a"), rdflib.URIRef("urn:p"))} == {"rdflib"}
+    finally:
+        store.update(f"DROP SILENT GRAPH <{BASIC_GRAPH}>")
+    assert _count_in(live_server, BASIC_GRAPH) == 0
+    refused = SPARQLUpdateStore(f"{live_server}/sparql", f"{live_server}/sparql", auth=("curator", "wrong"))
+    with pytest.raises(HTTPError, match="401"):
+        refused.update(f'INSERT DATA {{ GRAPH <{BASIC_GRAPH}> {{ <urn:a> <urn:p> "x" }} }}')
+    assert _count_in(live_server, BASIC_GRAPH) == 0

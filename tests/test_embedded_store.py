@@ -112,16 +112,18 @@ def test_workers_open_the_checkpoint_before_the_first_query(tmp_path):
         store.close()
 
 
-def test_an_engine_error_during_evaluation_is_a_400_in_process_too(tmp_path):
-    from filmgraph.errors import BadRequest  # noqa: PLC0415
+def test_an_engine_error_during_evaluation_is_a_409_in_process_too(tmp_path):
+    """Well-formed but not executable (issue 14): 409, not the 400 of a malformed query, nor a 500."""
+    from filmgraph.errors import NotExecutable  # noqa: PLC0415
 
     store = EmbeddedStore(tmp_path / "store")  # no workers: the CLI's and notebooks' path
     settings = Settings(store=store.path, allow_service=True, service_allow=["*"])  # SERVICE reaches the engine
     client = TestClient(create_app(settings, store), raise_server_exceptions=False)
     response = client.get("/sparql", params={"query": "SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }"})
-    assert response.status_code == 400, response.text
+    assert response.status_code == 409, response.text
+    assert response.json()["title"] == "SPARQL operation not executable"
     try:
-        with pytest.raises(BadRequest, match="failed during evaluation"):
+        with pytest.raises(NotExecutable, match="failed during evaluation"):
             store.query_serialized("SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }", "text/csv")
     finally:
         store.close()

@@ -45,7 +45,7 @@ class NotFound(FilmgraphError):
 class Unauthorized(FilmgraphError):
     status_code = 401
     title = "Unauthorized"
-    headers = {"WWW-Authenticate": 'Bearer realm="filmgraph"'}
+    headers = {"WWW-Authenticate": 'Bearer realm="filmgraph", Basic realm="filmgraph"'}
 
 
 class Forbidden(FilmgraphError):
@@ -197,3 +197,24 @@ class ShuttingDown(WorkersUnavailable):
     """The server received SIGTERM: queued and new queries are refused at once, not cancelled as a 500."""
 
     title = "Server shutting down"
+
+
+class NotExecutable(FilmgraphError):
+    """A well-formed query or update that cannot be carried out on this store (the engine's message says why):
+    not a syntax error, so not a 400."""
+
+    status_code = 409
+    title = "SPARQL operation not executable"
+
+
+class GraphNotFound(NotExecutable):
+    """An update names a graph that does not exist, without SILENT (DROP, CLEAR, MOVE of a missing graph)."""
+
+    status_code = 404
+    title = "Graph not found"
+
+
+class GraphExists(NotExecutable):
+    """CREATE GRAPH of a graph that exists, without SILENT."""
+
+    title = "Graph already exists"

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     base_url: str | None = Field(default=None, description="Public base URL, if not http://host:port")
     token: str | None = Field(default=None, description="Bearer token for writes; none = read-only")
     cors_origins: list[str] = Field(default_factory=list)
+    union_default_graph: bool = Field(
+        default=True,
+        description="/sparql's query default graph: the union of all graphs (true) or the store's own (false)",
+    )
     allow_service: bool = Field(default=False, description="Follow SERVICE clauses (outgoing HTTP); off = 403")
     service_allow: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

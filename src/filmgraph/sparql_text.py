@@ -10,6 +10,8 @@ part of prefixed names and blank node labels, after SPARQL 1.1 §19.8); everythi
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
 
 from .errors import QueryTooDeep
 
@@ -92,3 +94,79 @@ def longest_string(sparql: str) -> int:
     escape is never shorter than what it stands for)."""
     strings = (token.group() for token in _HIDDEN.finditer(sparql) if token.group()[0] in "'\"")
     return max((len(text.encode("utf-8")) for text in strings), default=0)
+
+
+# --- the dataset a query names: FROM / FROM NAMED and GRAPH targets, read from the tokens ------------------------
+# Found in `code_in_place` (IRIs, strings, comments blanked, offsets kept), then the term after the keyword is read
+# from the query itself: an IRIREF or a prefixed name, resolved against the PREFIX and BASE declarations before it.
+_KEYWORD_BEFORE_TERM = re.compile(r"(?<![\w:?$])(from(?:\s+named)?|graph|prefix|base)(?!\w)", re.IGNORECASE)
+_SPACE = re.compile(r"\s*")
+_IRIREF = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
+_PNAME = re.compile(r"([A-Za-z\u00C0-\uFFFF][\w.\-\u00B7]*)?:((?:[\w\-.:%]|\\.)*)")
+_PREFIX_DECLARATION = re.compile(r"([A-Za-z\u00C0-\uFFFF][\w.\-\u00B7]*)?:\s*<([^<>\"{}|^`\\\x00-\x20]*)>")
+
+
+@dataclass(frozen=True)
+class NamedTerm:
+    """A keyword (`from`, `from named` or `graph`) and the IRI it names; `start`/`end` span keyword and term."""
+
+    keyword: str
+    iri: str
+    start: int
+    end: int
+
+
+def named_terms(sparql: str) -> list[NamedTerm]:
+    """Every FROM, FROM NAMED and GRAPH of the text with the IRI it names (GRAPH ?var is not listed), in one pass."""
+    code, prefixes, base, found = code_in_place(sparql), {}, "", []
+    for match in _KEYWORD_BEFORE_TERM.finditer(code):
+        keyword, at = " ".join(match.group(1).lower().split()), _SPACE.match(sparql, match.end()).end()
+        if keyword == "prefix":
+            declared = _PREFIX_DECLARATION.match(sparql, at)
+            if declared:
+                prefixes[declared.group(1) or ""] = urljoin(base, declared.group(2))
+            continue
+        iri_token = _IRIREF.match(sparql, at)
+        if keyword == "base":
+            base = urljoin(base, iri_token.group(1)) if iri_token else base
+            continue
+        if iri_token:
+            found.append(NamedTerm(keyword, urljoin(base, iri_token.group(1)), match.start(), iri_token.end()))
+            continue
+        name = _PNAME.match(sparql, at)
+        if name and (name.group(1) or "") in prefixes:
+            local = re.sub(r"\\(.)", r"\1", name.group(2).rstrip("."))
+            end = name.start(2) + len(name.group(2).rstrip("."))
+            found.append(NamedTerm(keyword, prefixes[name.group(1) or ""] + local, match.start(), end))
+    return found
+
+
+def blank_spans(sparql: str, spans: list[tuple[int, int]]) -> str:
+    """The text with each (start, end) span replaced by spaces (offsets of everything else kept)."""
+    chars = list(sparql)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+_DUPLICATE_SENSITIVE = re.compile(
+    r"(?<![\w:])(select|describe|count|sum|avg|min|max|sample|group_concat|group|bnode|rand|uuid|struuid)(?!\w)"
+    r"|_:|\[",
+    re.IGNORECASE,
+)
+_SLICE = re.compile(r"(?<![\w:])(offset|limit)(?!\w)", re.IGNORECASE)
+_SELECT_DISTINCT = re.compile(r"(?<![\w:])select\s+(distinct|reduced)(?!\w)", re.IGNORECASE)
+
+
+def solutions_ignore_duplicates(sparql: str) -> bool:
+    """Whether the answer is the same when a triple of the default graph is matched once per graph holding it:
+    ASK, CONSTRUCT (its output is a set) and SELECT DISTINCT/REDUCED, without aggregates, sub-selects, slices,
+    blank nodes or per-solution functions (each duplicate solution would make a new blank node or random value).
+    Errs towards no: a no only costs the exact, slower evaluation."""
+    code = code_of(sparql)
+    selects = len(re.findall(r"(?<![\w:])select(?!\w)", code, re.IGNORECASE))
+    if selects == 1 and _SELECT_DISTINCT.search(code):
+        code = _SELECT_DISTINCT.sub(" ", code, count=1)  # DISTINCT comes before LIMIT and OFFSET
+    elif selects or _SLICE.search(code):
+        return False
+    return _DUPLICATE_SENSITIVE.search(code) is None

@@ -23,7 +23,7 @@ from filmgraph.errors import Forbidden, QueryTooDeep
 from filmgraph.settings import Settings
 from filmgraph.sparql_text import ENGINE_MAX_DEPTH, may_contain_keyword, nesting_depth
 from filmgraph.store import EmbeddedStore
-from filmgraph.store.evaluation import names_own_dataset
+from filmgraph.sparql_text import has_dataset_clause
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PROBLEM = "application/problem+json"
@@ -306,9 +306,9 @@ def test_the_engine_refuses_nesting_it_would_not_survive_on_any_path(tmp_path):
 def test_from_is_found_by_the_lexer_not_by_rdflib():
     """A long query mentioning "from" made rdflib's parser raise RecursionError (a 400 for a valid query)."""
     patterns = " ".join(f"?s ?p{i} ?o{i} ." for i in range(200))
-    assert not names_own_dataset(f'SELECT * WHERE {{ {patterns} ?s ?p "from" }} # from where')
-    assert names_own_dataset(f"SELECT * FROM <https://example.org/g> WHERE {{ {patterns} }}")
-    assert not names_own_dataset("PREFIX fromage: <http://e/> SELECT * WHERE { ?s fromage:p ?o }")
+    assert not has_dataset_clause(f'SELECT * WHERE {{ {patterns} ?s ?p "from" }} # from where')
+    assert has_dataset_clause(f"SELECT * FROM <https://example.org/g> WHERE {{ {patterns} }}")
+    assert not has_dataset_clause("PREFIX fromage: <http://e/> SELECT * WHERE { ?s fromage:p ?o }")
 
 
 def test_sparql_xml_results_expand_no_declared_entity():

@@ -1,13 +1,16 @@
 """The SPARQL 1.1 Service Description of `/sparql`, built as an RDF graph with rdflib (not a template string).
 
-It tells clients which languages, formats and features the endpoint has and that its default graph is the
-union of all named graphs (sd:UnionDefaultGraph), listing the named graphs of the default dataset.
+It tells clients which languages, formats and features the endpoint has, whether its default graph is the
+union of all graphs (sd:UnionDefaultGraph, FILMGRAPH_UNION_DEFAULT_GRAPH), the two reserved graph names (as named
+graphs of the default dataset, each with a label saying what it stands for), and the named graphs.
 """
 
 from __future__ import annotations
 
-from rdflib import BNode, Graph, Namespace, URIRef
-from rdflib.namespace import RDF
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS
+
+from ..store.base import DEFAULT_GRAPH_IRI, UNION_GRAPH_IRI
 
 from .negotiation import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
 
@@ -28,11 +31,18 @@ FORMAT_IRIS: dict[str, URIRef] = {
     "application/n-quads": FORMATS["N-Quads"],
 }
 assert set(FORMAT_IRIS) <= set(RESULTS_MEDIA_TYPES + GRAPH_MEDIA_TYPES)
+RESERVED_GRAPHS = {
+    DEFAULT_GRAPH_IRI: "the store's own default graph (usable in FROM, default-graph-uri and GRAPH)",
+    UNION_GRAPH_IRI: "the RDF merge of all graphs, the default graph included (usable in FROM, default-graph-uri "
+    "and GRAPH)",
+}
 
 
-def describe_service(endpoint: str, named_graphs: list[str], writable: bool, federated: bool = True) -> Graph:
+def describe_service(
+    endpoint: str, named_graphs: list[str], writable: bool, federated: bool = True, union_default: bool = True
+) -> Graph:
     """The description of the endpoint at `endpoint`; Update is listed only when a write token is configured,
-    basic federated query only when SERVICE is allowed."""
+    basic federated query only when SERVICE is allowed, sd:UnionDefaultGraph only in union mode."""
     graph = Graph()
     graph.bind("sd", SD)
     graph.bind("formats", FORMATS)
@@ -43,7 +53,8 @@ def describe_service(endpoint: str, named_graphs: list[str], writable: bool, fed
     if writable:
         graph.add((service, SD.supportedLanguage, SD.SPARQL11Update))
     # FROM <url> is not fetched from the web, so no sd:DereferencesURIs.
-    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    if union_default:
+        graph.add((service, SD.feature, SD.UnionDefaultGraph))
     if federated:
         graph.add((service, SD.feature, SD.BasicFederatedQuery))
     for iri in FORMAT_IRIS.values():
@@ -57,9 +68,11 @@ def _dataset(graph: Graph, named_graphs: list[str]) -> BNode:
     graph.add((dataset, RDF.type, SD.Dataset))
     graph.add((dataset, SD.defaultGraph, default))
     graph.add((default, RDF.type, SD.Graph))
-    for name in named_graphs:
+    for name in [*RESERVED_GRAPHS, *named_graphs]:
         named = BNode()
         graph.add((dataset, SD.namedGraph, named))
         graph.add((named, RDF.type, SD.NamedGraph))
         graph.add((named, SD.name, URIRef(name)))
+        if name in RESERVED_GRAPHS:
+            graph.add((named, RDFS.comment, Literal(RESERVED_GRAPHS[name], lang="en")))
     return dataset

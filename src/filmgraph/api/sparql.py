@@ -24,6 +24,7 @@ from ..errors import (
     FilmgraphError,
     Forbidden,
     NotAcceptable,
+    OwnedGraphWrite,
     PayloadTooLarge,
     UnsupportedMediaType,
     UploadTooLarge,
@@ -32,6 +33,8 @@ from ..ownership import refuse_owned_update
 from ..settings import Settings
 from ..sparql_text import check_depth, longest_string, may_contain_keyword
 from ..store import Dataset, Store
+from ..store.refusals import update_syntax_error
+from ..store.base import DEFAULT_GRAPH_IRI, UNION_GRAPH_IRI
 from .auth import check_write_token
 from .deps import request_base_url
 from .federation import ServicePolicy, check_service
@@ -76,12 +79,15 @@ def _graph_iris(values: list[str], parameter: str) -> list[str]:
     return values
 
 
-def _dataset(params: dict[str, list[str]]) -> Dataset | None:
+def _dataset(params: dict[str, list[str]], settings: Settings) -> Dataset | None:
+    """The protocol's dataset, with the endpoint's query default graph for queries that name none (None: the
+    union, every Store's own default)."""
     default = _graph_iris(params.get("default-graph-uri", []), "default-graph-uri")
     named = _graph_iris(params.get("named-graph-uri", []), "named-graph-uri")
     if params.get("using-graph-uri") or params.get("using-named-graph-uri"):
         raise BadRequest("using-graph-uri / using-named-graph-uri are not supported; use USING in the update")
-    return Dataset(tuple(default), tuple(named)) if default or named else None
+    mode = UNION_GRAPH_IRI if settings.union_default_graph else DEFAULT_GRAPH_IRI
+    return Dataset(tuple(default), tuple(named), mode) if default or named or mode != UNION_GRAPH_IRI else None
 
 
 FORMAT_PARAMETERS = ("format", "output", "results")
@@ -120,7 +126,7 @@ async def read_operation(request: Request, settings: Settings) -> Operation:
                 f"POST /sparql takes {FORM}, {SPARQL_QUERY} or {SPARQL_UPDATE}, not {media_type or 'no type'}"
             )
     operation = Operation(
-        _single(params, "query"), _single(params, "update"), _dataset(params), _format(params)
+        _single(params, "query"), _single(params, "update"), _dataset(params, settings), _format(params)
     )
     if operation.query is not None and operation.update is not None:
         raise BadRequest("a request carries either a query or an update, not both")
@@ -154,13 +160,24 @@ async def _answer_query(request: Request, store: Store, settings: Settings, oper
 
 async def _apply_update(request: Request, store: Store, settings: Settings, operation: Operation) -> Response:
     check_write_token(request.headers.get("authorization"), settings.token)
-    if operation.dataset is not None:
+    if operation.dataset is not None and (operation.dataset.default_graphs or operation.dataset.named_graphs):
         raise BadRequest("default-graph-uri / named-graph-uri apply to queries, not updates")
     await _check_service(operation.update, settings, update=True)
-    await run_in_threadpool(refuse_owned_update, operation.update, store.named_graphs)  # 409 names the graph
     _check_update_data(operation.update, settings)
+    await run_in_threadpool(_refuse_owned_update, operation.update, store)  # 409 names the graph
     await run_in_threadpool(store.update, operation.update)
     return Response(status_code=204)
+
+
+def _refuse_owned_update(update: str, store: Store) -> None:
+    """The ownership check (409), unless the update is malformed: that is a 400 first, as from the engine."""
+    try:
+        refuse_owned_update(update, store.named_graphs)
+    except OwnedGraphWrite as refused:
+        malformed = update_syntax_error(update)
+        if malformed is None:
+            raise
+        raise malformed from refused
 
 
 def _check_update_data(update: str, settings: Settings) -> None:
@@ -179,7 +196,11 @@ def _check_update_data(update: str, settings: Settings) -> None:
 def service_description_response(request: Request, store: Store, settings: Settings) -> Response:
     endpoint = request_base_url(request, settings) + "/sparql"
     graph = describe_service(
-        endpoint, store.named_graphs(), writable=bool(settings.token), federated=settings.allow_service
+        endpoint,
+        store.named_graphs(),
+        writable=bool(settings.token),
+        federated=settings.allow_service,
+        union_default=settings.union_default_graph,
     )
     accept = request.headers.get("accept")
     if prefers_html(accept):

@@ -52,12 +52,21 @@ class HealthCheck:
     detail: dict[str, object] = field(default_factory=dict)
 
 
+# Reserved graph names (Jena's), usable in FROM, default-graph-uri and GRAPH: the store's own default graph, and
+# the RDF merge of every graph (what the query default graph is in union mode). store/dataset.py applies them.
+DEFAULT_GRAPH_IRI = "urn:x-arq:DefaultGraph"
+UNION_GRAPH_IRI = "urn:x-arq:UnionGraph"
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """A SPARQL protocol dataset (default-graph-uri / named-graph-uri); empty lists mean the store's default."""
+    """A SPARQL protocol dataset (default-graph-uri / named-graph-uri; either may be a reserved IRI above).
+    `query_default` is the default graph when neither these nor the query's FROM name one: the union for
+    filmgraph's own queries (None dataset), the configured mode for the SPARQL endpoint."""
 
     default_graphs: Sequence[str] = ()
     named_graphs: Sequence[str] = ()
+    query_default: str = UNION_GRAPH_IRI
 
 
 class Store(ABC):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import shutil
+import asyncio
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -27,15 +28,18 @@ from pyoxigraph import (
     parse_query_results,
 )
 
-from ..errors import BadRequest, QuerySyntaxError, StorageError, StoreInUse, UnsupportedFormat
+from ..errors import QuerySyntaxError, StorageError, StoreInUse, UnsupportedFormat
 from ..settings import Settings
 from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
 from .checkpoints import Checkpoints
+from .dataset import DuplicateWatch, holds_duplicate_triples
+from .refusals import engine_refusal
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
 from .inline import InlineLane, shape_of
 from .memory_copy import InlineCopy
+from .merged import MergedViews
 from .storage_health import WriteHealth, is_storage_failure, storage_failure
 
 log = logging.getLogger(__name__)
@@ -113,6 +117,8 @@ class EmbeddedStore(Store):
         self.max_result_bytes = max_result_bytes
         self.spill_bytes = spill_bytes  # larger results travel through a spool file, not the pipe
         self._cache = ResultCache(result_cache_size)
+        self._duplicates = DuplicateWatch()
+        self._merged = MergedViews()  # in-process queries only: the workers keep their own
         self._generation = 0
         self._write_lock = threading.RLock()
         self._spool: str | None = None  # where workers write large results
@@ -188,9 +194,19 @@ class EmbeddedStore(Store):
         self._checkpoints.publish(self._store, generation)
 
     # --- reads -----------------------------------------------------------------------------------------
-    def _task(self, sparql, media_types, bindings, dataset) -> QueryTask:
+    def _task(self, sparql, media_types, bindings, dataset, merge: bool = False) -> QueryTask:
         spool = self._spool if self.pool is not None else None
-        return QueryTask(sparql, media_types, bindings, dataset, self.max_result_bytes, spool, self.spill_bytes)
+        return QueryTask(sparql, media_types, bindings, dataset, self.max_result_bytes, spool, self.spill_bytes, merge)
+
+    def _merge_needed(self, sparql: str, dataset: Dataset | None) -> bool:
+        """Whether this union query must run on a merged view (store/dataset.py): only while some triple is held in
+        several graphs, and only for answers that depend on multiplicity."""
+        return self._duplicates.merge_needed(sparql, dataset, self._generation, self._holds_duplicates)
+
+    def _holds_duplicates(self) -> tuple[int, bool]:
+        """(generation, whether a triple is in several graphs), read under the write lock so the two agree."""
+        with self._write_lock:
+            return self._generation, holds_duplicate_triples(self._store)
 
     def _evaluate(self, task: QueryTask, timeout: float | None) -> Evaluated:
         key = cache_key(self._generation, task.sparql, task.media_types, task.bindings, task.dataset)
@@ -200,7 +216,7 @@ class EmbeddedStore(Store):
         if self.pool is not None:
             done = self._evaluate_pooled(task, timeout or self.query_timeout)
         else:
-            done = evaluate(self._store, task)
+            done = evaluate(self._merged.of(self._store, self._generation) if task.merge_union else self._store, task)
         self._cache.put(key, done)
         return done
 
@@ -217,7 +233,7 @@ class EmbeddedStore(Store):
         self, task: QueryTask, timeout: float, from_thread: bool = False
     ) -> tuple[str | None, Evaluated | None]:
         """The query's shape, and its answer from the inline lane if the lane admits it and it stayed in budget."""
-        if self.inline is None:
+        if self.inline is None or task.merge_union:  # a merged view lives in the workers only
             return None, None
         shape = shape_of(task.sparql)
         if self.inline.admits(shape, from_thread):
@@ -236,7 +252,10 @@ class EmbeddedStore(Store):
         key = cache_key(self._generation, sparql, media_type, bindings, dataset)
         done = self._cache.get(key)
         if done is None:
-            done = await self._evaluate_async(self._task(sparql, media_type, bindings, dataset), timeout)
+            merge = self._duplicates.known_no_merge(sparql, dataset, self._generation)
+            if merge is None:  # not known for this generation yet: an ASK over the store, off the loop
+                merge = await asyncio.to_thread(self._merge_needed, sparql, dataset)
+            done = await self._evaluate_async(self._task(sparql, media_type, bindings, dataset, merge), timeout)
             self._cache.put(key, done)
         return _serialized(done)
 
@@ -249,9 +268,11 @@ class EmbeddedStore(Store):
         return done
 
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
+        merge = self._merge_needed(sparql, dataset)
         if self.pool is not None:
-            return terms_of(self._evaluate(self._task(sparql, TERMS_MEDIA_TYPES, bindings, dataset), timeout))
-        result = run_query(self._store, sparql, bindings, dataset)
+            return terms_of(self._evaluate(self._task(sparql, TERMS_MEDIA_TYPES, bindings, dataset, merge), timeout))
+        source = self._merged.of(self._store, self._generation) if merge else self._store
+        result = run_query(source, sparql, bindings, dataset, merged=merge)
         kind = result_kind(result)
         if kind == "ask":
             return QueryResult(kind="ask", boolean=bool(result))
@@ -264,7 +285,8 @@ class EmbeddedStore(Store):
     def query_serialized(self, sparql, media_type, bindings=None, dataset=None, timeout=None) -> SerializedResult:
         """`media_type` may list several types (comma-separated, preferred first): the first that fits is used.
         A large result from a worker comes as a stream of chunks read from its spool file."""
-        return _serialized(self._evaluate(self._task(sparql, media_type, bindings, dataset), timeout))
+        merge = self._merge_needed(sparql, dataset)
+        return _serialized(self._evaluate(self._task(sparql, media_type, bindings, dataset, merge), timeout))
 
     def quads(self, graph=None) -> Iterator[Quad]:
         """Streamed from the in-memory copy while it holds the current generation (exports: at 1M quads it is read
@@ -411,7 +433,7 @@ class EmbeddedStore(Store):
                 if not atomic:
                     self._publish_part(doing)
                 if not is_storage_failure(error):
-                    raise BadRequest(f"{doing} failed and changed nothing: {error}") from error
+                    raise engine_refusal(doing, error) from error
                 failure = storage_failure(error, written=False if atomic else None, doing=doing)
                 self._health.failed(failure, engine=True)
                 raise failure from error

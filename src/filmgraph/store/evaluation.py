@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import IO
 
 from pyoxigraph import (
-    NamedNode,
     QueryBoolean,
     QueryResultsFormat,
     QuerySolutions,
@@ -23,9 +22,10 @@ from pyoxigraph import (
     Variable,
 )
 
-from ..errors import BadRequest, NotAcceptable, QuerySyntaxError, ResultTooLarge
-from ..sparql_text import ENGINE_MAX_DEPTH, check_depth, has_dataset_clause
+from ..errors import BadRequest, NotAcceptable, NotExecutable, QuerySyntaxError, ResultTooLarge
+from ..sparql_text import ENGINE_MAX_DEPTH, check_depth
 from .base import Dataset, QueryKind, Term
+from .dataset import engine_dataset
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class QueryTask:
     max_bytes: int = 256 * 2**20
     spool_dir: str | None = None
     spill_bytes: int = 2**20
+    merge_union: bool = False  # evaluate on a merged view (store/merged.py): its default graph is the union
 
 
 @dataclass
@@ -113,30 +114,24 @@ class _Sink(io.RawIOBase):
             Path(self.file.name).unlink(missing_ok=True)
 
 
-def names_own_dataset(sparql: str) -> bool:
-    """Whether the query has FROM / FROM NAMED clauses. pyoxigraph's union-default-graph option overrides them, so
-    such a query must run without it. FROM is a keyword only in a dataset clause, so the lexer answers (microseconds;
-    rdflib's parser took ~20 ms and raised RecursionError on deep or long queries)."""
-    return has_dataset_clause(sparql)
-
-
-def run_query(store: OxStore, sparql: str, bindings: Mapping[str, Term] | None, dataset: Dataset | None):
-    """Start a query: the default graph is the union of all graphs unless the protocol's dataset or the query's
-    own FROM / FROM NAMED clauses name graphs."""
+def run_query(
+    store: OxStore, sparql: str, bindings: Mapping[str, Term] | None, dataset: Dataset | None, *, merged: bool = False
+):
+    """Start a query over the dataset `store/dataset.py` chooses (the union of all graphs unless the protocol's
+    dataset, the query's FROM or the endpoint's mode name another). `merged`: `store` is a merged view."""
     check_depth(sparql, ENGINE_MAX_DEPTH)  # every caller (CLI, named queries, workers): the engine would crash
-    kwargs: dict = {} if names_own_dataset(sparql) else {"use_default_graph_as_union": True}
-    if dataset and dataset.default_graphs:
-        kwargs = {"default_graph": [NamedNode(g) for g in dataset.default_graphs]}
-    if dataset and dataset.named_graphs:
-        kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
+    chosen = engine_dataset(sparql, dataset)
+    kwargs = chosen.keywords(merged=merged)
     if bindings:
         kwargs["substitutions"] = {Variable(name): term for name, term in bindings.items()}
     try:
-        return store.query(sparql, **kwargs)
+        return store.query(chosen.sparql, **kwargs)
     except SyntaxError as error:
         raise QuerySyntaxError(str(error)) from error
-    except (RuntimeError, ValueError) as error:  # e.g. a substituted variable the SELECT does not project
+    except ValueError as error:  # a value the engine cannot take
         raise BadRequest(str(error)) from error
+    except RuntimeError as error:  # well-formed, not executable: an unknown function, a binding not projected
+        raise NotExecutable(str(error)) from error
 
 
 def result_kind(result) -> QueryKind:
@@ -166,7 +161,7 @@ def pick_format(kind: QueryKind, media_types: str) -> QueryResultsFormat | RdfFo
 def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> Evaluated:
     """Evaluate and serialise. With a `deadline` (`time.monotonic()`), a result still being written then raises
     `Overrun`: the engine writes every 8 KB, so only a query that produces nothing for long runs on past it."""
-    result = run_query(store, task.sparql, task.bindings, task.dataset)
+    result = run_query(store, task.sparql, task.bindings, task.dataset, merged=task.merge_union)
     kind = result_kind(result)
     chosen = pick_format(kind, task.media_types)
     sink = _Sink(task.max_bytes, task.spool_dir, task.spill_bytes, deadline)
@@ -179,7 +174,7 @@ def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> 
         sink.discard()
         if isinstance(error.__cause__, ResultTooLarge) or "larger than" in str(error):
             raise ResultTooLarge(str(error)) from error
-        raise BadRequest(f"the query failed during evaluation: {error}") from error
+        raise NotExecutable(f"the query failed during evaluation: {error}") from error
     except BaseException:
         sink.discard()
         raise

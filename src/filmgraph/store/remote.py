@@ -37,6 +37,7 @@ from ..errors import (
     UnsupportedFormat,
 )
 from ..settings import Settings
+from .refusals import remote_refusal
 from .base import Dataset, QueryResult, SerializedResult, Store, Term
 from .evaluation import pick_format
 
@@ -109,7 +110,10 @@ class RemoteStore(Store):
         return cls(endpoints, auth, settings.query_timeout)
 
     # --- HTTP ------------------------------------------------------------------------------------------
-    def _send(self, method: str, url: str | None, what: str, timeout: float | None = None, **kwargs) -> httpx.Response:
+    def _send(
+        self, method: str, url: str | None, what: str, timeout: float | None = None, sparql: str | None = None, **kwargs
+    ) -> httpx.Response:
+        """One request; `sparql`: the query or update it carries, whose refusal is then told apart (refusals.py)."""
         if url is None:
             raise BackendUnavailable(f"no {what} URL is configured for the remote backend")
         try:
@@ -118,6 +122,10 @@ class RemoteStore(Store):
             raise QueryTimeout(f"the remote endpoint did not answer within {timeout or self.timeout:g} s") from error
         except httpx.HTTPError as error:
             raise BackendUnavailable(f"the remote endpoint is unreachable: {error}") from error
+        if sparql is not None and response.status_code >= 400 and response.status_code not in (406, 415):
+            refused = remote_refusal(sparql, update=what == "update", status=response.status_code, message=response.text)
+            if refused is not None:
+                raise refused
         if response.status_code == 400:
             raise QuerySyntaxError(response.text.strip() or "the remote endpoint refused the request")
         if response.status_code == 406:
@@ -133,7 +141,9 @@ class RemoteStore(Store):
 
     def _query(self, sparql, accept, bindings, dataset, timeout) -> httpx.Response:
         form = {"query": with_values(sparql, bindings), **_dataset_params(dataset)}
-        return self._send("POST", self.endpoints.query, "query", timeout, data=form, headers={"Accept": accept})
+        return self._send(
+            "POST", self.endpoints.query, "query", timeout, sparql=form["query"], data=form, headers={"Accept": accept}
+        )
 
     # --- reads -----------------------------------------------------------------------------------------
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
@@ -198,7 +208,7 @@ class RemoteStore(Store):
     # --- writes ----------------------------------------------------------------------------------------
     def update(self, sparql: str) -> None:
         headers = {"Content-Type": "application/sparql-update"}
-        self._send("POST", self.endpoints.update, "update", content=sparql.encode(), headers=headers)
+        self._send("POST", self.endpoints.update, "update", sparql=sparql, content=sparql.encode(), headers=headers)
         self._generation += 1
 
     def _upload(self, method: str, graph: str | None, items: Iterable[Quad | Triple]) -> None:

@@ -22,6 +22,7 @@ from ..errors import FilmgraphError
 from .choice import FasterCopy
 from .evaluation import QueryTask, evaluate
 from .memory_copy import Backoff, copy_into_memory, wants_copy
+from .merged import MergedViews
 
 # A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None,
 # engine seconds) or ("error", FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a
@@ -131,8 +132,15 @@ def _try_memory_copy(copies: FasterCopy, mode: str, scratch: Path | None) -> boo
     return True
 
 
-def answer(store: OxStore | FasterCopy, task: QueryTask) -> tuple:
-    shape, copy = store.pick(task.sparql) if isinstance(store, FasterCopy) else (None, store)
+_MERGED = MergedViews()  # this worker's merged view of its generation, built when a task asks for it
+
+
+def answer(store: OxStore | FasterCopy, task: QueryTask, generation: int = 0) -> tuple:
+    if task.merge_union:
+        base = store.disk if isinstance(store, FasterCopy) else store
+        shape, copy = None, _MERGED.of(base, generation)
+    else:
+        shape, copy = store.pick(task.sparql) if isinstance(store, FasterCopy) else (None, store)
     started = time.thread_time()  # CPU: on a busy machine wall time says more about the neighbours
     try:
         done = evaluate(copy, task)
@@ -163,9 +171,10 @@ def serve(requests: Connection, replies: Connection, mode: str) -> None:
                 store.retired = True
             first = generation == -1  # the first open, at start or respawn: the pool waits for it (warm-up)
             store, generation = None, -1
+            _MERGED.forget()
             try:
                 store, generation = open_checkpoint(checkpoint, mode, background=not first), wanted
             except Exception as error:  # noqa: BLE001 - report, never die: the pool retries with the current one
                 write_frame(outbox, ("unopened", f"cannot open checkpoint {wanted}: {type(error).__name__}: {error}"))
                 continue
-        write_frame(outbox, ("ready",) if task is None else answer(store, task))
+        write_frame(outbox, ("ready",) if task is None else answer(store, task, generation))

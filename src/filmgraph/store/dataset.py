@@ -1,0 +1,152 @@
+"""Which dataset a query runs over on pyoxigraph: the protocol's, the query's FROM clauses, or the query default
+graph of the mode (the union of all graphs, or the store's own default graph), with the reserved IRIs
+`urn:x-arq:DefaultGraph` and `urn:x-arq:UnionGraph` (base.py) resolved, and whether the union must be merged.
+
+The union is an RDF merge: a triple held in several graphs is one triple of it. pyoxigraph 0.5's union (and its
+list of default graphs) yields such a triple once per graph, so a query whose answer depends on multiplicity
+runs on a merged view (store/merged.py) when, and only when, the store holds such a triple at all: whether it
+does is one ASK per generation (about 1 s at 1M quads, asked only when a duplicate-sensitive union query comes).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pyoxigraph import DefaultGraph, NamedNode, Store as OxStore
+
+from ..errors import BadRequest, NotExecutable
+from ..sparql_text import blank_spans, has_dataset_clause, named_terms, solutions_ignore_duplicates
+from .base import DEFAULT_GRAPH_IRI, UNION_GRAPH_IRI, Dataset
+
+RESERVED = (DEFAULT_GRAPH_IRI, UNION_GRAPH_IRI)
+_RESERVED_PREFIX = "urn:x-arq:"
+
+
+@dataclass(frozen=True)
+class EngineDataset:
+    """The query text to give the engine (GRAPH of a reserved IRI rewritten) and its dataset."""
+
+    sparql: str
+    union: bool = False  # the query default graph is the union of all graphs
+    default_graph: tuple[NamedNode | DefaultGraph, ...] | None = None  # None: the store's, or the query's FROM
+    named_graphs: tuple[NamedNode, ...] | None = field(default=None)
+
+    def keywords(self, *, merged: bool = False) -> dict:
+        """pyoxigraph's `query` keywords. On a merged view (merged.py) the union is already its default graph."""
+        kwargs: dict = {}
+        if self.union and not merged:
+            kwargs["use_default_graph_as_union"] = True
+        if self.default_graph is not None:
+            kwargs["default_graph"] = list(self.default_graph)
+        if self.named_graphs is not None:
+            kwargs["named_graphs"] = list(self.named_graphs)
+        return kwargs
+
+
+def engine_dataset(sparql: str, dataset: Dataset | None) -> EngineDataset:
+    """The protocol's dataset wins over the query's FROM, which wins over the mode's query default graph."""
+    terms = named_terms(sparql) if _RESERVED_PREFIX in sparql else []
+    mode = dataset.query_default if dataset is not None else UNION_GRAPH_IRI
+    if dataset is not None and (dataset.default_graphs or dataset.named_graphs):
+        default, named = list(dataset.default_graphs) or [mode], list(dataset.named_graphs) or None
+        if has_dataset_clause(sparql):  # overridden: out of the text, where it would beat the union keyword
+            terms = terms or named_terms(sparql)
+            sparql = blank_spans(sparql, [(term.start, term.end) for term in terms if term.keyword != "graph"])
+    elif has_dataset_clause(sparql):
+        clauses = [term for term in terms if term.keyword != "graph"]
+        if not any(term.iri in RESERVED for term in clauses):
+            return _with_graph_terms(sparql, terms, EngineDataset(sparql))  # the engine reads the FROM itself
+        # Ours to resolve: the clauses leave the text (they would override the keywords) and become keywords, an
+        # absent kind an empty list (FROM alone: no named graphs; FROM NAMED alone: an empty default graph).
+        sparql = blank_spans(sparql, [(term.start, term.end) for term in clauses])
+        default = [term.iri for term in clauses if term.keyword == "from"]
+        named = [term.iri for term in clauses if term.keyword == "from named"]
+    else:
+        default, named = [mode], None
+    return _with_graph_terms(sparql, terms, _resolved(sparql, default, named))
+
+
+def _resolved(sparql: str, default: list[str], named: list[str] | None) -> EngineDataset:
+    for iri in named or ():
+        if iri in RESERVED:
+            raise BadRequest(f"<{iri}> stands for a default graph, not a named one: use it in FROM, "
+                             "default-graph-uri or GRAPH, not in FROM NAMED or named-graph-uri")
+    named_nodes = tuple(NamedNode(iri) for iri in named) if named is not None else None
+    if UNION_GRAPH_IRI in default:  # the union holds every other graph already
+        return EngineDataset(sparql, union=True, named_graphs=named_nodes)
+    if default == [DEFAULT_GRAPH_IRI] and named_nodes is None and not has_dataset_clause(sparql):
+        return EngineDataset(sparql)  # the engine's own default: no keyword, the fastest path
+    graphs = tuple(DefaultGraph() if iri == DEFAULT_GRAPH_IRI else NamedNode(iri) for iri in default)
+    return EngineDataset(sparql, default_graph=graphs, named_graphs=named_nodes)
+
+
+def _with_graph_terms(sparql: str, terms: list, chosen: EngineDataset) -> EngineDataset:
+    """`GRAPH <reserved> { P }` is `{ P }` when that reserved graph is the query's default graph: the keyword and
+    IRI are blanked. pyoxigraph has no way to name the other one inside a query, so that is refused (409)."""
+    reserved = [term for term in terms if term.keyword == "graph" and term.iri in RESERVED]
+    if not reserved:
+        return chosen
+    default = _reserved_default(chosen)
+    for term in reserved:
+        if term.iri != default:
+            raise NotExecutable(
+                f"GRAPH <{term.iri}> is read here only where it is the query's default graph (this query's is "
+                f"{'<' + default + '>' if default else 'a list of graphs'}): choose it with FROM <{term.iri}> or "
+                "default-graph-uri, or set FILMGRAPH_UNION_DEFAULT_GRAPH (README, 'The query dataset')"
+            )
+    spans = [(term.start, term.end) for term in reserved]
+    return EngineDataset(blank_spans(chosen.sparql, spans), chosen.union, chosen.default_graph, chosen.named_graphs)
+
+
+def _reserved_default(chosen: EngineDataset) -> str | None:
+    if chosen.union:
+        return UNION_GRAPH_IRI
+    if chosen.default_graph is None and not has_dataset_clause(chosen.sparql):
+        return DEFAULT_GRAPH_IRI
+    if chosen.default_graph == (DefaultGraph(),):
+        return DEFAULT_GRAPH_IRI
+    return None
+
+
+# One ASK, on the store's own default graph: a triple in two named graphs, or in the default graph and one named.
+_DUPLICATE_TRIPLE = """ASK {
+  { GRAPH ?a { ?s ?p ?o } GRAPH ?b { ?s ?p ?o } FILTER (?a != ?b) }
+  UNION { ?s ?p ?o GRAPH ?b { ?s ?p ?o } }
+}"""
+
+
+def holds_duplicate_triples(store: OxStore) -> bool:
+    """Whether some triple is held in more than one graph (then the union must be merged to be a set)."""
+    return bool(store.query(_DUPLICATE_TRIPLE))
+
+
+class DuplicateWatch:
+    """Whether union queries need the merged view, knowing per generation whether the store holds a triple in
+    several graphs; the store is asked (`holds_duplicate_triples`) only when a union query that depends on
+    multiplicity meets a generation not yet asked about."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation, self._present = -1, False
+
+    def known_no_merge(self, sparql: str, dataset: Dataset | None, generation: int) -> bool | None:
+        """Whether to merge, when that is known without asking the store; None when it must be asked."""
+        if not engine_dataset(sparql, dataset).union:
+            return False
+        if self._generation == generation:
+            return self._present and not solutions_ignore_duplicates(sparql)
+        return False if solutions_ignore_duplicates(sparql) else None
+
+    def merge_needed(
+        self, sparql: str, dataset: Dataset | None, generation: int, ask: Callable[[], tuple[int, bool]]
+    ) -> bool:
+        """`ask` returns (the store's generation, whether it holds a triple in several graphs)."""
+        known = self.known_no_merge(sparql, dataset, generation)
+        if known is not None:
+            return known
+        with self._lock:
+            if self._generation < generation:
+                self._generation, self._present = ask()
+            return self._present
