@@ -96,31 +96,39 @@ def longest_string(sparql: str) -> int:
     return max((len(text.encode("utf-8")) for text in strings), default=0)
 
 
-# --- the dataset a query names: FROM / FROM NAMED and GRAPH targets, read from the tokens ------------------------
-# Found in `code_in_place` (IRIs, strings, comments blanked, offsets kept), then the term after the keyword is read
-# from the query itself: an IRIREF or a prefixed name, resolved against the PREFIX and BASE declarations before it.
-_KEYWORD_BEFORE_TERM = re.compile(r"(?<![\w:?$])(from(?:\s+named)?|graph|prefix|base)(?!\w)", re.IGNORECASE)
-_SPACE = re.compile(r"\s*")
+# --- the graphs and endpoints a text names: FROM / FROM NAMED, GRAPH and SERVICE targets, read from the tokens ----
+# Keywords are found in `code_in_place` (IRIs, strings, comments blanked, offsets kept); the whitespace and comments
+# after one, and the term, are read from the text itself: an IRIREF or a prefixed name, resolved against the
+# PREFIX and BASE declarations before it, or a variable. SERVICE counts wherever its letters are (as in
+# `may_contain_keyword`: pyoxigraph reads `1SERVICE<…>` and `SERVICEex:e` as the keyword), with SILENT skipped.
+_KEYWORD_BEFORE_TERM = re.compile(r"(?<![\w:?$])(from(?:\s+named)?|graph|prefix|base)(?!\w)|(service)", re.IGNORECASE)
+_SPACE = re.compile(r"(?:\s|\#[^\n\r]*)*")  # whitespace and comments, read between two tokens of the text
+_SILENT = re.compile(r"silent", re.IGNORECASE)
 _IRIREF = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
 _PNAME = re.compile(r"([A-Za-z\u00C0-\uFFFF][\w.\-\u00B7]*)?:((?:[\w\-.:%]|\\.)*)")
+_VARIABLE = re.compile(r"[?$]\w+")
 _PREFIX_DECLARATION = re.compile(r"([A-Za-z\u00C0-\uFFFF][\w.\-\u00B7]*)?:\s*<([^<>\"{}|^`\\\x00-\x20]*)>")
 
 
 @dataclass(frozen=True)
 class NamedTerm:
-    """A keyword (`from`, `from named` or `graph`) and the IRI it names; `start`/`end` span keyword and term."""
+    """A keyword (`from`, `from named`, `graph` or `service`) and what it names: an absolute IRI, a variable
+    (`?name`), or None when the term after it cannot be read here; `start`/`end` span keyword and term."""
 
     keyword: str
-    iri: str
+    iri: str | None
     start: int
     end: int
 
 
 def named_terms(sparql: str) -> list[NamedTerm]:
-    """Every FROM, FROM NAMED and GRAPH of the text with the IRI it names (GRAPH ?var is not listed), in one pass."""
+    """Every FROM, FROM NAMED, GRAPH and SERVICE of the text with the term it names, in one linear pass."""
     code, prefixes, base, found = code_in_place(sparql), {}, "", []
     for match in _KEYWORD_BEFORE_TERM.finditer(code):
-        keyword, at = " ".join(match.group(1).lower().split()), _SPACE.match(sparql, match.end()).end()
+        keyword = " ".join((match.group(1) or match.group(2)).lower().split())
+        at = _SPACE.match(sparql, match.end()).end()
+        if keyword == "service" and (silent := _SILENT.match(sparql, at)):
+            at = _SPACE.match(sparql, silent.end()).end()
         if keyword == "prefix":
             declared = _PREFIX_DECLARATION.match(sparql, at)
             if declared:
@@ -130,15 +138,27 @@ def named_terms(sparql: str) -> list[NamedTerm]:
         if keyword == "base":
             base = urljoin(base, iri_token.group(1)) if iri_token else base
             continue
-        if iri_token:
-            found.append(NamedTerm(keyword, urljoin(base, iri_token.group(1)), match.start(), iri_token.end()))
+        if keyword == "service" and base:  # an endpoint is compared exactly: no resolution of ours decides it
+            found.append(NamedTerm(keyword, None, match.start(), at))
             continue
-        name = _PNAME.match(sparql, at)
-        if name and (name.group(1) or "") in prefixes:
-            local = re.sub(r"\\(.)", r"\1", name.group(2).rstrip("."))
-            end = name.start(2) + len(name.group(2).rstrip("."))
-            found.append(NamedTerm(keyword, prefixes[name.group(1) or ""] + local, match.start(), end))
+        found.append(_term_at(sparql, at, keyword, match.start(), iri_token, prefixes, base))
     return found
+
+
+def _term_at(sparql: str, at: int, keyword: str, start: int, iri_token, prefixes: dict, base: str) -> NamedTerm:
+    if iri_token:
+        relative = not re.match(r"[A-Za-z][\w+.\-]*:", iri_token.group(1))
+        if relative and not base:
+            return NamedTerm(keyword, None, start, iri_token.end())  # the engine's base, not ours to guess
+        return NamedTerm(keyword, urljoin(base, iri_token.group(1)), start, iri_token.end())
+    if variable := _VARIABLE.match(sparql, at):
+        return NamedTerm(keyword, variable.group(), start, variable.end())
+    name = _PNAME.match(sparql, at)
+    if name and (name.group(1) or "") in prefixes:
+        local = name.group(2).rstrip(".")
+        iri = prefixes[name.group(1) or ""] + re.sub(r"\\(.)", r"\1", local)
+        return NamedTerm(keyword, iri, start, name.start(2) + len(local))
+    return NamedTerm(keyword, None, start, at)
 
 
 def blank_spans(sparql: str, spans: list[tuple[int, int]]) -> str:

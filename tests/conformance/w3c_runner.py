@@ -191,7 +191,7 @@ def run(endpoint: Endpoint, case: Case) -> Outcome:
     sent = f"BASE <{iri_of(case.request)}>\n{text}"
     try:
         endpoint.prepare(case.data, case.graph_data)
-        reason = _CHECKS[case.kind](endpoint, case, sent)
+        reason = CHECKS[case.kind](endpoint, case, sent)
     except (httpx.HTTPError, ValueError, SyntaxError, KeyError) as error:
         reason = f"{type(error).__name__}: {error}"
     return Outcome(case, "fail" if reason else "pass", reason or "")
@@ -244,7 +244,7 @@ def _update_evaluation(endpoint: Endpoint, case: Case, sent: str) -> str | None:
     return f"unexpected non-empty graphs {sorted(extra)}" if extra else None
 
 
-_CHECKS = {
+CHECKS = {
     "PositiveSyntaxTest11": _positive_syntax,
     "PositiveUpdateSyntaxTest11": _positive_syntax,
     "NegativeSyntaxTest11": _negative_syntax,

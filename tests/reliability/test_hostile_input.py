@@ -252,6 +252,38 @@ def test_the_service_check_holds_where_the_engine_reads_service(tmp_path):
         assert not may_contain_keyword(quiet, "service")
 
 
+def test_the_lexer_reads_the_endpoint_wherever_the_engine_calls_it(monkeypatch):
+    """Issue 21: with SERVICE allowed, the endpoints are read by the lexer (no rdflib parse, ~20 ms), and for every
+    shape the engine calls, the endpoint read is the one it calls: allowed passes, any other is refused."""
+    import filmgraph.api.federation as federation  # noqa: PLC0415
+
+    def no_rdflib(*args, **kwargs):
+        raise AssertionError("rdflib was asked")
+
+    monkeypatch.setattr(federation, "_algebra_endpoints", no_rdflib)
+    url = "http://127.0.0.1:9/sparql"
+    shapes = [
+        "SERVICE <{U}> {{}}", "?s ?p ?o.SERVICE<{U}>{{}}", '?s ?p "o"SERVICE<{U}>{{}}', "?s ?p 1SERVICE<{U}>{{}}",
+        "SERVICE # a comment\n SILENT <{U}> {{}}", "SERVICESILENT<{U}>{{}}", "SERVICE ex:sparql {{}}",
+        "SERVICEex:sparql {{}}", "?s ?p ?o FILTER(?o != <http://x/\\u0041#>) . SERVICE <{U}> {{}}",
+    ]  # fmt: skip
+    for shape in shapes:
+        query = "PREFIX ex: <http://127.0.0.1:9/> SELECT * WHERE { " + shape.format(U=url) + " }"
+        check_service(query, ServicePolicy(True, frozenset({url})))
+        with pytest.raises(Forbidden, match=url):
+            check_service(query, ServicePolicy(True, frozenset({"http://127.0.0.1:9/other"})))
+    with pytest.raises(Forbidden, match=r"\?e"):
+        check_service(f"SELECT * {{ BIND(<{url}> AS ?e) SERVICE ?e {{}} }}", ServicePolicy(True, frozenset({url})))
+
+
+def test_what_the_lexer_cannot_read_goes_to_rdflib_and_stays_checked():
+    """A BASE-relative endpoint is resolved by no code of ours: rdflib's algebra decides, as before."""
+    query = "BASE <http://127.0.0.1:9/> SELECT * WHERE { SERVICE <sparql> { ?s ?p ?o } }"
+    check_service(query, ServicePolicy(True, frozenset({"http://127.0.0.1:9/sparql"})))
+    with pytest.raises(Forbidden, match="127.0.0.1:9/sparql"):
+        check_service(query, ServicePolicy(True, frozenset({"http://127.0.0.1:9/other"})))
+
+
 # --- item 5: a depth limit checked before evaluation -----------------------------------------------------------
 def test_deep_nesting_is_a_400_and_kills_no_worker(live_server):
     processes = set(descendants(live_server.pid))

@@ -53,11 +53,13 @@ def engine_dataset(sparql: str, dataset: Dataset | None) -> EngineDataset:
         default, named = list(dataset.default_graphs) or [mode], list(dataset.named_graphs) or None
         if has_dataset_clause(sparql):  # overridden: out of the text, where it would beat the union keyword
             terms = terms or named_terms(sparql)
-            sparql = blank_spans(sparql, [(term.start, term.end) for term in terms if term.keyword != "graph"])
+            sparql = blank_spans(sparql, [(t.start, t.end) for t in terms if t.keyword in ("from", "from named")])
     elif has_dataset_clause(sparql):
-        clauses = [term for term in terms if term.keyword != "graph"]
+        clauses = [term for term in terms if term.keyword in ("from", "from named")]
         if not any(term.iri in RESERVED for term in clauses):
             return _with_graph_terms(sparql, terms, EngineDataset(sparql))  # the engine reads the FROM itself
+        if any(term.iri is None for term in clauses):
+            raise BadRequest("beside a reserved graph, write the other FROM / FROM NAMED graphs as full IRIs")
         # Ours to resolve: the clauses leave the text (they would override the keywords) and become keywords, an
         # absent kind an empty list (FROM alone: no named graphs; FROM NAMED alone: an empty default graph).
         sparql = blank_spans(sparql, [(term.start, term.end) for term in clauses])
@@ -133,6 +135,8 @@ class DuplicateWatch:
 
     def known_no_merge(self, sparql: str, dataset: Dataset | None, generation: int) -> bool | None:
         """Whether to merge, when that is known without asking the store; None when it must be asked."""
+        if self._generation == generation and not self._present:
+            return False  # the common case, before any lexing: no triple is in two graphs
         if not engine_dataset(sparql, dataset).union:
             return False
         if self._generation == generation:
