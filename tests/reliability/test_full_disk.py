@@ -17,7 +17,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 from service_support import SAMPLE, TOKEN, filmgraph_server, store_directory
 
-from filmgraph.errors import BadRequest, StorageError, StorageFull
+from filmgraph.errors import GraphNotFound, StorageError, StorageFull
 from filmgraph.store import EmbeddedStore
 from filmgraph.store.storage_health import is_storage_failure
 
@@ -186,11 +186,11 @@ def test_a_committed_write_that_could_not_be_published_says_so_and_is_published_
     store.close()
 
 
-def test_the_clients_mistakes_stay_400_and_the_disks_are_not(tmp_path: Path) -> None:
+def test_the_clients_mistakes_stay_4xx_and_the_disks_are_not(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path / "store")
-    with pytest.raises(BadRequest) as missing:
+    with pytest.raises(GraphNotFound) as missing:  # a 404 since issue 14 (it was a 400): never a storage error
         store.update("CLEAR GRAPH <urn:missing>")
-    assert not isinstance(missing.value, StorageError)
+    assert not isinstance(missing.value, StorageError) and missing.value.status_code == 404
     assert is_storage_failure(OSError("IO error: No space left on device: While appending to file: 000008.log"))
     assert is_storage_failure(RuntimeError("Corruption: block checksum mismatch"))
     assert not is_storage_failure(RuntimeError("The graph <urn:missing> does not exist"))

@@ -29,10 +29,12 @@ from .sparql import RDFLIB_FORMATS
 
 PROBLEMS: dict[int, str] = {
     400: "A query, update or body that does not parse, or a malformed graph address.",
-    401: "A write without the right bearer token.",
+    401: "A write without the right token (bearer, or the HTTP Basic password).",
     403: "Writes are off (no token configured), or a SERVICE clause is not allowed.",
     404: "No such entity, source, graph or query.",
     406: "None of the accepted media types is offered.",
+    409: "A well-formed query or update that cannot be carried out (the engine's message says why: a graph that "
+    "already exists, an unknown function), or a write to a graph the build owns.",
     413: "The query or body is longer than the configured limit.",
     415: "The body's media type is not one this operation reads.",
     422: "An invalid parameter, or a result larger than the configured limit; the body says which.",
@@ -55,11 +57,11 @@ class Answers:
     success: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
-_SPARQL = Answers(frozenset({400, 403, 406, 413, 415, 422}), {200: SPARQL_ANSWERS})
+_SPARQL = Answers(frozenset({400, 403, 406, 409, 413, 415, 422}), {200: SPARQL_ANSWERS})
 _UPLOAD = Answers(frozenset({400, 401, 403, 413, 415, 507}), {201: (), 204: ()})
 OPERATIONS: dict[tuple[str, str], Answers] = {
     ("get", "/sparql"): _SPARQL,
-    ("post", "/sparql"): Answers(_SPARQL.problems | {401, 507}, {200: SPARQL_ANSWERS, 204: ()}),
+    ("post", "/sparql"): Answers(_SPARQL.problems | {401, 404, 507}, {200: SPARQL_ANSWERS, 204: ()}),
     ("get", "/graph-store"): Answers(frozenset({400, 404, 406}), {200: GRAPH_FORMATS}),
     ("put", "/graph-store"): _UPLOAD,
     ("post", "/graph-store"): _UPLOAD,

@@ -163,8 +163,8 @@ async def _apply_update(request: Request, store: Store, settings: Settings, oper
     if operation.dataset is not None and (operation.dataset.default_graphs or operation.dataset.named_graphs):
         raise BadRequest("default-graph-uri / named-graph-uri apply to queries, not updates")
     await _check_service(operation.update, settings, update=True)
-    _check_update_data(operation.update, settings)
     await run_in_threadpool(_refuse_owned_update, operation.update, store)  # 409 names the graph
+    _check_update_data(operation.update, settings)
     await run_in_threadpool(store.update, operation.update)
     return Response(status_code=204)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ..sparql_text import may_contain_keyword
 from ..errors import BadRequest, FilmgraphError, GraphExists, GraphNotFound, NotExecutable, QuerySyntaxError
 
 _MISSING = re.compile(r"graph .* does not exist", re.IGNORECASE)
@@ -58,6 +59,8 @@ def update_syntax_error(update: str) -> QuerySyntaxError | None:
     malformed update is a 400 whatever else is wrong with it. LOAD and SERVICE are screened before this runs."""
     from pyoxigraph import Store as OxStore  # noqa: PLC0415
 
+    if may_contain_keyword(update, "load") or may_contain_keyword(update, "service"):
+        return None  # never tried: the engine would fetch; the checks that refuse these answer instead
     try:
         OxStore().update(update)
     except SyntaxError as error:
