@@ -15,14 +15,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pyoxigraph import Literal
+from pyoxigraph import Literal, NamedNode
 from rapidfuzz import fuzz, process
 
 from .claims import Curation, ExternalIds, Node, defined_ids, used_ids
 from .errors import ResolutionError
 from .lookup import SPARQL_PREFIXES, local_id, run_for_nodes, source_id
 from .store import Store
-from .vocab import ID, PREFIXES, SOURCE_GRAPH_PREFIX, source_graph
+from .vocab import ID, PREFIXES, REFERENCE_GRAPH, SOURCE_GRAPH_PREFIX, source_graph
 
 SUGGESTIONS = 3
 SUGGESTION_CUTOFF = 70  # rapidfuzz ratio: `spian` -> `spain` 80, `rusia` -> `russia` 91; unrelated ids below 55
@@ -45,8 +45,9 @@ _NAMES = (
 )
 _IDENTIFIERS = (
     SPARQL_PREFIXES
-    + "SELECT ?entity ?graph ?name WHERE { GRAPH ?graph { ?entity skos:exactMatch|fg:iso3166Alpha2|fg:iso3166Alpha3 "
-    + "?name } "
+    # identifiers live in the reference graph; the candidate's source is the graph that declares (types) it
+    + f"SELECT DISTINCT ?entity ?graph ?name WHERE {{ GRAPH {NamedNode(REFERENCE_GRAPH)} {{ "
+    + "?entity skos:exactMatch|fg:iso3166Alpha2|fg:iso3166Alpha3 ?name } GRAPH ?graph { ?entity a ?type } "
     + _IN_SOURCE_GRAPHS
     + " }"
 )
