@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from pyoxigraph import NamedNode
 
@@ -107,8 +108,20 @@ class Derivation:
     rules: list[str] = field(default_factory=list)
 
 
+_RULES_OF: WeakKeyDictionary[Store, tuple[int, dict[str, list[Rule]]]] = WeakKeyDictionary()
+
+
 def property_rules(store: Store) -> dict[str, list[Rule]]:
-    """The ontology's rules, by the property or class they conclude."""
+    """The ontology's rules, by the property or class they conclude; read once per store and ontology (its size
+    tells a rebuilt ontology apart: a card should not pay two ontology queries)."""
+    size = store.count(ONTOLOGY_GRAPH)
+    cached = _RULES_OF.get(store)
+    if cached is None or cached[0] != size:
+        cached = _RULES_OF[store] = (size, _read_rules(store))
+    return cached[1]
+
+
+def _read_rules(store: Store) -> dict[str, list[Rule]]:
     rules: dict[str, list[Rule]] = defaultdict(list)
     for row in store.query(_RULES).rows:
         parts = (row["q"].value, row["r"].value) if row.get("r") is not None else (row["q"].value,)
@@ -170,7 +183,8 @@ class _Edges:
 
 def _explain(edge: Edge, rules: dict[str, list[Rule]], edges: _Edges, depth: int, seen: frozenset[Edge]) -> Derivation | None:
     s, p, o = edge
-    edges.load({s} if p == RDF_TYPE else {s, o})
+    if s not in edges.loaded and (p == RDF_TYPE or o not in edges.loaded):
+        edges.load({s})  # an edge is incident to both its ends: either end's edges show it
     if edge in edges.asserted:
         return Derivation({edge: sorted(edges.asserted[edge])})
     if depth == 0 or edge in seen:
@@ -234,6 +248,7 @@ def derivations(store: Store, inferred: list[Edge]) -> dict[Edge, Derivation]:
         return {}
     rules = property_rules(store)
     edges = _Edges(store)
-    edges.load({end for edge in inferred for end in (edge[0], edge[2])})
+    shared = set.intersection(*({edge[0], edge[2]} for edge in inferred))  # a card's edges share its entity
+    edges.load(shared or {end for edge in inferred for end in (edge[0], edge[2])})
     found = {edge: _explain(edge, rules, edges, MAX_DEPTH, frozenset()) for edge in inferred}
     return {edge: derivation for edge, derivation in found.items() if derivation is not None}

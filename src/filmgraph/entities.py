@@ -262,7 +262,10 @@ def edge_provenance(store: Store, edges: dict[Edge, Origin]) -> dict[Edge, list[
     return _evidence_of(store, edges, dict(claims), found)
 
 
-def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_rows: list[dict]) -> list[Relation]:
+def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_rows: list[dict],
+                       inferred_types: Iterable[str] = (), own: list[Provenance] | None = None,
+                       ) -> tuple[list[Relation], dict[Edge, Derivation]]:
+    """The entity's relations, and the derivations of its inferred relations and of `inferred_types` (one pass)."""
     me = node.value
     claims = _claims(store, node)
     found = _found(node, out_rows, in_rows)
@@ -271,20 +274,28 @@ def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_r
     edges = {edge: origin for edge, origin in edges.items() if not is_provenance_node(refs[_other(edge, me)])}
     evidence = _evidence_of(store, edges, claims, found)
     property_labels = labels(store, {edge[1] for edge in edges})
-    derived = _derivations(store, [edge for edge, origin in edges.items() if origin == "inferred"])
+    inferred = [edge for edge, origin in edges.items() if origin == "inferred"]
+    inferred += [(me, RDF_TYPE, cls) for cls in inferred_types]
+    known = {**evidence, **{(me, RDF_TYPE, cls): own or [] for cls in _asserted_types(found, me)}}
+    derived = _derivations(store, inferred, known)
     relations = [_relation(edge, me, origin, refs, property_labels, evidence[edge], derived.get(edge))
                  for edge, origin in edges.items()]  # fmt: skip
-    return sorted(relations, key=relation_order)
+    return sorted(relations, key=relation_order), derived
 
 
-def _derivations(store: Store, inferred: list[Edge]) -> dict[Edge, Derivation]:
+def _asserted_types(found: list[tuple[Edge, Term]], me: str) -> set[str]:
+    return {edge[2] for edge, graph in found if edge[0] == me and edge[1] == RDF_TYPE and not is_inferred_graph(graph)}
+
+
+def _derivations(store: Store, inferred: list[Edge], known: dict[Edge, list[Provenance]]) -> dict[Edge, Derivation]:
     """Each inferred edge's or type's rules and premises (filmgraph.derivations), the premises with their claims'
-    provenance as the card gives it for an asserted edge."""
+    provenance as the card gives it for an asserted edge: `known` for the card's own edges (an asserted type's is
+    the node's own claim), worked out for the others (a chain's second link)."""
     found = derivations(store, inferred)
-    premises = {premise: "asserted" for derivation in found.values() for premise in derivation.premises}
+    premises = {premise for derivation in found.values() for premise in derivation.premises}
     if not premises:
         return {}
-    evidence = edge_provenance(store, premises)  # type: ignore[arg-type]
+    evidence = {**edge_provenance(store, {p: "asserted" for p in premises - known.keys()}), **known}
     refs = entity_refs(store, {end for premise in premises for end in (premise[0], premise[2])})
     property_labels = labels(store, {premise[1] for premise in premises})
     return {
@@ -344,7 +355,7 @@ def entity_relations(
     node = entity_node(entity_id)
     out_rows, in_rows = _statements(store, node)
     _require(out_rows, in_rows, entity_id)
-    return [r for r in _collect_relations(store, node, out_rows, in_rows) if _keep(r, direction, prop, status)]
+    return [r for r in _collect_relations(store, node, out_rows, in_rows)[0] if _keep(r, direction, prop, status)]
 
 
 def group_relations(relations: Iterable[Relation]) -> list[PropertyGroup]:
@@ -461,12 +472,13 @@ def entity_card(store: Store, entity_id: str) -> EntityCard:
     _require(out_rows, in_rows, entity_id)
     card = EntityCard(iri=node.value, id=entity_id, label=labels(store, [node.value]).get(node.value))
     card.types = _types(store, out_rows)
-    derived = _derivations(store, [(node.value, RDF_TYPE, t.iri) for t in card.types if t.inferred])
-    for assertion in card.types:
-        assertion.derivation = derived.get((node.value, RDF_TYPE, assertion.iri))
     _describe_literals(store, card, out_rows)
     own = provenance(store, [node.value]).get(node.value)
     card.provenance = [own] if own else []
-    card.relations = group_relations(_collect_relations(store, node, out_rows, in_rows))
+    inferred_types = [t.iri for t in card.types if t.inferred]
+    relations, derived = _collect_relations(store, node, out_rows, in_rows, inferred_types, card.provenance)
+    card.relations = group_relations(relations)
+    for assertion in card.types:
+        assertion.derivation = derived.get((node.value, RDF_TYPE, assertion.iri))
     card.mentions = lookup.mentions(store, node.value)
     return card
