@@ -23,6 +23,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -34,14 +35,17 @@ FIELD_WEIGHT = {"name": 1.0, "words": 0.7, "context": 0.6}
 TIERS = {"exact": 4, "prefix": 3, "words": 2, "partial": 1}
 
 
+@lru_cache(maxsize=1 << 16)  # the same names recur (a neighbour's label in every entity linked to it)
 def normalise(text: str) -> str:
     """Case-, accent-, punctuation- and spacing-insensitive form: "Cinecittà  Luce" and "cinecitta-luce" are both
     "cinecitta luce"; "Cinematographers’ Union" is "cinematographers union"."""
-    return " ".join("".join(_fold_char(char) for char in text).split())
+    return " ".join(_fold_char(text).split())
 
 
-def _fold_char(char: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", char)
+def _fold_char(text: str) -> str:
+    """NFKD without combining marks, case-folded, every character that is not a letter or digit a space. Each step
+    maps characters one by one, so folding a text whole (`normalise`) or per character (`fold`) agrees."""
+    decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     return "".join(ch if ch.isalnum() else " " for ch in bare)
 

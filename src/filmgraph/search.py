@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from weakref import WeakKeyDictionary
 
-from pyoxigraph import Literal
+from pyoxigraph import Literal, NamedNode
 
 from .entities import IDENTIFIER_PROPERTIES, PROVENANCE_PREDICATES
 from .errors import InvalidParameter
@@ -53,12 +54,14 @@ SELECT ?e ?kind ?text WHERE {{
 }}"""
 _EDGES = f"""
 SELECT DISTINCT ?e ?p ?o WHERE {{
-  ?e ?p ?o FILTER({_IN_DATA} && isIRI(?o) && STRSTARTS(STR(?o), {Literal(ID)}) && ?o != ?e)
+  ?e ?p ?o FILTER(?p NOT IN ({", ".join(str(NamedNode(p)) for p in sorted(NOT_CONTEXT))}))
+  FILTER({_IN_DATA} && isIRI(?o) && STRSTARTS(STR(?o), {Literal(ID)}) && ?o != ?e)
 }}"""
 _PROMINENCE = f"""
 SELECT ?e (COUNT(DISTINCT ?span) AS ?n) WHERE {{ ?e fg:mentionedAt|fg:evidence ?span FILTER({_IN_DATA}) }}
 GROUP BY ?e"""
 _NAME_KINDS = {"pref": "label", "label": "label", "alt": "alternative label"}
+_curie = lru_cache(maxsize=1 << 12)(curie)  # a few hundred classes and properties, asked of every node
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def _read_index(store: Store) -> Index:
                 + context.get(iri, [])
             ),
             identifiers=tuple(sorted(identifiers.get(iri, set()) | {iri, local_id(iri) or iri})),
-            named=any(curie(t) in NAMED_TYPES for t in candidate.types),
+            named=any(_curie(t) in NAMED_TYPES for t in candidate.types),
             prominence=prominence.get(iri, 0),
         )
         for iri, candidate in sorted(candidates.items())
@@ -137,14 +140,14 @@ def _context(rows, candidates: dict[str, Candidate]) -> dict[str, list]:
             continue
         if _is_bookkeeping(candidates[subject]) or _is_bookkeeping(candidates[other]):
             continue
-        context[subject].add((curie(prop), candidates[other].label))
-        context[other].add(("^" + curie(prop), candidates[subject].label))
+        context[subject].add((_curie(prop), candidates[other].label))
+        context[other].add(("^" + _curie(prop), candidates[subject].label))
     return {iri: [text(label, "context", "linked entity", via) for via, label in sorted(links)]
             for iri, links in context.items()}
 
 
 def _is_bookkeeping(candidate: Candidate) -> bool:
-    return any(curie(t) in PROVENANCE_TYPES for t in candidate.types)
+    return any(_curie(t) in PROVENANCE_TYPES for t in candidate.types)
 
 
 def search_index(store: Store) -> Index:
@@ -192,7 +195,7 @@ def search_entities(
 def wanted(candidate: Candidate, type_: str | None) -> bool:
     if type_:
         return any(term_matches(t, type_) for t in candidate.types)
-    return not any(curie(t) in BOOKKEEPING_TYPES for t in candidate.types)
+    return not any(_curie(t) in BOOKKEEPING_TYPES for t in candidate.types)
 
 
 def ref(candidate: Candidate) -> EntityRef:
