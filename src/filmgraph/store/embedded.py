@@ -1,9 +1,10 @@
 """The embedded store: pyoxigraph on disk, optionally answering queries from a pool of worker processes.
 
 Without workers (CLI, build, notebooks) queries run in this process. With workers (`filmgraph serve`) this process
-keeps the only read-write handle (writes, persistence); after every committed write it bumps the generation and
-takes a RocksDB checkpoint (`Store.backup`, hard links: cheap), which the workers open read-only. A read that
-follows a write therefore sees it, and a worker killed on timeout never holds the read-write store.
+keeps the only read-write handle (writes, persistence). A committed write is made durable (durability.py: the
+write-ahead log synced, or left to the operating system), then the generation moves on; the workers read RocksDB
+checkpoints (`Store.backup`, hard links), taken when a query needs a worker after a write (checkpoints.py). A read
+that follows a write therefore sees it, and a worker killed on timeout never holds the read-write store.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyoxigraph import (
@@ -29,9 +31,11 @@ from pyoxigraph import (
 
 from ..errors import BadRequest, QuerySyntaxError, StorageError, StoreInUse, UnsupportedFormat
 from ..settings import Settings
+from ..sparql_text import is_small_data_update
 from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
 from .checkpoints import Checkpoints
+from .durability import PeriodicSync, WalSync
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
 from .inline import InlineLane, shape_of
@@ -99,6 +103,8 @@ class EmbeddedStore(Store):
         spill_bytes: int = 2**20,
         inline_queries: bool = False,
         min_free_bytes: int = 0,
+        durability: str = "sync",
+        sync_interval: float = 1.0,
     ) -> None:
         self.path = Path(path) if path is not None else None
         if self.path is not None:
@@ -107,6 +113,10 @@ class EmbeddedStore(Store):
         else:
             self._engine = OxStore()
         self._health = WriteHealth(self.path, min_free_bytes)
+        self._wal = WalSync(self.path) if self.path is not None else None
+        self._periodic_sync = (
+            PeriodicSync(self._wal, sync_interval) if self._wal is not None and durability == "process" else None
+        )
         self._unpublished = False  # a committed write whose checkpoint failed: published by the next write/probe
         self._worker_store = worker_store
         self.query_timeout = query_timeout
@@ -141,6 +151,8 @@ class EmbeddedStore(Store):
             result_cache_size=settings.result_cache_size,
             inline_queries=settings.inline_queries,
             min_free_bytes=settings.min_free_bytes,
+            durability=settings.durability,
+            sync_interval=settings.sync_interval,
         )
 
     @property
@@ -162,7 +174,7 @@ class EmbeddedStore(Store):
     def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
         from .pool import QueryPool  # noqa: PLC0415 - only the server needs processes
 
-        self._checkpoints = Checkpoints(self._checkpoints_root)
+        self._checkpoints = Checkpoints(self._checkpoints_root, self._held_still, lambda: self._generation)
         self._checkpoint(self._generation)
         self.pool = QueryPool(workers, self._checkpoints, worker_store, max_pending)
         self.pool.start()
@@ -181,6 +193,13 @@ class EmbeddedStore(Store):
     def _checkpoints_root(self) -> Path:
         assert self.path is not None
         return self.path.parent / f".{self.path.name}-checkpoints"
+
+    @contextmanager
+    def _held_still(self) -> Iterator[tuple[OxStore, int]]:
+        """The engine and its generation, no write committing meanwhile: a checkpoint labelled `generation`
+        holds exactly that generation's writes."""
+        with self._write_lock:
+            yield self._store, self._generation
 
     def _checkpoint(self, generation: int) -> None:
         """A consistent read-only snapshot of `generation` for the workers; older ones go once no worker leases
@@ -327,6 +346,23 @@ class EmbeddedStore(Store):
 
         self._write("the update", commit)
 
+    async def update_async(self, sparql: str) -> None:
+        """A small INSERT/DELETE DATA commits on the event loop when nothing waits on the disk: the write lock free,
+        no recovery due, and no sync in the request (`durability=process`: a sync may wait on a busy disk for
+        milliseconds, with every request of the loop behind it). Everything else goes to a thread."""
+        if not self._commits_inline(sparql) or not self._write_lock.acquire(blocking=False):
+            await super().update_async(sparql)
+            return
+        try:
+            self.update(sparql)
+        finally:
+            self._write_lock.release()
+
+    def _commits_inline(self, sparql: str) -> bool:
+        syncs_now = self._wal is not None and self._periodic_sync is None
+        recovering = self._health.reopen_needed or self._unpublished
+        return not (syncs_now or recovering) and is_small_data_update(sparql)
+
     def replace_graph(self, graph, quads_or_triples: Iterable[Quad | Triple]) -> None:
         """Empty and refill a graph in one SPARQL Update (one transaction: a failed or killed PUT leaves the old
         graph whole), terms written by pyoxigraph. Emptied by DELETE WHERE rather than CLEAR: CLEAR deletes while
@@ -415,14 +451,14 @@ class EmbeddedStore(Store):
                 failure = storage_failure(error, written=False if atomic else None, doing=doing)
                 self._health.failed(failure, engine=True)
                 raise failure from error
-            self._publish(doing)
+            self._publish(doing, flush=not atomic)
 
-    def _publish(self, doing: str) -> None:
+    def _publish(self, doing: str, *, flush: bool = False) -> None:
         """Make a committed write durable and visible (`_changed`). If that fails the write still stands and the
         answer says so (committed, not yet seen by readers); the next write or readiness probe publishes it."""
         self._unpublished = True
         try:
-            self._changed()
+            self._changed(flush)
         except Exception as error:  # noqa: BLE001 - whatever fails now, the commit stands: never a bare 500 for it
             failure = storage_failure(error, written=True, doing=f"{doing} (making it durable and visible)")
             self._health.failed(failure, engine=is_storage_failure(error))
@@ -434,7 +470,7 @@ class EmbeddedStore(Store):
         """A failed bulk load may have changed the store (`replace` even removed the graph): publish it at once, so
         that no cached result or copy of the old content is read; if even that fails, the next write or probe does."""
         try:
-            self._publish(f"what {doing} wrote")
+            self._publish(f"what {doing} wrote", flush=True)
         except StorageError as error:
             log.warning("%s", error)
 
@@ -447,7 +483,7 @@ class EmbeddedStore(Store):
             self._reopen()
         if self._unpublished:
             try:
-                self._publish("an earlier committed write")
+                self._publish("an earlier committed write", flush=True)
             except StorageError as error:
                 raise type(error)(f"{doing} was refused, nothing of it was written: {error}", written=False) from error
 
@@ -490,24 +526,31 @@ class EmbeddedStore(Store):
             return f"the store has not recovered from a storage failure yet ({self._health.failure})"
         return self._health.problem()
 
-    def _changed(self) -> None:
-        """Publish a write: the workers' checkpoint first, then the generation, so that no result of the old
-        checkpoint is ever cached under the new generation. The checkpoint also makes the write durable: RocksDB
-        flushes its memtables to synced files to take one (a commit alone is in the write-ahead log, which it
-        does not sync); without workers a flush does the same."""
-        if self.pool is not None:
-            self._checkpoint(self._generation + 1)
-        else:
-            self._store.flush()
+    def _changed(self, flush: bool = False) -> None:
+        """Publish a write: durable first, then the generation, which readers, caches and checkpoints key on. A
+        commit is in RocksDB's write-ahead log, which it does not sync: `sync` mode syncs the log (~0.3 ms),
+        `process` mode leaves it to a periodic sync (durability.py). A bulk load, which bypasses the log, and a
+        write published late (after a storage failure) are flushed to synced files instead. The workers'
+        checkpoint is taken when a query needs it (checkpoints.py), the in-memory copy rebuilt once writes pause
+        (memory_copy.py): until then reads use the read-write store or a new checkpoint, never a stale copy."""
+        if self._wal is not None:
+            if flush:
+                self._store.flush()
+            elif self._periodic_sync is None:
+                self._wal.sync()
+            else:
+                self._periodic_sync.written()
         self._generation += 1
         if self._inline_copy is not None:
-            self._inline_copy.refresh()
+            self._inline_copy.refresh(after_write=True)
 
     def stop_taking_queries(self, within: float) -> None:
         if self.pool is not None:
             self.pool.stop_taking_queries(within)
 
     def close(self) -> None:
+        if self._periodic_sync is not None:
+            self._periodic_sync.close()
         if self._inline_copy is not None:
             self._inline_copy.close()
         if self.pool is not None:

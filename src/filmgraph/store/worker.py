@@ -21,7 +21,7 @@ from pyoxigraph import RdfFormat, Store as OxStore
 from ..errors import FilmgraphError
 from .choice import FasterCopy
 from .evaluation import QueryTask, evaluate
-from .memory_copy import Backoff, copy_into_memory, wants_copy
+from .memory_copy import WRITE_PAUSE_SECONDS, Backoff, copy_into_memory, wait_for_pause, wants_copy
 
 # A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None,
 # engine seconds) or ("error", FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a
@@ -103,14 +103,21 @@ def open_checkpoint(checkpoint: str, mode: str, *, background: bool = False) -> 
     scratch = Path(checkpoint).parent  # the checkpoints directory, beside the store
     if background or not _try_memory_copy(copies, mode, scratch):
         threading.Thread(
-            target=_build_memory_copy, args=(copies, mode, scratch), daemon=True, name="memory-copy"
+            target=_build_memory_copy, args=(copies, mode, scratch, None, WRITE_PAUSE_SECONDS if background else 0.0),
+            daemon=True, name="memory-copy",
         ).start()
     return copies
 
 
-def _build_memory_copy(copies: FasterCopy, mode: str, scratch: Path | None = None, backoff: Backoff | None = None) -> None:
-    """Build the copy, retrying with backoff until it is built or the worker has moved to a newer generation."""
+def _build_memory_copy(
+    copies: FasterCopy, mode: str, scratch: Path | None = None, backoff: Backoff | None = None, pause: float = 0.0
+) -> None:
+    """Build the copy, retrying with backoff until it is built or the worker has moved to a newer generation. A
+    copy after a write waits `pause` seconds first: in a burst of writes the worker moves on before (and copies
+    nothing), and answers from the checkpoint on disk meanwhile."""
     backoff = backoff or Backoff()
+    opened = time.monotonic()
+    wait_for_pause(lambda: opened, pause, lambda: copies.retired)
     while not copies.retired and not _try_memory_copy(copies, mode, scratch):
         backoff.sleep(lambda: copies.retired)
 
