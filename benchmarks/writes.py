@@ -103,21 +103,23 @@ class Timed:
 def sequential(endpoints: list[Endpoint], writes: int, run: str = "seq") -> dict[str, Timed]:
     """`writes` INSERT DATA per server, one after the other on one connection, in ROUNDS turns."""
     timed = {endpoint.name: Timed() for endpoint in endpoints}
-    connections = {e.name: http.client.HTTPConnection("127.0.0.1", e.port, timeout=120) for e in endpoints}
     per_round = max(1, writes // ROUNDS)
     for first in range(0, writes, per_round):
         count = min(per_round, writes - first)
         for endpoint in endpoints:
             texts = [insert_data(_subject(run, 0, n), n) for n in range(first, first + count)]
+            # A connection per turn, opened before the clock starts: one idle while the others take their turn
+            # would outlive the server's keep-alive timeout.
+            connection = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=120)
+            connection.connect()
             cpu_before, started = endpoint.cpu(), time.perf_counter()
             for text in texts:
-                update(connections[endpoint.name], endpoint, text)
+                update(connection, endpoint, text)
             figures = timed[endpoint.name]
             figures.seconds += time.perf_counter() - started
             figures.operations += count
             figures.add_cpu(cpu_before, endpoint.cpu())
-    for connection in connections.values():
-        connection.close()
+            connection.close()
     return timed
 
 

@@ -18,7 +18,7 @@ from pyoxigraph import Store as OxStore
 
 from filmgraph.api import create_app
 from filmgraph.settings import Settings
-from filmgraph.sparql_text import is_data_only
+from filmgraph.sparql_text import is_data_only, is_replayable
 from filmgraph.store import EmbeddedStore, durability
 from filmgraph.store.memory_copy import InlineCopy
 
@@ -168,3 +168,34 @@ def test_a_small_update_on_the_event_loop_is_checked_and_a_rejected_one_changes_
         assert store.query(ask_probe(4)).boolean
     finally:
         store.close()
+
+
+def test_small_ground_writes_keep_the_inline_copy_current_and_others_make_it_wait(tmp_path):
+    store = EmbeddedStore(tmp_path / "store", workers=1, inline_queries=True, worker_store="memory")
+    try:
+        for n in range(5):
+            store.update(probe_update(n))
+            copy = store._current_copy()
+            assert copy is not None, "applied to the copy as well: still current"
+            assert copy.query(ask_probe(n)) and len(copy) == len(store._store)
+        store.update("INSERT DATA { <urn:s> <urn:p> [ <urn:q> 1 ] }")  # a blank node: another label in a copy
+        assert store._current_copy() is None, "not replayed: the lane reads the disk until the copy is rebuilt"
+        wait_for(lambda: store._current_copy() is not None, 30)
+        assert len(store._current_copy()) == len(store._store) == 7
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("update", "replayable"),
+    [
+        (probe_update(1), True),
+        ("DELETE DATA { <urn:a> <urn:b> 'x' }", True),
+        ("INSERT DATA { _:b <urn:b> 'x' }", False),
+        ("INSERT DATA { <urn:a> <urn:b> ( 1 2 ) }", False),
+        ("INSERT DATA { <urn:a> <urn:b> [] }", False),
+        ("DELETE WHERE { <urn:a> ?p ?o }", False),
+    ],
+)
+def test_only_small_ground_data_is_replayed_on_a_copy(update, replayable):
+    assert is_replayable(update) is replayable

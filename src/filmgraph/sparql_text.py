@@ -121,3 +121,12 @@ SMALL_UPDATE_CHARS = 4_000
 def is_small_data_update(update: str) -> bool:
     """Whether the update is cheap enough to run on the event loop: short, and only INSERT/DELETE DATA."""
     return len(update) <= SMALL_UPDATE_CHARS and is_data_only(update)
+
+
+def is_replayable(update: str) -> bool:
+    """Whether applying the update to an equal copy of the store gives an equal copy: a small INSERT/DELETE DATA
+    without blank nodes (`_:x`, `[]`, collections), whose every new blank node would get another label."""
+    if not is_small_data_update(update):
+        return False
+    code = code_of(update)
+    return "_:" not in code and "[" not in code and "(" not in code

@@ -7,6 +7,7 @@ The store lives on a 20 MB tmpfs mounted for the test (root only; otherwise the 
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 from collections.abc import Iterator
@@ -138,20 +139,17 @@ def test_a_full_disk_is_told_truly_and_writes_resume_once_space_is_freed(small_d
 
 
 # --- the same rules on an in-process store, no mount needed ------------------------------------------------------
-class _FlushFailsOnce:
-    """The engine, except that its next flush (what makes a commit durable) meets a full disk."""
+class _SyncFailsOnce:
+    """The store's write-ahead log sync, except that the next one (what makes a commit durable) meets a full disk."""
 
     def __init__(self, inner) -> None:
         self._inner, self.failed = inner, False
 
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    def flush(self) -> None:
+    def sync(self) -> None:
         if not self.failed:
             self.failed = True
-            raise OSError("IO error: No space left on device: While appending to file: 000009.sst")
-        self._inner.flush()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._inner.sync()
 
 
 def _triples(subject: str) -> list[Triple]:
@@ -170,7 +168,7 @@ def test_a_write_without_room_on_the_disk_is_refused_and_changes_nothing(tmp_pat
 
 def test_a_committed_write_that_could_not_be_published_says_so_and_is_published_later(tmp_path, monkeypatch):
     store = EmbeddedStore(tmp_path / "store")
-    store._engine = _FlushFailsOnce(store._engine)
+    store._wal = _SyncFailsOnce(store._wal)
     monkeypatch.setattr(store._health, "free_bytes", lambda: 0)  # the disk as it was when the flush failed
     with pytest.raises(StorageFull) as failed:
         store.add_to_graph("urn:g", _triples("urn:a"))

@@ -31,7 +31,7 @@ from pyoxigraph import (
 
 from ..errors import BadRequest, QuerySyntaxError, StorageError, StoreInUse, UnsupportedFormat
 from ..settings import Settings
-from ..sparql_text import is_small_data_update
+from ..sparql_text import is_replayable, is_small_data_update
 from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
 from .checkpoints import Checkpoints
@@ -174,7 +174,7 @@ class EmbeddedStore(Store):
     def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
         from .pool import QueryPool  # noqa: PLC0415 - only the server needs processes
 
-        self._checkpoints = Checkpoints(self._checkpoints_root, self._held_still, lambda: self._generation)
+        self._checkpoints = Checkpoints(self._checkpoints_root, self._snapshot_source, lambda: self._generation)
         self._checkpoint(self._generation)
         self.pool = QueryPool(workers, self._checkpoints, worker_store, max_pending)
         self.pool.start()
@@ -195,11 +195,15 @@ class EmbeddedStore(Store):
         return self.path.parent / f".{self.path.name}-checkpoints"
 
     @contextmanager
-    def _held_still(self) -> Iterator[tuple[OxStore, int]]:
-        """The engine and its generation, no write committing meanwhile: a checkpoint labelled `generation`
-        holds exactly that generation's writes."""
-        with self._write_lock:
-            yield self._store, self._generation
+    def _snapshot_source(self) -> Iterator[tuple[OxStore, int]]:
+        """The engine and its generation, read before the checkpoint is taken: the checkpoint holds every write of
+        that generation, and perhaps one committing meanwhile (a write concurrent with the read, never a rolled-back
+        one). Not under the write lock: a checkpoint takes 10–50 ms here, and writes waited for it. After a
+        storage failure the engine takes no checkpoint until it is reopened: recover first, if the disk has room."""
+        if self._health.reopen_needed or self._unpublished:
+            self.storage_problem()
+        generation = self._generation
+        yield self._store, generation
 
     def _checkpoint(self, generation: int) -> None:
         """A consistent read-only snapshot of `generation` for the workers; older ones go once no worker leases
@@ -245,7 +249,7 @@ class EmbeddedStore(Store):
 
     def _learn(self, shape: str | None, done: Evaluated) -> None:
         if self.inline is not None:
-            self.inline.learn(shape, done.seconds)
+            self.inline.learn(shape, done.seconds, done.cold)
 
     async def query_serialized_async(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
         """Cache hits, and queries of a shape the inline lane knows to be cheap, are answered on the event loop
@@ -344,7 +348,7 @@ class EmbeddedStore(Store):
             except SyntaxError as error:
                 raise QuerySyntaxError(str(error)) from error
 
-        self._write("the update", commit)
+        self._write("the update", commit, replay=sparql if is_replayable(sparql) else None)
 
     async def update_async(self, sparql: str) -> None:
         """A small INSERT/DELETE DATA commits on the event loop when nothing waits on the disk: the write lock free,
@@ -434,10 +438,13 @@ class EmbeddedStore(Store):
         self._write(f"loading {path.name}", commit, atomic=False)
         return read
 
-    def _write(self, doing: str, commit: Callable[[], None], *, atomic: bool = True) -> None:
+    def _write(
+        self, doing: str, commit: Callable[[], None], *, atomic: bool = True, replay: str | None = None
+    ) -> None:
         """One write under the lock: recover from an earlier storage failure, refuse to start without room on the
         disk, commit, publish. Whatever fails, the error says truly whether anything was written: an atomic
-        commit that raised wrote nothing, a bulk load may have written part."""
+        commit that raised wrote nothing, a bulk load may have written part. `replay`: the update, when the
+        in-memory copy can apply it too (`InlineCopy.follow`)."""
         with self._write_lock:
             self._recover(doing)
             self._health.check_room(doing)
@@ -451,14 +458,14 @@ class EmbeddedStore(Store):
                 failure = storage_failure(error, written=False if atomic else None, doing=doing)
                 self._health.failed(failure, engine=True)
                 raise failure from error
-            self._publish(doing, flush=not atomic)
+            self._publish(doing, flush=not atomic, replay=replay)
 
-    def _publish(self, doing: str, *, flush: bool = False) -> None:
+    def _publish(self, doing: str, *, flush: bool = False, replay: str | None = None) -> None:
         """Make a committed write durable and visible (`_changed`). If that fails the write still stands and the
         answer says so (committed, not yet seen by readers); the next write or readiness probe publishes it."""
         self._unpublished = True
         try:
-            self._changed(flush)
+            self._changed(flush, replay)
         except Exception as error:  # noqa: BLE001 - whatever fails now, the commit stands: never a bare 500 for it
             failure = storage_failure(error, written=True, doing=f"{doing} (making it durable and visible)")
             self._health.failed(failure, engine=is_storage_failure(error))
@@ -526,13 +533,14 @@ class EmbeddedStore(Store):
             return f"the store has not recovered from a storage failure yet ({self._health.failure})"
         return self._health.problem()
 
-    def _changed(self, flush: bool = False) -> None:
+    def _changed(self, flush: bool = False, replay: str | None = None) -> None:
         """Publish a write: durable first, then the generation, which readers, caches and checkpoints key on. A
         commit is in RocksDB's write-ahead log, which it does not sync: `sync` mode syncs the log (~0.3 ms),
         `process` mode leaves it to a periodic sync (durability.py). A bulk load, which bypasses the log, and a
         write published late (after a storage failure) are flushed to synced files instead. The workers'
-        checkpoint is taken when a query needs it (checkpoints.py), the in-memory copy rebuilt once writes pause
-        (memory_copy.py): until then reads use the read-write store or a new checkpoint, never a stale copy."""
+        checkpoint is taken when a query needs it (checkpoints.py); the in-memory copy applies a small ground
+        INSERT/DELETE DATA too, else is rebuilt once writes pause (memory_copy.py): until then reads use the
+        read-write store or a new checkpoint, never a stale copy."""
         if self._wal is not None:
             if flush:
                 self._store.flush()
@@ -542,7 +550,7 @@ class EmbeddedStore(Store):
                 self._periodic_sync.written()
         self._generation += 1
         if self._inline_copy is not None:
-            self._inline_copy.refresh(after_write=True)
+            self._inline_copy.follow(replay, self._generation)
 
     def stop_taking_queries(self, within: float) -> None:
         if self.pool is not None:

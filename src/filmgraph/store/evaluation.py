@@ -47,13 +47,15 @@ class QueryTask:
 @dataclass
 class Evaluated:
     """A serialised result: in `body`, or in the file `spooled` (then `body` is empty) when it was large.
-    `seconds`: the engine's CPU time (evaluation and serialisation), where it was measured."""
+    `seconds`: the engine's CPU time (evaluation and serialisation), where it was measured; `cold` when that was
+    the first query on a newly opened checkpoint (its files read cold)."""
 
     kind: QueryKind
     media_type: str
     body: bytes = field(repr=False)
     spooled: str | None = None
     seconds: float | None = None
+    cold: bool = False
 
     def chunks(self, size: int = 2**16) -> Iterator[bytes]:
         """The bytes, read from the spool file and removing it afterwards when there is one."""

@@ -138,6 +138,23 @@ class InlineCopy:
             self._builder.start()  # under the lock: `close` joins only a started thread
             return self._builder
 
+    def follow(self, update: str | None, generation: int) -> None:
+        """After a write that made `generation`: apply `update` to the copy too when it holds the generation just
+        before and `update` is replayable (sparql_text.is_replayable: the same ground data, the same result), so a
+        burst of small writes keeps the copy current (microseconds each); else rebuild it once writes pause. The
+        copy is tagged with `generation` only once the update is in it."""
+        with self._lock:
+            copy = self._copy
+            if update is not None and copy is not None and copy[0] == generation - 1 and not self._closed:
+                try:
+                    copy[1].update(update)
+                except Exception as error:  # noqa: BLE001 - the copy may differ now: rebuild it, the disk answers
+                    log.warning("could not apply a write to the in-memory copy (rebuilding it): %s", error)
+                else:
+                    self._copy = (generation, copy[1])
+                    return
+        self.refresh(after_write=True)
+
     def close(self) -> None:
         """Drop the copy and wait for a build under way: it holds the store, which may be reopened next."""
         with self._lock:
