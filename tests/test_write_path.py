@@ -199,3 +199,21 @@ def test_small_ground_writes_keep_the_inline_copy_current_and_others_make_it_wai
 )
 def test_only_small_ground_data_is_replayed_on_a_copy(update, replayable):
     assert is_replayable(update) is replayable
+
+
+def test_one_sync_covers_every_write_committed_before_it(tmp_path, monkeypatch):
+    """Group commit: writers waiting for a sync that started after their commit return without syncing again."""
+    store = EmbeddedStore(tmp_path / "store", durability="sync")
+    try:
+        synced = recorded_syncs(monkeypatch)
+        store._store.update(probe_update(1))
+        first = store._wal.committed()
+        store._store.update(probe_update(2))
+        second = store._wal.committed()
+        store._wal.sync(second)
+        assert any(f"{PROBE} 1".encode() in c and f"{PROBE} 2".encode() in c for c in synced)
+        count = len(synced)
+        store._wal.sync(first)
+        assert len(synced) == count, "already covered: no second sync"
+    finally:
+        store.close()

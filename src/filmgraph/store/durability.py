@@ -13,6 +13,10 @@ to the operating system costs nothing:
   every `interval` seconds, so a power loss or kernel crash can take the writes of the last `interval` seconds,
   never a process crash or `kill -9`.
 
+Group commit: a write takes a ticket under the store's write lock once committed and syncs outside it; a sync
+covers every write committed before it started, so writers that waited for it return at once (with 4 clients
+writing, one `fdatasync` answers several of them).
+
 Which WAL files: RocksDB writes only its newest one (recycled files are renamed to a new number), so a sync covers
 every `*.log` numbered at least as high as the newest one at the previous sync (a memtable switch in between may
 have moved the newest on). A file gone since the listing was obsolete: its writes are in synced SST files.
@@ -38,20 +42,34 @@ class WalSync:
         self._lock = threading.Lock()
         self._oldest_active = 0  # WAL files numbered below were complete (and synced) at the previous sync
         self._known: set[str] = set()
+        self._committed = self._synced = 0  # tickets of commits, and of the last one a sync covered
 
-    def sync(self) -> None:
-        """Every WAL file written since the previous sync reaches the disk; OSError if the disk refuses."""
+    def committed(self) -> int:
+        """A ticket for a write just committed (under the store's write lock), to pass to `sync`."""
+        self._committed += 1
+        return self._committed
+
+    def sync(self, ticket: int | None = None) -> None:
+        """Every WAL file written since the previous sync reaches the disk, unless a sync since the write of
+        `ticket` already covered it; OSError if the disk refuses."""
         with self._lock:
-            logs = sorted((int(name[:-4]), name) for name in os.listdir(self.directory) if name.endswith(".log"))
-            current = [(number, name) for number, name in logs if number >= self._oldest_active]
-            for _, name in current:
-                _fdatasync(self.directory / name)
-            names = {name for _, name in logs}
-            if names - self._known:  # a new WAL file: its directory entry must reach the disk too
-                _fsync_directory(self.directory)
-            self._known = names
-            if current:
-                self._oldest_active = current[-1][0]
+            if ticket is not None and ticket <= self._synced:
+                return
+            covered = self._committed
+            self._sync_files()
+            self._synced = covered
+
+    def _sync_files(self) -> None:
+        logs = sorted((int(name[:-4]), name) for name in os.listdir(self.directory) if name.endswith(".log"))
+        current = [(number, name) for number, name in logs if number >= self._oldest_active]
+        for _, name in current:
+            _fdatasync(self.directory / name)
+        names = {name for _, name in logs}
+        if names - self._known:  # a new WAL file: its directory entry must reach the disk too
+            _fsync_directory(self.directory)
+        self._known = names
+        if current:
+            self._oldest_active = current[-1][0]
 
 
 def _fdatasync(path: Path) -> None:

@@ -458,20 +458,37 @@ class EmbeddedStore(Store):
                 failure = storage_failure(error, written=False if atomic else None, doing=doing)
                 self._health.failed(failure, engine=True)
                 raise failure from error
-            self._publish(doing, flush=not atomic, replay=replay)
+            ticket = self._publish(doing, flush=not atomic, replay=replay)
+        if ticket is not None:
+            self._sync_log(doing, ticket)
 
-    def _publish(self, doing: str, *, flush: bool = False, replay: str | None = None) -> None:
+    def _sync_log(self, doing: str, ticket: int) -> None:
+        """`sync` mode: the write-ahead log reaches the disk before the answer, outside the write lock, so that one
+        sync covers every write committed before it (group commit, durability.py). A failed sync: the write is
+        committed and seen, but not known to be on the disk; the next write or probe flushes it first."""
+        try:
+            self._wal.sync(ticket)
+        except OSError as error:
+            failure = storage_failure(error, written=True, doing=f"{doing} (syncing it to the disk)")
+            with self._write_lock:
+                self._unpublished = True
+                self._health.failed(failure, engine=is_storage_failure(error))
+            raise failure from error
+
+    def _publish(self, doing: str, *, flush: bool = False, replay: str | None = None) -> int | None:
         """Make a committed write durable and visible (`_changed`). If that fails the write still stands and the
-        answer says so (committed, not yet seen by readers); the next write or readiness probe publishes it."""
+        answer says so (committed, not yet seen by readers); the next write or readiness probe publishes it.
+        Returns the ticket of a log sync still to wait for (`_sync_log`)."""
         self._unpublished = True
         try:
-            self._changed(flush, replay)
+            ticket = self._changed(flush, replay)
         except Exception as error:  # noqa: BLE001 - whatever fails now, the commit stands: never a bare 500 for it
             failure = storage_failure(error, written=True, doing=f"{doing} (making it durable and visible)")
             self._health.failed(failure, engine=is_storage_failure(error))
             raise failure from error
         self._unpublished = False
         self._health.succeeded()
+        return ticket
 
     def _publish_part(self, doing: str) -> None:
         """A failed bulk load may have changed the store (`replace` even removed the graph): publish it at once, so
@@ -533,24 +550,27 @@ class EmbeddedStore(Store):
             return f"the store has not recovered from a storage failure yet ({self._health.failure})"
         return self._health.problem()
 
-    def _changed(self, flush: bool = False, replay: str | None = None) -> None:
-        """Publish a write: durable first, then the generation, which readers, caches and checkpoints key on. A
-        commit is in RocksDB's write-ahead log, which it does not sync: `sync` mode syncs the log (~0.3 ms),
-        `process` mode leaves it to a periodic sync (durability.py). A bulk load, which bypasses the log, and a
-        write published late (after a storage failure) are flushed to synced files instead. The workers'
+    def _changed(self, flush: bool = False, replay: str | None = None) -> int | None:
+        """Publish a write: the generation, which readers, caches and checkpoints key on, moves on. A commit is in
+        RocksDB's write-ahead log, which it does not sync: `sync` mode syncs the log (~0.3 ms) before the answer,
+        after the write lock is released (the returned ticket, `_sync_log`), `process` mode leaves it to a
+        periodic sync (durability.py). A bulk load, which bypasses the log, and a write published late (after a
+        storage failure) are flushed to synced files here instead. The workers'
         checkpoint is taken when a query needs it (checkpoints.py); the in-memory copy applies a small ground
         INSERT/DELETE DATA too, else is rebuilt once writes pause (memory_copy.py): until then reads use the
         read-write store or a new checkpoint, never a stale copy."""
+        ticket = None
         if self._wal is not None:
             if flush:
                 self._store.flush()
             elif self._periodic_sync is None:
-                self._wal.sync()
+                ticket = self._wal.committed()
             else:
                 self._periodic_sync.written()
         self._generation += 1
         if self._inline_copy is not None:
             self._inline_copy.follow(replay, self._generation)
+        return ticket
 
     def stop_taking_queries(self, within: float) -> None:
         if self.pool is not None:
