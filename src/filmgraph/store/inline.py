@@ -8,9 +8,11 @@ certain to stay cheap, and every way out is bounded:
   in a row, each time in under `fast_seconds` of engine CPU time. A new or slow shape always goes to the workers.
 - It has no operator that evaluates everything before writing its first result (aggregates, GROUP BY, ORDER BY),
   and no SERVICE (a remote call). Those always go to the workers.
-- Its result is written under a deadline (`budget_seconds`): the engine writes every 8 KB, so a result still being
-  written then stops the engine (`Overrun`); the query goes to a worker after all, and its shape never runs inline
-  again. An inline run that takes more than `fast_seconds` of CPU sends its shape back to the workers until they
+- Its result is written under a budget of CPU time (`budget_seconds`): the engine writes every 8 KB, so a result
+  still being written then stops the engine (`Overrun`); the query goes to a worker after all, and its shape never
+  runs inline again. CPU, not wall time: at a load average of 10 on 2 cores (the write benchmark), a lookup's
+  wall time passed 50 ms while it was only waiting for a core, and barred cheap shapes for good, sending every
+  read after a write to a worker, which needs a checkpoint (BENCHMARKS.md). An inline run that takes more than `fast_seconds` of CPU sends its shape back to the workers until they
   have again answered it fast `admit_after` times in a row.
 - The one case left, a query that runs past the query timeout without writing anything, only a process exit can
   stop: the watchdog thread then ends the server process, and `filmgraph serve`'s supervisor starts a new one.
@@ -127,7 +129,7 @@ class InlineLane:
         self._running[me] = (shape, started + timeout)
         budget = self.thread_budget_seconds if from_thread else self.budget_seconds
         try:
-            done = evaluate(store, task, deadline=started + budget)
+            done = evaluate(store, task, deadline=cpu + budget)
         except Overrun:
             self._bar(shape, "overran its budget")
             return None
