@@ -1,5 +1,5 @@
-"""The inline lane (cheap query shapes answered in the server process) and the faster copy of memory-mode workers:
-what gets in, every way out, and that answers stay the same."""
+"""The inline lane (cheap query shapes answered in the server process): what gets in, every way out, and that
+answers stay the same."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
 
-from filmgraph.store.choice import RETRY_EVERY, FasterCopy
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.evaluation import QueryTask, evaluate
 from filmgraph.store.inline import RUNAWAY_EXIT, InlineLane, blank_constants, shape_of
@@ -142,25 +141,6 @@ def test_the_serving_store_answers_a_learnt_shape_inline_and_sees_its_own_writes
         store.close()
 
 
-def test_a_memory_mode_worker_measures_both_copies_then_uses_the_faster():
-    memory, disk = small_graph(), small_graph()
-    choice = FasterCopy(disk, memory)
-    query = LOOKUP.format(n=3)
-    shape, first = choice.pick(query)
-    assert first is memory
-    choice.record(shape, first, 0.010)
-    _, second = choice.pick(query)
-    assert second is disk
-    choice.record(shape, second, 0.002)
-    picks = []
-    for _ in range(RETRY_EVERY * 2):
-        _, copy = choice.pick(query)
-        picks.append(copy)
-        choice.record(shape, copy, 0.010 if copy is memory else 0.002)
-    assert picks.count(disk) > RETRY_EVERY * 2 - 4 and memory in picks, "the faster copy, and now and then the other"
-    assert choice.pick(LOOKUP.format(n=40))[0] == shape, "the shape, not the text, decides"
-
-
 def test_the_shape_regex_blanks_exactly_what_the_plain_alternation_does():
     plain = re.compile(r"<[^>\s]*>|\"[^\"\n]*\"|'[^'\n]*'|\d+")
     rng = random.Random(5)
@@ -168,16 +148,6 @@ def test_the_shape_regex_blanks_exactly_what_the_plain_alternation_does():
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert blank_constants(text) == plain.sub("?", text), text
-
-
-def test_until_the_memory_copy_exists_every_query_reads_the_disk():
-    memory, disk = small_graph(), small_graph()
-    choice = FasterCopy(disk)
-    shape, copy = choice.pick(LOOKUP.format(n=3))
-    assert copy is disk
-    choice.record(shape, copy, 0.002)
-    choice.attach_memory(memory)
-    assert choice.pick(LOOKUP.format(n=4))[1] is memory, "a new copy is measured before it is judged"
 
 
 @pytest.mark.parametrize("shape_words", ["GROUP BY ?s", "ORDER BY ?s"])

@@ -49,7 +49,11 @@ def blank_constants(sparql: str) -> str:
 
 def shape_of(sparql: str) -> str | None:
     """The query's shape, or None for a query that never runs inline."""
-    shape = blank_constants(sparql)
+    return inline_shape(blank_constants(sparql))
+
+
+def inline_shape(shape: str) -> str | None:
+    """`shape` (blanked already), or None for a query that never runs inline."""
     upper = shape.upper()
     return None if any(word in upper for word in _NEVER_INLINE) else shape
 

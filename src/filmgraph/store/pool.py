@@ -695,8 +695,8 @@ def _close_pipes(dead: _Worker) -> None:
 
 def _unpack(reply: tuple) -> Evaluated:
     if reply[0] == "ok":
-        _, kind, media_type, body, spooled, seconds = reply
-        return Evaluated(kind, media_type, body, spooled, seconds)
+        _, kind, media_type, body, spooled, seconds, copy = reply
+        return Evaluated(kind, media_type, body, spooled, seconds, copy)
     _, name, message = reply
     error_type = getattr(errors, name, errors.BadRequest)
     if not (isinstance(error_type, type) and issubclass(error_type, FilmgraphError)):
