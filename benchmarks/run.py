@@ -113,24 +113,27 @@ def _stat_fields(pid: int) -> list[str] | None:
         return None
 
 
-def process_tree_cpu(root: int) -> float | None:
-    """CPU seconds (user + system) used so far by `root` and its live descendants (query workers, forkserver);
-    None where /proc is not available."""
+def process_tree(root: int) -> dict[int, list[str]]:
+    """`/proc/PID/stat` fields of `root` and its live descendants (query workers, forkserver); empty without /proc."""
     if not Path("/proc/self/stat").exists():
-        return None
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) is not None:
-            parents[int(entry.name)] = int(fields[1])
-            ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+        return {}
+    stats = {int(e.name): f for e in Path("/proc").iterdir() if e.name.isdigit() and (f := _stat_fields(int(e.name)))}
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        children = [pid for pid, fields in stats.items() if int(fields[1]) == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+    return {pid: stats[pid] for pid in tree if pid in stats}
+
+
+def process_tree_cpu(root: int) -> float | None:
+    """CPU seconds (user + system) used so far by `root` and its live descendants; None where /proc is not
+    available."""
+    tree = process_tree(root)
+    if not tree:
+        return None
+    return sum(int(fields[11]) + int(fields[12]) for fields in tree.values()) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -270,8 +273,7 @@ def prepare(size: int) -> tuple[Path, Path, Path]:
     return data, ox_store, fg_store
 
 
-def run(args: argparse.Namespace) -> dict:
-    data, ox_store, fg_store = prepare(args.size)
+def run(args: argparse.Namespace, data: Path, ox_store: Path, fg_store: Path) -> dict:
     quads = sum(1 for _ in pyoxigraph.Store.read_only(str(ox_store)).quads_for_pattern(None, None, None))
     queries = workload(args.size)
     configurations = [("filmgraph (default: result cache on)", {}),
@@ -420,12 +422,23 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--requests", type=int, default=1000, help="requests per query and client count")
     parser.add_argument("--seconds", type=float, default=5.0, help="time bound per query and client count")
+    parser.add_argument("--only", choices=("fixed", "generated"), default=None,
+                        help="run only the nine fixed queries or only the generated shapes (default: both)")
+    parser.add_argument("--generated", type=int, default=40, help="random query shapes (benchmarks/queryset.py)")
+    parser.add_argument("--seed", type=int, default=21, help="the seed the shapes and their constants come from")
     parser.add_argument("--report", type=Path, default=None, help="write the Markdown report here")
     args = parser.parse_args()
     if 1 not in args.clients:
         args.clients = [1, *args.clients]
-    results = run(args)
-    text = report(results, args)
+    from generated_run import report_generated, run_generated  # noqa: PLC0415 - it imports this module
+
+    prepared = prepare(args.size)
+    sections = []
+    if args.only != "generated":
+        sections.append(report(run(args, *prepared), args))
+    if args.only != "fixed":
+        sections.append("\n".join(report_generated(run_generated(args, *prepared), args)))
+    text = "\n\n".join(sections)
     print(text)
     if args.report:
         args.report.write_text(text + "\n", encoding="utf-8")

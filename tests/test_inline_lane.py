@@ -17,7 +17,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
 
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.evaluation import QueryTask, evaluate
-from filmgraph.store.inline import RUNAWAY_EXIT, InlineLane, blank_constants, shape_of
+from filmgraph.store.inline import RUNAWAY_EXIT, InlineLane, blank_constants, is_blocking, shape_of
 
 JSON = "application/sparql-results+json"
 LOOKUP = "SELECT ?p ?o WHERE {{ <http://example.org/e{n}> ?p ?o }}"
@@ -36,12 +36,14 @@ def task(sparql: str) -> QueryTask:
     return QueryTask(sparql, JSON)
 
 
-def test_a_shape_blanks_constants_and_keeps_blocking_operators_out():
+def test_a_shape_blanks_constants_keeps_service_out_and_knows_blocking_operators():
     one, other = shape_of(LOOKUP.format(n=1)), shape_of(LOOKUP.format(n=22))
     assert one == other == "SELECT ?p ?o WHERE { ? ?p ?o }"
     assert shape_of('ASK { ?s ?p "x" }') == shape_of("ASK { ?s ?p 'y' }") == shape_of("ASK { ?s ?p 42 }")
-    for blocking in (SLOW_SILENT, "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", "SELECT ?s WHERE { SERVICE <x:y> {} }"):
-        assert shape_of(blocking) is None, blocking
+    assert shape_of("SELECT ?s WHERE { SERVICE <x:y> {} }") is None
+    for blocking in (SLOW_SILENT, "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s"):
+        assert is_blocking(shape_of(blocking)), blocking
+    assert not is_blocking(one)
 
 
 def test_a_shape_runs_inline_only_after_enough_fast_answers_in_a_row():
@@ -151,11 +153,22 @@ def test_the_shape_regex_blanks_exactly_what_the_plain_alternation_does():
 
 
 @pytest.mark.parametrize("shape_words", ["GROUP BY ?s", "ORDER BY ?s"])
-def test_blocking_queries_are_never_admitted(shape_words: str):
-    lane = InlineLane(small_graph(), admit_after=1)
-    shape = shape_of(f"SELECT ?s WHERE {{ ?s ?p ?o }} {shape_words}")
+def test_a_blocking_shape_is_admitted_after_fast_answers_and_barred_for_good_after_one_slow_inline_run(shape_words):
+    """Issue 21: cheap ORDER BY / GROUP BY shapes paid the hop to a worker every time. They run inline once the
+    workers answered them fast; the deadline cannot stop them, so one slow inline run bars the shape for good."""
+    lane = InlineLane(small_graph(), admit_after=2, fast_seconds=1e-7)  # any real run is slower than that
+    query = f"SELECT ?s WHERE {{ ?s ?p ?o }} {shape_words}"
+    shape = shape_of(query)
     lane.learn(shape, 0.0)
+    assert not lane.admits(shape), "not before enough fast answers"
+    lane.learn(shape, 0.0)
+    assert lane.admits(shape)
+    done = lane.run(shape, task(query), timeout=30)
+    assert done is not None and done.seconds > lane.fast_seconds and b'example.org/e1"' in done.body
     assert not lane.admits(shape)
+    for _ in range(5):
+        lane.learn(shape, 0.0)
+    assert not lane.admits(shape), "barred for good, however fast the workers answer it again"
 
 
 def test_entity_cards_are_answered_while_a_runaway_holds_every_worker(service_data, tmp_path):
