@@ -172,10 +172,11 @@ def _value(kind: str, rng: random.Random) -> str:
 def generated_queries(size: int, seed: int = 21, count: int = 40, variants: int = 40) -> list[GeneratedQuery]:
     """`count` random shapes over a graph of `size` generated triples, `variants` texts each."""
     rng, shape = random.Random(seed), Shape.for_size(size)
-    return [_one(rng, shape, number, variants) for number in range(1, count + 1)]
+    constants = random.Random(seed + 1)  # apart, so that the shapes are the same at every size
+    return [_one(rng, constants, shape, number, variants) for number in range(1, count + 1)]
 
 
-def _one(rng: random.Random, shape: Shape, number: int, variants: int) -> GeneratedQuery:
+def _one(rng: random.Random, constants: random.Random, shape: Shape, number: int, variants: int) -> GeneratedQuery:
     form = rng.choices(("select", "ask", "construct", "describe"), weights=(70, 8, 12, 10))[0]
     start = rng.choice(sorted(ATTRIBUTES))
     walk = random_walk(rng, start, rng.choice((1, 2, 2, 3)), "a")
@@ -226,9 +227,9 @@ def _one(rng: random.Random, shape: Shape, number: int, variants: int) -> Genera
 
     texts = []
     for _ in range(variants):
-        anchor = str(constant(start, rng, shape)) if anchored else None
+        anchor = str(constant(start, constants, shape)) if anchored else None
         patterns = walk.patterns(anchor, paths) + extras
-        where = " ".join(patterns + [t.replace("{c}", _value(k, rng)) for t, k in filters])
+        where = " ".join(patterns + [t.replace("{c}", _value(k, constants)) for t, k in filters])
         template = [p for p in patterns if "/" not in p.split()[1] and not p.startswith("OPTIONAL")]
         if other is not None:  # the second branch leaves the first's variables unbound, so they stay inside it
             branch = other.patterns(anchor, False)
