@@ -88,9 +88,10 @@ def test_the_funds_agreement_with_cinecitta_luce_with_evidence(rest, source_text
 
 
 def test_relations_that_are_only_claimed_keep_their_status(rest):
-    planned = relations_of(rest, "germany", property="fg:party", direction="in", status="Planned")
-    assert [r["other"]["id"] for r in planned] == ["agreement-russia-germany-co-production"]
-    assert planned[0]["status"] == "fg:Planned"
+    likely = relations_of(rest, "germany", property="fg:party", direction="in", status="Expected")
+    assert [r["other"]["id"] for r in likely] == ["agreement-russia-germany-co-production"]
+    assert likely[0]["status"] == "fg:Expected"
+    assert relations_of(rest, "germany", property="fg:party", direction="in", status="Planned") == []
     assert relations_of(rest, "germany", status="fg:Hoped", property="party") == []
     typo = rest.get("/api/entities/germany/relations", params={"status": "Hopped"})
     assert typo.status_code == 422 and "fg:Hoped" in typo.json()["detail"]
@@ -171,7 +172,7 @@ def test_card_lists_only_the_verified_external_identifiers(rest):
 def test_card_of_an_n_ary_claim_carries_its_own_status_and_evidence(rest, source_text):
     card = rest.get("/api/entities/agreement-russia-germany-co-production").json()
     [own] = card["provenance"]
-    assert own["status"] == "fg:Planned"
+    assert own["status"] == "fg:Expected"
     assert [e["quote"] for e in own["evidence"]] == ["an agreement between the two countries on joint film production"]
     assert_span_in_source(own["evidence"][0], source_text)
     assert {"property": "fg:subjectMatter", "property_label": "subject matter", "value": "joint film production",
@@ -191,7 +192,9 @@ def test_paths_do_not_pass_through_a_shared_date(rest):
     assert ("sergei-tolstikov", FUND, "russia", "russian-cinematographers-union", "nikita-mikhalkov") in routes
     assert all("time-2010" not in route for route in routes)  # both posts are held "now", which is no link
     to_a_time = rest.get("/api/paths", params={"from": "petersburg-dialogue-10", "to": "time-summer-2010"}).json()
-    assert [[n["id"] for n in p["nodes"]] for p in to_a_time["paths"]] == [["petersburg-dialogue-10", "time-summer-2010"]]
+    # the session is not dated itself: "this summer" is the likely signing's, which the session is the venue of
+    assert [[n["id"] for n in p["nodes"]] for p in to_a_time["paths"]] == [
+        ["petersburg-dialogue-10", "planned-signing-russia-germany", "time-summer-2010"]]
 
 
 BOOKKEEPING = {"fg:Claim", "fg:EvidenceSpan", "fg:Sentence", "fg:TimeExpression"}
@@ -229,3 +232,55 @@ def test_card_lists_each_name_once_with_the_properties_carrying_it(rest):
     assert len(names) == len(set(names))
     [germany] = [label for label in labels if label["value"] == "Germany"]
     assert germany["kind"] == "pref" and germany["kinds"][0] == "pref" and len(germany["kinds"]) > 1
+
+
+def _ids(rest, q: str, **params) -> list[str]:
+    return [hit["entity"]["id"] for hit in rest.get("/api/entities", params={"q": q, **params}).json()["items"]]
+
+
+def test_multi_word_search_matches_across_a_label_and_what_it_is_linked_to(rest, any_store):
+    """"mikhalkov union": Mikhalkov and the union he heads, read from the graph (org:headOf), both found, each
+    saying which word matched its own label and which a linked entity's name."""
+    [row] = any_store.query(
+        'PREFIX org: <http://www.w3.org/ns/org#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> '
+        'SELECT ?person ?union WHERE { ?person skos:prefLabel "Nikita Mikhalkov"@en ; org:headOf ?union }'
+    ).rows
+    hits = rest.get("/api/entities", params={"q": "mikhalkov union"}).json()["items"]
+    by_id = {hit["entity"]["iri"]: hit for hit in hits}
+    assert {row["person"].value, row["union"].value} <= set(by_id)
+    assert {hit["entity"]["iri"] for hit in hits[:2]} == {row["person"].value, row["union"].value}
+    person = by_id[row["person"].value]
+    assert person["match"] == "partial" and {r["query"] for r in person["why"]} == {"mikhalkov", "union"}
+    assert any(r["field"] == "label" and r["query"] == "mikhalkov" for r in person["why"])
+
+
+def test_search_finds_a_statement_by_the_words_of_its_evidence(rest, any_store):
+    """"image of national cinema" (words of the article, not of any label) finds the statement they are evidence of."""
+    rows = any_store.query(
+        'PREFIX fg: <https://w3id.org/filmgraph/ontology#> PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> '
+        'SELECT DISTINCT ?s WHERE { ?s a fg:Statement ; fg:evidence/nif:anchorOf ?q FILTER(CONTAINS(?q, "image of national cinema")) }'
+    ).rows
+    assert rows
+    hit = rest.get("/api/entities", params={"q": "image of national cinema"}).json()["items"][0]
+    assert hit["entity"]["iri"] in {row["s"].value for row in rows}
+    assert any(r["query"] == "national" and r["field"] in ("evidence quote", "proposition") for r in hit["why"])
+
+
+def test_every_hit_says_why_it_matched(rest):
+    for q in ("tolstikof", "cinecitta", "Russia", "russian fund"):
+        for hit in rest.get("/api/entities", params={"q": q, "limit": 100}).json()["items"]:
+            assert hit["why"] and hit["match"] in {"exact", "prefix", "words", "partial"}
+    typo = rest.get("/api/entities", params={"q": "tolstikof"}).json()["items"][0]
+    assert typo["why"][0]["kind"] == "typo" and 0.75 <= typo["why"][0]["similarity"] < 1
+
+
+def test_an_identifier_finds_its_entity_exactly(rest, any_store):
+    rows = any_store.query(
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> SELECT ?e ?wd WHERE { ?e skos:exactMatch ?wd "
+        "FILTER(STRSTARTS(STR(?wd), 'http://www.wikidata.org/entity/')) } LIMIT 1"
+    ).rows
+    assert rows, "the graph holds Wikidata identifiers (data/reference/external-ids.tsv)"
+    qid = rows[0]["wd"].value.rsplit("/", 1)[1]
+    hit = rest.get("/api/entities", params={"q": qid}).json()["items"][0]
+    assert hit["entity"]["iri"] == rows[0]["e"].value and hit["match"] == "exact"
+    assert hit["why"][0]["field"] == "identifier"

@@ -9,6 +9,8 @@ that follows a write therefore sees it, and a worker killed on timeout never hol
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gc
 import logging
 import shutil
@@ -29,7 +31,15 @@ from pyoxigraph import (
     parse_query_results,
 )
 
-from ..errors import BadRequest, QuerySyntaxError, StorageError, StoreInUse, UnsupportedFormat
+from ..errors import (
+    BadRequest,
+    FilmgraphError,
+    QuerySyntaxError,
+    QueryTimeout,
+    StorageError,
+    StoreInUse,
+    UnsupportedFormat,
+)
 from ..settings import Settings
 from ..sparql_text import is_replayable, is_small_data_update
 from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
@@ -38,7 +48,8 @@ from .checkpoints import Checkpoints
 from .durability import PeriodicSync, WalSync
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
-from .inline import InlineLane, shape_of
+from .choice import CopyChoice
+from .inline import InlineLane, blank_constants, inline_shape
 from .memory_copy import InlineCopy
 from .storage_health import WriteHealth, is_storage_failure, storage_failure
 
@@ -129,6 +140,7 @@ class EmbeddedStore(Store):
         self.pool = None
         self.inline: InlineLane | None = None
         self._inline_copy: InlineCopy | None = None
+        self._choice = CopyChoice() if workers and worker_store != "disk" else None  # which copy a worker reads
         if workers:
             self._prepare_checkpoints()
             first_copy = self._start_inline_lane(worker_store) if inline_queries else None
@@ -230,26 +242,46 @@ class EmbeddedStore(Store):
     def _evaluate_pooled(self, task: QueryTask, timeout: float) -> Evaluated:
         """A thread's query (REST routes): inline if its shape is known cheap, so that lookups are answered even
         while runaway queries hold every worker; else by a worker."""
-        shape, done = self._inline_first(task, timeout, from_thread=True)
+        shape = blank_constants(task.sparql)
+        done = self._inline_first(shape, task, timeout, from_thread=True)
         if done is None:
-            done = self.pool.run(task, timeout)
+            task = self._with_copy(shape, task)
+            with self._unanswered(shape, task, timeout):
+                done = self.pool.run(task, timeout)
             self._learn(shape, done)
         return done
 
-    def _inline_first(
-        self, task: QueryTask, timeout: float, from_thread: bool = False
-    ) -> tuple[str | None, Evaluated | None]:
-        """The query's shape, and its answer from the inline lane if the lane admits it and it stayed in budget."""
+    def _inline_first(self, shape: str, task: QueryTask, timeout: float, from_thread: bool = False) -> Evaluated | None:
+        """The answer from the inline lane if the lane admits the query's shape and it stayed in budget."""
         if self.inline is None:
-            return None, None
-        shape = shape_of(task.sparql)
-        if self.inline.admits(shape, from_thread):
-            return shape, self.inline.run(shape, task, timeout, self._current_copy(), from_thread)
-        return shape, None
+            return None
+        lane_shape = inline_shape(shape)
+        if self.inline.admits(lane_shape, from_thread):
+            return self.inline.run(lane_shape, task, timeout, self._current_copy(), from_thread)
+        return None
 
-    def _learn(self, shape: str | None, done: Evaluated) -> None:
+    def _with_copy(self, shape: str, task: QueryTask) -> QueryTask:
+        """The task, naming the copy (memory or disk) its shape runs faster on (choice.py)."""
+        if self._choice is None:
+            return task
+        wanted = self._choice.pick(shape)
+        return task if wanted == task.copy else dataclasses.replace(task, copy=wanted)
+
+    @contextlib.contextmanager
+    def _unanswered(self, shape: str, task: QueryTask, timeout: float) -> Iterator[None]:
+        """Around a worker's query: one that got no answer still ends a try of its copy (choice.py)."""
+        try:
+            yield
+        except FilmgraphError as error:
+            if self._choice is not None:
+                self._choice.failed(shape, task.copy, timeout if isinstance(error, QueryTimeout) else None)
+            raise
+
+    def _learn(self, shape: str, done: Evaluated) -> None:
         if self.inline is not None:
-            self.inline.learn(shape, done.seconds, done.cold)
+            self.inline.learn(inline_shape(shape), done.seconds, done.cold)
+        if self._choice is not None:
+            self._choice.record(shape, done.copy, done.seconds)
 
     async def query_serialized_async(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
         """Cache hits, and queries of a shape the inline lane knows to be cheap, are answered on the event loop
@@ -265,9 +297,12 @@ class EmbeddedStore(Store):
 
     async def _evaluate_async(self, task: QueryTask, timeout: float | None) -> Evaluated:
         timeout = timeout or self.query_timeout
-        shape, done = self._inline_first(task, timeout)
+        shape = blank_constants(task.sparql)
+        done = self._inline_first(shape, task, timeout)
         if done is None:
-            done = await self.pool.run_async(task, timeout)
+            task = self._with_copy(shape, task)
+            with self._unanswered(shape, task, timeout):
+                done = await self.pool.run_async(task, timeout)
             self._learn(shape, done)
         return done
 

@@ -42,19 +42,22 @@ class QueryTask:
     max_bytes: int = 256 * 2**20
     spool_dir: str | None = None
     spill_bytes: int = 2**20
+    copy: str = "memory"  # the copy a worker answers from, when it has both (choice.py); else the disk
 
 
 @dataclass
 class Evaluated:
     """A serialised result: in `body`, or in the file `spooled` (then `body` is empty) when it was large.
-    `seconds`: the engine's CPU time (evaluation and serialisation), where it was measured; `cold` when that was
-    the first query on a newly opened checkpoint (its files read cold)."""
+    `seconds`: the engine's CPU time (evaluation and serialisation), where it was measured; `copy`: the copy of
+    the graph a worker answered from (`memory` or `disk`); `cold` when that was the first query on a newly opened
+    checkpoint (its files read cold)."""
 
     kind: QueryKind
     media_type: str
     body: bytes = field(repr=False)
     spooled: str | None = None
     seconds: float | None = None
+    copy: str | None = None
     cold: bool = False
 
     def chunks(self, size: int = 2**16) -> Iterator[bytes]:

@@ -714,8 +714,8 @@ def _close_pipes(dead: _Worker) -> None:
 
 def _unpack(reply: tuple) -> Evaluated:
     if reply[0] == "ok":
-        _, kind, media_type, body, spooled, seconds, cold = reply
-        return Evaluated(kind, media_type, body, spooled, seconds, cold)
+        _, kind, media_type, body, spooled, seconds, copy, cold = reply
+        return Evaluated(kind, media_type, body, spooled, seconds, copy, cold)
     _, name, message = reply
     error_type = getattr(errors, name, errors.BadRequest)
     if not (isinstance(error_type, type) and issubclass(error_type, FilmgraphError)):
