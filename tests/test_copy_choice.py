@@ -7,6 +7,8 @@ import asyncio
 
 from pyoxigraph import Literal, NamedNode, Quad
 
+from service_support import wait_for
+
 from filmgraph.store.choice import EXPLORE_ABOVE, RETRY_AFTER, CopyChoice
 from filmgraph.store.embedded import EmbeddedStore
 
@@ -55,8 +57,13 @@ def test_the_server_keeps_the_choice_across_workers_and_writes(tmp_path):
         store.add_to_graph("urn:g", [Quad(NamedNode(f"urn:e{n}"), p, Literal(f"v{n}")) for n in range(500)])
         query = "SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER(?o != 'x{n}') }}"  # never inline: an aggregate
         shape = None
-        for n in range(6):
-            asyncio.run(store.query_serialized_async(query.format(n=n), "text/csv"))
+        asked = iter(range(10_000))
+
+        def answered_from_memory() -> bool:  # the copy of a new checkpoint is built once writes pause (~1 s)
+            asyncio.run(store.query_serialized_async(query.format(n=next(asked)), "text/csv"))
+            return next(iter(store._choice._shapes.values())).memory is not None
+
+        wait_for(answered_from_memory, 20)
         shape = next(iter(store._choice._shapes))
         known = store._choice._shapes[shape]
         assert known.memory is not None, "workers' answers say which copy they read"
