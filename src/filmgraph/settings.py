@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     remote_graph_store_url: str | None = None
     remote_user: str | None = None
     remote_password: str | None = None
+    remote_union_default_graph: bool | None = Field(
+        default=None,
+        description="Whether the remote engine's default graph is the union of its named graphs (unset: detected); "
+        "when false, filmgraph's queries name the graphs they read",
+    )
 
 
     @field_validator("service_allow", mode="before")

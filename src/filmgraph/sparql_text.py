@@ -92,3 +92,13 @@ def longest_string(sparql: str) -> int:
     escape is never shorter than what it stands for)."""
     strings = (token.group() for token in _HIDDEN.finditer(sparql) if token.group()[0] in "'\"")
     return max((len(text.encode("utf-8")) for text in strings), default=0)
+
+
+_FORM = re.compile(r"(?<![\w:])(select|ask|construct|describe)(?![\w:])", re.IGNORECASE)
+
+
+def query_form(sparql: str) -> str | None:
+    """The query's form, lower case (`select`, `ask`, `construct`, `describe`), from its first keyword outside
+    IRIs, strings and comments; None when there is none (the engine will say what is wrong)."""
+    found = _FORM.search(code_of(sparql))
+    return found.group(1).lower() if found else None
