@@ -41,7 +41,7 @@ from ..errors import (
     UnsupportedFormat,
 )
 from ..settings import Settings
-from ..sparql_text import query_form
+from ..sparql_text import query_form, where_group_start
 from .base import Dataset, QueryResult, SerializedResult, Store, Term
 from .evaluation import pick_format
 from .remote_dataset import NO_GRAPH, GraphScope, Params
@@ -51,8 +51,9 @@ TERMS_ACCEPT = f"{JSON_RESULTS}, application/n-triples;q=0.9"
 N_TRIPLES = "application/n-triples"
 
 
-def with_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
-    """The query with a trailing VALUES row binding each variable to its term (serialised by pyoxigraph)."""
+def with_values(sparql: str, bindings: Mapping[str, Term] | None, at_head: bool = False) -> str:
+    """The query with a VALUES row binding each variable to its term (serialised by pyoxigraph): trailing, or
+    `at_head` of the WHERE group (for an engine whose trailing VALUES is broken: Virtuoso)."""
     if not bindings:
         return sparql
     for name, term in bindings.items():
@@ -60,7 +61,9 @@ def with_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
             raise InvalidParameter(f"?{name}: a blank node cannot be sent to a remote endpoint")
     variables = " ".join(str(Variable(name)) for name in bindings)
     row = " ".join(str(term) for term in bindings.values())
-    return f"{sparql}\nVALUES ({variables}) {{ ({row}) }}\n"
+    values = f"VALUES ({variables}) {{ ({row}) }}"
+    at = where_group_start(sparql) if at_head else None
+    return f"{sparql}\n{values}\n" if at is None else f"{sparql[:at]}\n  {values}\n{sparql[at:]}"
 
 
 def _graph_params(graph: str | None) -> dict[str, str]:
@@ -123,8 +126,9 @@ class RemoteStore(Store):
         self._client = httpx.Client(auth=httpx.BasicAuth(*auth) if auth else None, timeout=timeout)
         self._generation = 0
         self._engine: Engine | None = None
-        self._scope = GraphScope(union_default_graph, self.named_graphs)
-        self._union_setting = union_default_graph
+        self._scope = GraphScope(
+            union_default_graph, self.named_graphs, self._detect_union, lambda: self.engine.own_graphs is not None
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteStore:
@@ -169,15 +173,10 @@ class RemoteStore(Store):
 
     def _dataset(self, sparql: str, dataset: Dataset | None) -> Params:
         """The protocol dataset for a query: what the caller asked for, or filmgraph's own (remote_dataset)."""
-        if self._scope.union_default is None:
-            self._scope.union_default = self._detect_union()
         return self._scope.params(sparql, dataset, self._generation)
 
     def _detect_union(self) -> bool | None:
-        """Whether a triple of a named graph is in the default graph (None while the store has no such triple).
-        An engine with graphs of its own (Virtuoso) counts as not the union: those would be read too."""
-        if self._union_setting is not None or self.engine.own_graphs is not None:
-            return self._union_setting if self._union_setting is not None else False
+        """Whether a triple of a named graph is in the default graph (None while the store has no such triple)."""
         sample = "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!isBlank(?s) && !isBlank(?o)) } LIMIT 1"
         rows = self._rows(sample, None, {})
         if not rows:
@@ -188,7 +187,7 @@ class RemoteStore(Store):
         return self._send(method, self.endpoints.graph_store, "graph store", params=_graph_params(graph), **kwargs)
 
     def _query(self, sparql, accept, bindings, params: Params, timeout) -> httpx.Response:
-        form = {"query": with_values(sparql, bindings), **params, **self.engine.timeout_params(timeout or self.timeout)}
+        form = {"query": with_values(sparql, bindings, self.engine.values_at_head), **params, **self.engine.timeout_params(timeout or self.timeout)}
         return self._send("POST", self.endpoints.query, "query", timeout, data=form, headers={"Accept": accept})
 
     def _parsed(self, response: httpx.Response, parse_answer):
@@ -215,9 +214,12 @@ class RemoteStore(Store):
             pick_format("select", media_type)  # the same rule as the embedded engine: text/plain never means CSV
             return SerializedResult("select", answered, [response.content])
         solutions = self._parsed(response, _solutions)  # written again by pyoxigraph, as the embedded store does
-        kind = "select" if hasattr(solutions, "variables") else "ask"
-        chosen = pick_format(kind, media_type)
-        return SerializedResult(kind, chosen.media_type, [solutions.serialize(format=chosen)])
+        try:
+            kind = "select" if hasattr(solutions, "variables") else "ask"
+            chosen = pick_format(kind, media_type)
+            return SerializedResult(kind, chosen.media_type, [solutions.serialize(format=chosen)])
+        finally:
+            del solutions  # pyoxigraph's solutions must be dropped on the thread that made them
 
     def _rows(self, sparql: str, bindings: Mapping[str, Term] | None, params: Params) -> list[dict[str, Term]]:
         """Rows of a query sent with exactly these dataset parameters (the scope's own listing and probes)."""

@@ -34,9 +34,17 @@ class GraphScope:
     """Protocol dataset parameters for each query. `union_default`: whether the engine's default graph is the
     union of the named graphs (None: not known yet). `list_graphs` lists the named graphs, fresh."""
 
-    def __init__(self, union_default: bool | None, list_graphs: Callable[[], list[str]]) -> None:
+    def __init__(
+        self,
+        union_default: bool | None,
+        list_graphs: Callable[[], list[str]],
+        detect: Callable[[], bool | None],
+        engine_has_own_graphs: Callable[[], bool],
+    ) -> None:
+        """`detect` says whether the engine's default graph is the union (None: cannot tell yet);
+        `engine_has_own_graphs`: whether its default graph also holds graphs of its own (then never trusted)."""
         self.union_default = union_default
-        self._list_graphs = list_graphs
+        self._list_graphs, self._detect, self._own_graphs = list_graphs, detect, engine_has_own_graphs
         self._listed: tuple[float, int, list[str]] | None = None
 
     def params(self, sparql: str, dataset: Dataset | None, generation: int) -> Params:
@@ -45,7 +53,13 @@ class GraphScope:
             return self._requested(dataset, generation)
         if self.union_default or has_dataset_clause(sparql):
             return {}
-        graphs = self.graphs(generation) or [NO_GRAPH]
+        graphs = self.graphs(generation)
+        if not graphs:  # all the data is in the engine's default graph (a file loaded there), or there is none
+            return {"default-graph-uri": [NO_GRAPH]} if self._own_graphs() else {}
+        if self.union_default is None:
+            self.union_default = False if self._own_graphs() else self._detect()
+            if self.union_default:
+                return {}
         return {"default-graph-uri": graphs, "named-graph-uri": graphs}
 
     def graphs(self, generation: int) -> list[str]:

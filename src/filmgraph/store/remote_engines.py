@@ -4,6 +4,9 @@ Detected once from the engine's `Server` header. A generic engine (Oxigraph serv
 speak the standards; Virtuoso 7.2 differs where filmgraph can repair it here:
 
 - SPARQL JSON/XML results name blank nodes `nodeID://b10000` (not a valid blank-node label): the prefix goes.
+- an xsd:boolean is written `1` / `0`: made `true` / `false`. A boolean *expression* (`EXISTS {…}`, `?a < ?b`,
+  the constant `true`) comes back as the integer 1 or 0, which cannot be told from a number: filmgraph's own
+  queries cast such values (`xsd:boolean(EXISTS {…})`), which both engines answer as booleans.
 - ASK answers a one-column table (`__ASK_RETVAL`, a row for true, none for false), not a boolean.
 - a query stopped by its time limit answers 200 with *partial* results and `X-SQL-State: S1TAT` ("anytime
   query"): filmgraph turns that into a timeout, never a silently short answer.
@@ -12,6 +15,9 @@ speak the standards; Virtuoso 7.2 differs where filmgraph can repair it here:
 - `GRAPH ?g { }` matches one empty solution whatever the store holds, and it keeps no empty graphs: graphs are
   listed and probed with a triple pattern instead.
 - its own time limit is asked for per request (`timeout`, in milliseconds).
+- a trailing VALUES does not constrain every branch of a UNION (an unknown entity got a description), and after
+  ASK it is a syntax error: parameters go in a VALUES row at the head of the WHERE group instead (the embedded
+  store's substitution binds them everywhere too).
 - its Graph Store has no default graph (`?default` is a 500): reading it gives nothing, writing it is refused.
 
 What cannot be repaired here is listed, each with its test, in the README (Deploying at scale).
@@ -30,6 +36,8 @@ from ..errors import QueryTimeout
 JSON_RESULTS = "application/sparql-results+json"
 _VIRTUOSO_BNODE = "nodeID://"
 _ASK_COLUMN = "__ASK_RETVAL"
+_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+_BOOLEAN_DIGITS = {"1": "true", "0": "false"}
 _VIRTUOSO_OWN_GRAPHS = re.compile(
     r"^(http://www\.openlinksw\.com/|http://www\.w3\.org/ns/ldp#|http://www\.w3\.org/2002/07/owl#"
     r"|urn:activitystreams-owl:map$|http://[^/]+/(sparql|DAV/?)$)"
@@ -46,6 +54,7 @@ class Engine:
     own_graphs: re.Pattern[str] | None = None
     timeout_parameter: str | None = None
     default_graph: bool = True  # whether the Graph Store has a default graph of its own (`?default`)
+    values_at_head: bool = False  # bind parameters by VALUES at the head of the WHERE group, not trailing
 
     def is_own_graph(self, graph: str) -> bool:
         """Whether a graph is the engine's own bookkeeping, not data filmgraph or its users put there."""
@@ -71,7 +80,7 @@ class Engine:
 GENERIC = Engine()
 VIRTUOSO = Engine(
     name="virtuoso", graph_pattern="{ ?s ?p ?o }", fix_results=True, own_graphs=_VIRTUOSO_OWN_GRAPHS,
-    timeout_parameter="timeout", default_graph=False,
+    timeout_parameter="timeout", default_graph=False, values_at_head=True,
 )  # fmt: skip
 
 
@@ -90,4 +99,6 @@ def standard_json_results(document: dict) -> dict:
         for term in row.values():
             if term.get("type") == "bnode" and term.get("value", "").startswith(_VIRTUOSO_BNODE):
                 term["value"] = term["value"][len(_VIRTUOSO_BNODE) :]
+            elif term.get("datatype") == _BOOLEAN and term.get("value") in _BOOLEAN_DIGITS:
+                term["value"] = _BOOLEAN_DIGITS[term["value"]]
     return {"head": {"vars": variables}, "results": {"bindings": bindings}}
