@@ -8,7 +8,9 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from pyoxigraph import RdfFormat
-from service_support import SAMPLE, TOKEN, ServerURL, filmgraph_server, oxigraph_process, store_directory
+from service_support import (
+    SAMPLE, TOKEN, ServerURL, filmgraph_server, oxigraph_process, remote_store_at, store_directory,
+)  # fmt: skip
 from virtuoso_support import virtuoso_process, virtuoso_store_at
 
 from api_support import SOURCE_ID as API_SOURCE_ID
@@ -17,7 +19,7 @@ from fastapi.testclient import TestClient
 from filmgraph.api import create_app
 from filmgraph.settings import Settings, get_settings
 from filmgraph.store import EmbeddedStore, Store
-from filmgraph.store.remote import Endpoints, RemoteStore
+from filmgraph.store.remote import RemoteStore
 
 
 # --- SPARQL service (issue 5): the same data behind every backend and a live server ---------------------------
@@ -44,10 +46,6 @@ def oxigraph_server(service_data: Path, tmp_path_factory: pytest.TempPathFactory
     """A real `oxigraph serve` (union default graph, 5 s timeout) loaded with the same data; its base URL."""
     with oxigraph_process(service_data, tmp_path_factory.mktemp("oxigraph") / "store") as base:
         yield base
-
-
-def remote_store_at(base: str, **options) -> RemoteStore:
-    return RemoteStore(Endpoints(f"{base}/query", f"{base}/update", f"{base}/store"), timeout=10, **options)
 
 
 # --- remote engines (issue 19): the same data on Oxigraph server and on Virtuoso, each started once ----------------

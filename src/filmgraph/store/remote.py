@@ -102,6 +102,14 @@ def _rewritten_accept(sparql: str, media_types: str) -> str:
     return ", ".join(graphs or [N_TRIPLES])
 
 
+def _auth(settings: Settings) -> httpx.Auth | None:
+    """HTTP Basic or Digest (Virtuoso's `/sparql-auth` and `/sparql-graph-crud-auth`) from the settings."""
+    if not settings.remote_user:
+        return None
+    scheme = httpx.DigestAuth if settings.remote_auth == "digest" else httpx.BasicAuth
+    return scheme(settings.remote_user, settings.remote_password or "")
+
+
 @dataclass(frozen=True)
 class Endpoints:
     query: str | None
@@ -115,7 +123,7 @@ class RemoteStore(Store):
     def __init__(
         self,
         endpoints: Endpoints,
-        auth: tuple[str, str] | None = None,
+        auth: tuple[str, str] | httpx.Auth | None = None,
         timeout: float = 30.0,
         union_default_graph: bool | None = None,
     ) -> None:
@@ -123,7 +131,7 @@ class RemoteStore(Store):
         out at the first query; see remote_dataset)."""
         self.endpoints = endpoints
         self.timeout = timeout
-        self._client = httpx.Client(auth=httpx.BasicAuth(*auth) if auth else None, timeout=timeout)
+        self._client = httpx.Client(auth=httpx.BasicAuth(*auth) if isinstance(auth, tuple) else auth, timeout=timeout)
         self._generation = 0
         self._engine: Engine | None = None
         self._scope = GraphScope(
@@ -131,12 +139,16 @@ class RemoteStore(Store):
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RemoteStore:
-        if not settings.remote_query_url:
-            raise ValueError("the remote backend needs FILMGRAPH_REMOTE_QUERY_URL")
-        endpoints = Endpoints(settings.remote_query_url, settings.remote_update_url, settings.remote_graph_store_url)
-        auth = (settings.remote_user, settings.remote_password or "") if settings.remote_user else None
-        return cls(endpoints, auth, settings.query_timeout, settings.remote_union_default_graph)
+    def from_settings(cls, settings: Settings, endpoints: Endpoints | None = None) -> RemoteStore:
+        """The remote backend the settings describe (or at these `endpoints`, with the settings' credentials)."""
+        if endpoints is None:
+            if not settings.remote_query_url:
+                raise ValueError("the remote backend needs FILMGRAPH_REMOTE_QUERY_URL")
+            endpoints = Endpoints(settings.remote_query_url, settings.remote_update_url, settings.remote_graph_store_url)
+        store = cls(endpoints, _auth(settings), settings.query_timeout, settings.remote_union_default_graph)
+        if settings.remote_token:
+            store._client.headers["Authorization"] = f"Bearer {settings.remote_token}"
+        return store
 
     # --- HTTP ------------------------------------------------------------------------------------------
     def _send(self, method: str, url: str | None, what: str, timeout: float | None = None, **kwargs) -> httpx.Response:
