@@ -7,6 +7,7 @@ import re
 import shlex
 
 import httpx
+from pyoxigraph import CanonicalizationAlgorithm, Dataset, RdfFormat, parse
 
 from filmgraph.settings import PROJECT_ROOT
 
@@ -35,11 +36,15 @@ def comparable(response: httpx.Response, base: str) -> tuple:
     """Status, media type and body with the server's own address and blank-node labels taken out; JSON with its
     lists sorted and other text as sorted lines, since engines may order unordered answers differently."""
     text = response.text.replace(base, "BASE")
-    text = re.sub(r"_:[A-Za-z0-9]+", "_:b", text)
     media_type = response.headers.get("content-type", "").split(";")[0]
     if media_type.endswith("json"):
         return response.status_code, media_type, _sorted(json.loads(text))
-    return response.status_code, media_type, sorted(text.splitlines())
+    rdf_format = RdfFormat.from_media_type(media_type)
+    if rdf_format is not None:  # a graph: its triples, blank nodes labelled canonically (RDFC-1.0)
+        dataset = Dataset(parse(text.encode(), format=rdf_format, base_iri="http://base/"))
+        dataset.canonicalize(CanonicalizationAlgorithm.RDFC_1_0)
+        return response.status_code, media_type, sorted(map(str, dataset))
+    return response.status_code, media_type, sorted(re.sub(r"_:[A-Za-z0-9]+", "_:b", text).splitlines())
 
 
 def _sorted(value):

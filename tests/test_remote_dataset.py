@@ -101,3 +101,16 @@ def test_the_reserved_union_graph_iri(plain_store: Store, embedded_store: Store)
     assert plain_store.has_graph(INFERRED) and not plain_store.has_graph("urn:x:absent")
     assert plain_store.query(_label_query(), bindings={"label": Literal("Russia", language="en")}).rows
     assert NamedNode(INFERRED) in {r["g"] for r in plain_store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows}
+
+
+def test_a_union_with_the_engine_s_own_graphs_is_used_only_past_the_list_limit():
+    """Virtuoso's union holds its own graphs: named graphs are listed in each request, up to GRAPH_LIST_LIMIT."""
+    from filmgraph.store.remote_dataset import GRAPH_LIST_LIMIT, GraphScope  # noqa: PLC0415
+
+    def scope(count: int) -> GraphScope:
+        return GraphScope(None, lambda: [f"urn:g:{i}" for i in range(count)], lambda: None, lambda: True)
+
+    few = scope(3).params("SELECT * WHERE { ?s ?p ?o }", None, 0)
+    assert few == {"default-graph-uri": ["urn:g:0", "urn:g:1", "urn:g:2"], "named-graph-uri": ["urn:g:0", "urn:g:1", "urn:g:2"]}
+    assert scope(GRAPH_LIST_LIMIT + 1).params("SELECT * WHERE { ?s ?p ?o }", None, 0) == {}
+    assert scope(3).params("SELECT * FROM <urn:g:1> WHERE { ?s ?p ?o }", None, 0) == {}  # the query's own dataset

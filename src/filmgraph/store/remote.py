@@ -246,7 +246,8 @@ class RemoteStore(Store):
             return (Quad(t.subject, t.predicate, t.object, name) for t in self._graph_triples(graph))
         named = self._select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
         default = (Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in self._graph_triples(None))
-        return iter([*(Quad(r["s"], r["p"], r["o"], r["g"]) for r in named), *default])
+        ours = (Quad(r["s"], r["p"], r["o"], r["g"]) for r in named if not self.engine.is_own_graph(r["g"].value))
+        return iter([*ours, *default])
 
     def _graph_triples(self, graph: str | None) -> list[Triple]:
         if graph is None and not self.engine.default_graph:
@@ -281,8 +282,9 @@ class RemoteStore(Store):
             one_graph = Dataset(default_graphs=(NamedNode(graph).value,))
             rows = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", dataset=one_graph).rows
             return int(rows[0]["n"].value)
-        rows = self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return int(rows[0]["n"].value) + len(self._graph_triples(None))
+        rows = self._select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        ours = sum(int(row["n"].value) for row in rows if not self.engine.is_own_graph(row["g"].value))
+        return ours + len(self._graph_triples(None))
 
     def dump_graph(self, graph: str | None, media_type: str) -> SerializedResult:
         if graph is None and not self.engine.default_graph:

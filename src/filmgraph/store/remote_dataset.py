@@ -25,6 +25,7 @@ from .base import Dataset
 UNION_GRAPH = "urn:x-arq:UnionGraph"
 DEFAULT_GRAPH = "urn:x-arq:DefaultGraph"
 NO_GRAPH = "urn:x-filmgraph:no-graph"  # never holds anything: a dataset of no graph at all
+GRAPH_LIST_LIMIT = 500  # graphs named in one request at most, on an engine whose union is usable
 GRAPH_LIST_SECONDS = 2.0  # how long a listing of the named graphs is reused (another writer is seen after that)
 
 Params = dict[str, list[str]]
@@ -39,12 +40,13 @@ class GraphScope:
         union_default: bool | None,
         list_graphs: Callable[[], list[str]],
         detect: Callable[[], bool | None],
-        engine_has_own_graphs: Callable[[], bool],
+        union_less_own_graphs: Callable[[], bool],
     ) -> None:
         """`detect` says whether the engine's default graph is the union (None: cannot tell yet);
-        `engine_has_own_graphs`: whether its default graph also holds graphs of its own (then never trusted)."""
+        `union_less_own_graphs`: whether the engine's default graph is the union of every graph, its own
+        bookkeeping graphs included (Virtuoso): then it is used only past `GRAPH_LIST_LIMIT` graphs."""
         self.union_default = union_default
-        self._list_graphs, self._detect, self._own_graphs = list_graphs, detect, engine_has_own_graphs
+        self._list_graphs, self._detect, self._union_with_own = list_graphs, detect, union_less_own_graphs
         self._listed: tuple[float, int, list[str]] | None = None
 
     def params(self, sparql: str, dataset: Dataset | None, generation: int) -> Params:
@@ -55,9 +57,11 @@ class GraphScope:
             return {}
         graphs = self.graphs(generation)
         if not graphs:  # all the data is in the engine's default graph (a file loaded there), or there is none
-            return {"default-graph-uri": [NO_GRAPH]} if self._own_graphs() else {}
+            return {"default-graph-uri": [NO_GRAPH]} if self._union_with_own() else {}
+        if self._union_with_own():
+            return {} if len(graphs) > GRAPH_LIST_LIMIT else {"default-graph-uri": graphs, "named-graph-uri": graphs}
         if self.union_default is None:
-            self.union_default = False if self._own_graphs() else self._detect()
+            self.union_default = self._detect()
             if self.union_default:
                 return {}
         return {"default-graph-uri": graphs, "named-graph-uri": graphs}

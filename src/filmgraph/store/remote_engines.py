@@ -11,7 +11,8 @@ speak the standards; Virtuoso 7.2 differs where filmgraph can repair it here:
 - a query stopped by its time limit answers 200 with *partial* results and `X-SQL-State: S1TAT` ("anytime
   query"): filmgraph turns that into a timeout, never a silently short answer.
 - it keeps its own graphs (`virtrdf#`, `ldp#`, its service description) beside the user's, all in its default
-  graph: they are not filmgraph's, so they are left out of the graph list and of the dataset filmgraph queries.
+  graph: they are not filmgraph's, so they are left out of graph listings, counts and quads, and of the dataset
+  filmgraph's queries read (remote_dataset).
 - `GRAPH ?g { }` matches one empty solution whatever the store holds, and it keeps no empty graphs: graphs are
   listed and probed with a triple pattern instead.
 - its own time limit is asked for per request (`timeout`, in milliseconds).
