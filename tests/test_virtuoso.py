@@ -137,7 +137,7 @@ def test_the_readme_path_on_virtuoso_push_serve_and_every_example_answers_as_emb
 
 def test_virtuoso_graph_exclusion_pragmas_would_empty_a_graph_pattern(virtuoso_server):
     """Why filmgraph names graphs instead of excluding Virtuoso's own with `define input:default-graph-exclude`."""
-    query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/filmgraph/graph/inferred> { ?s ?p ?o } }"
+    query = "SELECT ?s WHERE { GRAPH <https://w3id.org/filmgraph/graph/inferred> { ?s ?p ?o } } LIMIT 5"
     excluded = "define input:default-graph-exclude <http://www.w3.org/ns/ldp#>\n" + query
-    counts = [int(_raw(virtuoso_server, q).json()["results"]["bindings"][0]["n"]["value"]) for q in (query, excluded)]
-    assert counts[0] > 0 and counts[1] == 0
+    rows = [len(_raw(virtuoso_server, q).json()["results"]["bindings"]) for q in (query, excluded)]
+    assert rows == [5, 0]
