@@ -43,7 +43,7 @@ DisableUnixSocket = 1
 CheckpointInterval = 60
 NumberOfBuffers = {buffers}
 MaxDirtyBuffers = {dirty}
-DirsAllowed = ., {dir}
+DirsAllowed = ., {allowed}
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
 ServerRoot = /var/lib/virtuoso-opensource-7/vsp
@@ -60,12 +60,16 @@ MaxQueryCostEstimationTime = 0
 """
 
 
-def write_ini(directory: Path, sql_port: int, http_port: int, buffers: int = 20000) -> Path:
+def write_ini(
+    directory: Path, sql_port: int, http_port: int, buffers: int = 20000, dirs_allowed: list[Path] = ()
+) -> Path:
     """The instance's ini. `ResultSetMaxRows` is raised from the packaged 10,000 (Virtuoso cuts longer results
-    without a word) and the cost estimate does not refuse queries (`MaxQueryCostEstimationTime = 0`)."""
+    without a word) and the cost estimate does not refuse queries (`MaxQueryCostEstimationTime = 0`). Its bulk
+    loader reads files only from `dirs_allowed` (and the database directory). A buffer is 8 KB."""
     ini = directory / "virtuoso.ini"
+    allowed = ", ".join(str(d) for d in [directory, *dirs_allowed])
     ini.write_text(INI.format(dir=directory, sql_port=sql_port, http_port=http_port, buffers=buffers,
-                              dirty=buffers * 3 // 4))  # fmt: skip
+                              dirty=buffers * 3 // 4, allowed=allowed))  # fmt: skip
     return ini
 
 

@@ -264,7 +264,7 @@ class RemoteStore(Store):
     def named_graphs(self) -> list[str]:
         """The named graphs, the engine's own left out (always listed afresh: this is what the scope reuses)."""
         engine = self.engine
-        rows = self._rows(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {engine.graph_pattern} }}", None, {})
+        rows = self._rows(engine.graphs_query, None, {})
         graphs = (row["g"].value for row in rows if isinstance(row.get("g"), NamedNode))
         return sorted(g for g in graphs if not engine.is_own_graph(g))
 

@@ -14,7 +14,8 @@ speak the standards; Virtuoso 7.2 differs where filmgraph can repair it here:
   graph: they are not filmgraph's, so they are left out of graph listings, counts and quads, and of the dataset
   filmgraph's queries read (remote_dataset).
 - `GRAPH ?g { }` matches one empty solution whatever the store holds, and it keeps no empty graphs: graphs are
-  listed and probed with a triple pattern instead.
+  listed and probed with a triple pattern instead, and listed with GROUP BY (SELECT DISTINCT ?g took 4 s for
+  300 graphs of 23k triples, GROUP BY 0.06 s).
 - its own time limit is asked for per request (`timeout`, in milliseconds).
 - a trailing VALUES does not constrain every branch of a UNION (an unknown entity got a description), and after
   ASK it is a syntax error: parameters go in a VALUES row at the head of the WHERE group instead (the embedded
@@ -51,6 +52,7 @@ class Engine:
 
     name: str = "generic"
     graph_pattern: str = "{ }"
+    graphs_query: str = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
     fix_results: bool = False
     own_graphs: re.Pattern[str] | None = None
     timeout_parameter: str | None = None
@@ -80,7 +82,8 @@ class Engine:
 
 GENERIC = Engine()
 VIRTUOSO = Engine(
-    name="virtuoso", graph_pattern="{ ?s ?p ?o }", fix_results=True, own_graphs=_VIRTUOSO_OWN_GRAPHS,
+    name="virtuoso", graph_pattern="{ ?s ?p ?o }", fix_results=True,
+    graphs_query="SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",  # DISTINCT: seconds for 300 graphs own_graphs=_VIRTUOSO_OWN_GRAPHS,
     timeout_parameter="timeout", default_graph=False, values_at_head=True,
 )  # fmt: skip
 
