@@ -40,7 +40,7 @@ class PushReport:
 def local_graphs(source: Store) -> dict[str | None, int]:
     """The graphs to publish, with their sizes: every named graph, and the default graph if it holds anything."""
     graphs: dict[str | None, int] = {graph: source.count(graph) for graph in source.named_graphs()}
-    default = sum(1 for quad in source.quads(None) if isinstance(quad.graph_name, DefaultGraph))
+    default = source.count() - sum(graphs.values())
     if default:
         graphs[None] = default
     return graphs

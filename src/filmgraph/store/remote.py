@@ -282,9 +282,11 @@ class RemoteStore(Store):
             one_graph = Dataset(default_graphs=(NamedNode(graph).value,))
             rows = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", dataset=one_graph).rows
             return int(rows[0]["n"].value)
+        if self.engine.own_graphs is None:
+            rows = self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+            return int(rows[0]["n"].value) + len(self._graph_triples(None))
         rows = self._select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-        ours = sum(int(row["n"].value) for row in rows if not self.engine.is_own_graph(row["g"].value))
-        return ours + len(self._graph_triples(None))
+        return sum(int(row["n"].value) for row in rows if not self.engine.is_own_graph(row["g"].value))
 
     def dump_graph(self, graph: str | None, media_type: str) -> SerializedResult:
         if graph is None and not self.engine.default_graph:
