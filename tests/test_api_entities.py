@@ -229,3 +229,55 @@ def test_card_lists_each_name_once_with_the_properties_carrying_it(rest):
     assert len(names) == len(set(names))
     [germany] = [label for label in labels if label["value"] == "Germany"]
     assert germany["kind"] == "pref" and germany["kinds"][0] == "pref" and len(germany["kinds"]) > 1
+
+
+def _ids(rest, q: str, **params) -> list[str]:
+    return [hit["entity"]["id"] for hit in rest.get("/api/entities", params={"q": q, **params}).json()["items"]]
+
+
+def test_multi_word_search_matches_across_a_label_and_what_it_is_linked_to(rest, any_store):
+    """"mikhalkov union": Mikhalkov and the union he heads, read from the graph (org:headOf), both found, each
+    saying which word matched its own label and which a linked entity's name."""
+    [row] = any_store.query(
+        'PREFIX org: <http://www.w3.org/ns/org#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> '
+        'SELECT ?person ?union WHERE { ?person skos:prefLabel "Nikita Mikhalkov"@en ; org:headOf ?union }'
+    ).rows
+    hits = rest.get("/api/entities", params={"q": "mikhalkov union"}).json()["items"]
+    by_id = {hit["entity"]["iri"]: hit for hit in hits}
+    assert {row["person"].value, row["union"].value} <= set(by_id)
+    assert {hit["entity"]["iri"] for hit in hits[:2]} == {row["person"].value, row["union"].value}
+    person = by_id[row["person"].value]
+    assert person["match"] == "partial" and {r["query"] for r in person["why"]} == {"mikhalkov", "union"}
+    assert any(r["field"] == "label" and r["query"] == "mikhalkov" for r in person["why"])
+
+
+def test_search_finds_a_statement_by_the_words_of_its_evidence(rest, any_store):
+    """"image of national cinema" (words of the article, not of any label) finds the statement they are evidence of."""
+    rows = any_store.query(
+        'PREFIX fg: <https://w3id.org/filmgraph/ontology#> PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> '
+        'SELECT DISTINCT ?s WHERE { ?s a fg:Statement ; fg:evidence/nif:anchorOf ?q FILTER(CONTAINS(?q, "image of national cinema")) }'
+    ).rows
+    assert rows
+    hit = rest.get("/api/entities", params={"q": "image of national cinema"}).json()["items"][0]
+    assert hit["entity"]["iri"] in {row["s"].value for row in rows}
+    assert any(r["query"] == "national" and r["field"] in ("evidence quote", "proposition") for r in hit["why"])
+
+
+def test_every_hit_says_why_it_matched(rest):
+    for q in ("tolstikof", "cinecitta", "Russia", "russian fund"):
+        for hit in rest.get("/api/entities", params={"q": q, "limit": 100}).json()["items"]:
+            assert hit["why"] and hit["match"] in {"exact", "prefix", "words", "partial"}
+    typo = rest.get("/api/entities", params={"q": "tolstikof"}).json()["items"][0]
+    assert typo["why"][0]["kind"] == "typo" and 0.75 <= typo["why"][0]["similarity"] < 1
+
+
+def test_an_identifier_finds_its_entity_exactly(rest, any_store):
+    rows = any_store.query(
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> SELECT ?e ?wd WHERE { ?e skos:exactMatch ?wd "
+        "FILTER(STRSTARTS(STR(?wd), 'http://www.wikidata.org/entity/')) } LIMIT 1"
+    ).rows
+    assert rows, "the graph holds Wikidata identifiers (data/reference/external-ids.tsv)"
+    qid = rows[0]["wd"].value.rsplit("/", 1)[1]
+    hit = rest.get("/api/entities", params={"q": qid}).json()["items"][0]
+    assert hit["entity"]["iri"] == rows[0]["e"].value and hit["match"] == "exact"
+    assert hit["why"][0]["field"] == "identifier"

@@ -148,7 +148,7 @@ def test_landing_page_links_the_entry_points_in_html_and_json(rest):
     assert "Accept" in page.headers["vary"]
     hrefs = set(re.findall(r'href="([^"]*)"', page.text))
     expected = {"/docs", "/sparql", "/api/entities?q=", "/api/queries", f"/id/{SOURCE_ID}", "/export",
-                "/.well-known/void", "/timeline"}
+                "/.well-known/void", "/timeline", "/reconcile"}
     assert expected <= hrefs
     twin = rest.get("/", headers={"Accept": "application/json"})
     assert twin.headers["content-type"].startswith("application/json")

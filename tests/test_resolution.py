@@ -12,7 +12,8 @@ import pytest
 from filmgraph.build import BuildPaths
 from filmgraph.claims import ExternalIds, read_curation
 from filmgraph.errors import ResolutionError
-from filmgraph.resolution import check_resolution, closest_ids, normalise_name
+from filmgraph.matching import closest_ids, normalise
+from filmgraph.resolution import check_resolution
 from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore
 
@@ -143,8 +144,8 @@ def test_every_problem_is_reported_at_once(built_store, tmp_path):
 
 def test_helpers():
     assert closest_ids("spian", ["spain", "russia", "russian-state-fund"]) == ["spain"]
-    assert normalise_name("  Cinecittà   Luce ") == normalise_name("cinecitta luce")
-    assert normalise_name("Cinematographers’ Union") == normalise_name("cinematographers' union")
+    assert normalise("  Cinecittà   Luce ") == normalise("cinecitta luce")
+    assert normalise("Cinematographers’ Union") == normalise("cinematographers' union")
 
 
 def test_a_build_accepts_same_as_and_distinct_from(tmp_path):

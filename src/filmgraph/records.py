@@ -135,10 +135,31 @@ class EntityCard(BaseModel):
     )
 
 
+class MatchReason(BaseModel):
+    """Why a hit matched: one query word (or the whole query), what it matched, how and how closely."""
+
+    query: str = Field(description="The query word (or the whole query) this reason is about.")
+    matched: str = Field(description="The name, identifier, word or linked entity's name it matched.")
+    field: str = Field(
+        description="`label`, `alternative label`, `identifier`, a statement's `proposition`, `verbatim`, "
+        "`evidence quote`, a `definition`, or `linked entity` (whose name matched; `via` says how it is linked)."
+    )
+    kind: Literal["exact", "prefix", "typo"]
+    similarity: float = Field(description="1.0 for exact and prefix; a typo's rapidfuzz similarity (0.75–1).")
+    via: str | None = Field(None, description="For a linked entity: the property, `^` marking an incoming edge.")
+
+
 class SearchHit(BaseModel):
     entity: EntityRef
-    matched_label: str = Field(description="The label or alternative label that matched best.")
-    score: float = Field(description="1.0 exact, then prefix, token and fuzzy matches (higher is better).")
+    matched_label: str = Field(description="The label, alternative label or identifier that matched best.")
+    score: float = Field(
+        description="1.0 exact name or identifier; 0.9–0.95 a name starting with the query; 0.8–0.85 every "
+        "word in one name; below 0.75 words across names, statement text and linked entities, or typos."
+    )
+    match: Literal["exact", "prefix", "words", "partial", "all"] = Field(
+        "all", description="The kind of match (`all`: an empty query lists everything)."
+    )
+    why: list[MatchReason] = Field(default_factory=list, description="Every reason the hit matched.")
 
 
 class PathStep(BaseModel):

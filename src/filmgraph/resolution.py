@@ -3,29 +3,25 @@ as new is an entity the store already has under another id.
 
 A second source that writes `spian`, or declares "Russia" again as `russian-federation`, would otherwise be
 accepted silently and split one entity in two. Refusals name the file, line and problem, with the closest existing
-ids (rapidfuzz) or the matching entities; a node that only looks like an existing one says so with
+ids or the matching entities (both through `filmgraph.matching`, the matcher search and reconciliation use); a node that only looks like an existing one says so with
 `distinct_from: <id>`, one that is the same with `same_as: <id>`. Store reads bind terms (VALUES rows serialised
 by pyoxigraph); user text never reaches a query.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pyoxigraph import Literal
-from rapidfuzz import fuzz, process
-
 from .claims import Curation, ExternalIds, Node, defined_ids, used_ids
 from .errors import ResolutionError
 from .lookup import SPARQL_PREFIXES, local_id, run_for_nodes, source_id
+from .matching import closest_ids, normalise
 from .store import Store
 from .vocab import ID, PREFIXES, SOURCE_GRAPH_PREFIX, source_graph
 
-SUGGESTIONS = 3
-SUGGESTION_CUTOFF = 70  # rapidfuzz ratio: `spian` -> `spain` 80, `rusia` -> `russia` 91; unrelated ids below 55
 _IN_SOURCE_GRAPHS = f"FILTER (STRSTARTS(STR(?graph), {Literal(SOURCE_GRAPH_PREFIX)}))"
 # An id is known when a source graph types it (every declared node is typed where it is declared).
 _DECLARED_IN = "SELECT DISTINCT ?entity ?graph WHERE { {values} GRAPH ?graph { ?entity a ?type } " + _IN_SOURCE_GRAPHS + " }"
@@ -118,13 +114,6 @@ def _store_entities(store: Store) -> set[str]:
     return {name for name in (local_id(row["entity"].value) for row in rows) if name}
 
 
-def closest_ids(target: str, pool: Iterable[str], limit: int = SUGGESTIONS) -> list[str]:
-    """The ids nearest to a mistyped one, best first (rapidfuzz's edit-distance ratio: the weighted ratio also
-    scores partial matches, and offered `russian-state-fund` for `spian`)."""
-    matches = process.extract(target, list(pool), scorer=fuzz.ratio, limit=limit, score_cutoff=SUGGESTION_CUTOFF)
-    return [match for match, _, _ in matches]
-
-
 def _did_you_mean(target: str, pool: list[str]) -> str:
     suggestions = closest_ids(target, pool)
     if not suggestions:
@@ -135,20 +124,13 @@ def _did_you_mean(target: str, pool: list[str]) -> str:
 # --- (b) new nodes that are existing entities -------------------------------------------------------------------
 
 
-def normalise_name(name: str) -> str:
-    """Names compare without case, accents, quote style or spacing: "Cinecittà Luce" is "cinecitta luce"."""
-    folded = unicodedata.normalize("NFKD", name.replace("’", "'").replace("‘", "'"))
-    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(plain.casefold().split())
-
-
 def _duplicates(curation: Curation, store: Store, external_ids: Mapping[str, ExternalIds]) -> list[str]:
     nodes = [node for node in curation.nodes if "fg:TimeExpression" not in node.types]
     if not nodes:
         return []
     own_graph = source_graph(curation.source.id)
     declared = set(defined_ids([curation]))
-    names = _index(store.query(_NAMES).rows, own_graph, declared, normalise_name)
+    names = _index(store.query(_NAMES).rows, own_graph, declared, normalise)
     identifiers = _index(store.query(_IDENTIFIERS).rows, own_graph, declared, str)
     problems = []
     for node in nodes:
@@ -173,7 +155,7 @@ def _index(rows, own_graph: str, declared: set[str], key) -> dict[str, list[Cand
 
 
 def _node_names(node: Node) -> list[str]:
-    return list(dict.fromkeys(normalise_name(name) for name in (node.label, *node.alt_labels, node.reference or "")))
+    return list(dict.fromkeys(normalise(name) for name in (node.label, *node.alt_labels, node.reference or "")))
 
 
 def _node_identifiers(node: Node, external_ids: Mapping[str, ExternalIds]) -> list[str]:
@@ -210,7 +192,7 @@ def _duplicate_message(node: Node, candidates: list[Candidate]) -> str:
 def known_names(store: Store) -> dict[str, list[Candidate]]:
     """Every entity of the store's sources by normalised label and alternative label (the index ingest resolves
     new nodes against)."""
-    return _index(store.query(_NAMES).rows, "", set(), normalise_name)
+    return _index(store.query(_NAMES).rows, "", set(), normalise)
 
 
 def known_identifiers(store: Store) -> dict[str, list[Candidate]]:

@@ -9,8 +9,8 @@ from .. import __version__
 from ..settings import Settings, get_settings
 from ..store import Store, open_store
 from . import (
-    docs_pages, domain, entities, export, graph_store, health, home, ingest, ontology_terms, pages, queries, sparql,
-    workbench,
+    docs_pages, domain, entities, export, graph_store, health, home, ingest, ontology_terms, pages, queries, reconcile,
+    sparql, workbench,
 )
 from .head import HeadAsGetMiddleware
 from .openapi import install_openapi
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, lif
     app.include_router(pages.router)
     app.include_router(ontology_terms.router)
     app.include_router(domain.router)
+    app.include_router(reconcile.router)
     app.include_router(ingest.router)
     app.include_router(queries.build_router(settings.queries_dir))
     app.include_router(export.router)
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, lif
     app.include_router(docs_pages.router)
     docs_pages.install_static(app)
     app.add_middleware(SparqlProtocolMiddleware)  # innermost middleware: behind HEAD and CORS handling
+    app.add_middleware(reconcile.AnyOrigin)  # the Reconciliation API asks CORS of every one of its endpoints
     app.add_middleware(HeadAsGetMiddleware, own_head_paths=frozenset({"/graph-store"}))
     if settings.cors_origins:  # a browser UI (e.g. YASGUI) on another origin may query the endpoint
         app.add_middleware(

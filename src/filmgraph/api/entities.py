@@ -44,7 +44,8 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SearchPage:
-    """Labels and alternative labels, case- and accent-insensitive, prefix and fuzzy, best match first."""
+    """Names, a statement's own words and the names of what an entity is linked to, case-, accent- and
+    punctuation-insensitive, prefixes and typos; best match first, each hit saying why it matched."""
     total, hits = search_entities(store, q, class_, limit, offset)
     return SearchPage(
         total=total, limit=limit, offset=offset, next=_next_link(request, total, limit, offset), items=hits

@@ -27,6 +27,7 @@ ENTRY_POINTS = (
     ("/sparql", "Query editor (every research question as a tab) and SPARQL 1.1 endpoint"),
     ("/timeline", "Timeline of dated events, and each agreement's status history"),
     ("/api/entities?q=", "Search entities by name"),
+    ("/reconcile", "Reconciliation service for OpenRefine (W3C Reconciliation API v0.2)"),
     ("/api/queries", "Research questions as named queries"),
     ("/export", "The whole graph as RDF (Turtle, TriG, N-Quads, JSON-LD, ...)"),
     ("/.well-known/void", "Dataset description (VoID, DCAT)"),

@@ -57,6 +57,7 @@ class Answers:
 
 _SPARQL = Answers(frozenset({400, 403, 406, 413, 415, 422}), {200: SPARQL_ANSWERS})
 _UPLOAD = Answers(frozenset({400, 401, 403, 413, 415, 507}), {201: (), 204: ()})
+_RECONCILE = Answers(frozenset({400, 413, 422}), {200: ("application/json", "application/javascript")})  # JSONP
 OPERATIONS: dict[tuple[str, str], Answers] = {
     ("get", "/sparql"): _SPARQL,
     ("post", "/sparql"): Answers(_SPARQL.problems | {401, 507}, {200: SPARQL_ANSWERS, 204: ()}),
@@ -69,6 +70,10 @@ OPERATIONS: dict[tuple[str, str], Answers] = {
     ("get", "/export"): Answers(frozenset({400})),
     ("get", "/context.jsonld"): Answers(frozenset(), {200: (JSONLD_MEDIA_TYPE,)}),
     ("get", "/"): Answers(frozenset(), {200: home.OFFERED}),
+    **{("get", "/reconcile" + path): _RECONCILE for path in ("", "/suggest/entity", "/suggest/type",
+                                                             "/suggest/property", "/propose_properties")},
+    ("post", "/reconcile"): Answers(frozenset({400, 413, 415, 422}), {200: ("application/json",)}),
+    ("get", "/reconcile/preview"): Answers(frozenset({404, 422}), {200: ("text/html",)}),
 }
 
 

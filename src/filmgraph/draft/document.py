@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..lookup import run_for_nodes
 from ..errors import InvalidParameter
-from ..resolution import closest_ids, known_identifiers, known_names, normalise_name
+from ..matching import closest_ids, normalise
+from ..resolution import known_identifiers, known_names
 from ..spans import Span, split_sentences
 from ..store import Store
 from ..vocab import ID, PREFIXES
@@ -88,7 +89,7 @@ class Draft:
 
 def slug(words: str, limit: int = 8) -> str:
     """A flat kebab-case id from words of the text ("Cinecittà Luce" -> "cinecitta-luce")."""
-    parts = re.findall(r"[a-z0-9]+", normalise_name(words))
+    parts = re.findall(r"[a-z0-9]+", normalise(words))
     return "-".join(parts[:limit]) or "x"
 
 
@@ -176,7 +177,7 @@ def _times(text: str, when: Published, taken: set[str]) -> tuple[list[DraftTime]
     entries: dict[tuple[str, dt.date | None, dt.date | None], DraftTime] = {}
     span_ids: dict[Span, str] = {}
     for found in find_times(text, when):
-        key = (normalise_name(found.span.text), found.not_before, found.not_after)
+        key = (normalise(found.span.text), found.not_before, found.not_after)
         if key not in entries:
             used = taken | {entry.id for entry in entries.values()}
             entries[key] = DraftTime(_unique_id(_time_id(found), used), found)
