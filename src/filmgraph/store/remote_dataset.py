@@ -27,6 +27,7 @@ DEFAULT_GRAPH = "urn:x-arq:DefaultGraph"
 NO_GRAPH = "urn:x-filmgraph:no-graph"  # never holds anything: a dataset of no graph at all
 GRAPH_LIST_LIMIT = 500  # graphs named in one request at most, on an engine whose union is usable
 GRAPH_LIST_SECONDS = 2.0  # how long a listing of the named graphs is reused (another writer is seen after that)
+LONG_LIST_SECONDS = 60.0  # the same past GRAPH_LIST_LIMIT, where the list is not sent and only its length matters
 
 Params = dict[str, list[str]]
 
@@ -67,9 +68,11 @@ class GraphScope:
         return {"default-graph-uri": graphs, "named-graph-uri": graphs}
 
     def graphs(self, generation: int) -> list[str]:
-        """The named graphs, listed again after our own writes or after `GRAPH_LIST_SECONDS`."""
+        """The named graphs, listed again after our own writes or after `GRAPH_LIST_SECONDS` (`LONG_LIST_SECONDS`
+        for a list too long to send)."""
         now = time.monotonic()
-        if self._listed is None or self._listed[1] != generation or now - self._listed[0] > GRAPH_LIST_SECONDS:
+        keep = GRAPH_LIST_SECONDS if self._listed is None or len(self._listed[2]) <= GRAPH_LIST_LIMIT else LONG_LIST_SECONDS
+        if self._listed is None or self._listed[1] != generation or now - self._listed[0] > keep:
             self._listed = (now, generation, self._list_graphs())
         return self._listed[2]
 
