@@ -1,12 +1,16 @@
 """Benchmark filmgraph's SPARQL endpoint against Oxigraph server on the same data, in the same run.
 
     python benchmarks/run.py [--size 100000] [--clients 1 4] [--requests 200] [--seconds 5] [--report BENCHMARKS.md]
+                             [--writes 1000] [--mixed-iterations 250] [--only fixed|generated|writes]
 
 Steps: generate the graph (cached under benchmarks/out/), load it into two on-disk stores (one per server), start
 `oxigraph serve --union-default-graph` and `filmgraph serve` (default settings; then result cache off; also inline lane off; also workers reading only the disk) on
 127.0.0.1, check that every query gives the same number of results on both, then measure latency (p50/p95) and
 throughput with 1 and N concurrent clients (keep-alive HTTP connections, the same client code for both), plus the
 engine in-process (pyoxigraph, on disk and in memory) for scale. Ratios are filmgraph / Oxigraph server throughput.
+
+Then the write workload (benchmarks/writes.py), with Oxigraph server and filmgraph in both durability modes running
+side by side on fresh copies of the stores: sequential INSERT DATA, and 4 clients mixing writes with reads.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,11 +40,13 @@ import pyoxigraph
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import write_nquads  # noqa: E402
 from workload import BenchQuery, workload  # noqa: E402
+from writes import Endpoint, Timed, mixed, sequential  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 BIN = Path(sys.executable).parent
 WARM_UP_REQUESTS = 400  # per query and server, at most 1 s
+WRITE_TOKEN = "benchmark-write-token"
 ACCEPT = {"select": "application/sparql-results+json", "ask": "application/sparql-results+json",
           "construct": "application/n-triples"}
 
@@ -113,24 +119,27 @@ def _stat_fields(pid: int) -> list[str] | None:
         return None
 
 
-def process_tree_cpu(root: int) -> float | None:
-    """CPU seconds (user + system) used so far by `root` and its live descendants (query workers, forkserver);
-    None where /proc is not available."""
+def process_tree(root: int) -> dict[int, list[str]]:
+    """`/proc/PID/stat` fields of `root` and its live descendants (query workers, forkserver); empty without /proc."""
     if not Path("/proc/self/stat").exists():
-        return None
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) is not None:
-            parents[int(entry.name)] = int(fields[1])
-            ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+        return {}
+    stats = {int(e.name): f for e in Path("/proc").iterdir() if e.name.isdigit() and (f := _stat_fields(int(e.name)))}
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        children = [pid for pid, fields in stats.items() if int(fields[1]) == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+    return {pid: stats[pid] for pid in tree if pid in stats}
+
+
+def process_tree_cpu(root: int) -> float | None:
+    """CPU seconds (user + system) used so far by `root` and its live descendants; None where /proc is not
+    available."""
+    tree = process_tree(root)
+    if not tree:
+        return None
+    return sum(int(fields[11]) + int(fields[12]) for fields in tree.values()) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -270,8 +279,53 @@ def prepare(size: int) -> tuple[Path, Path, Path]:
     return data, ox_store, fg_store
 
 
-def run(args: argparse.Namespace) -> dict:
-    data, ox_store, fg_store = prepare(args.size)
+def _quads(store: Path) -> int:
+    return sum(1 for _ in pyoxigraph.Store.read_only(str(store)).quads_for_pattern(None, None, None))
+
+
+# The servers of the write workload: filmgraph in its default durability (the write-ahead log synced before each
+# acknowledgement: survives a power loss) and in `process` (as Oxigraph server: survives a crash or kill -9).
+WRITE_CONFIGURATIONS = [("filmgraph (default: durability=sync)", {}),
+                        ("filmgraph (durability=process)", {"FILMGRAPH_DURABILITY": "process"})]
+
+
+def run_writes(args: argparse.Namespace, ox_store: Path, fg_store: Path) -> dict:
+    """Sequential and mixed writes, every server up at once on its own copy of the store, taking turns."""
+    copies = [_fresh_copy(ox_store, "writes-oxigraph")]
+    copies += [_fresh_copy(fg_store, f"writes-filmgraph-{n}") for n in range(len(WRITE_CONFIGURATIONS))]
+    reads = [q for q in workload(args.size) if q.name in ("entity lookup", "2-hop: official → post → institution → state")]
+    with ExitStack() as servers:
+        endpoints = [_endpoint(servers.enter_context(oxigraph_server(copies[0])), "/update", None)]
+        for (name, env), copy in zip(WRITE_CONFIGURATIONS, copies[1:]):
+            server = servers.enter_context(filmgraph_server(copy, name, {"FILMGRAPH_TOKEN": WRITE_TOKEN, **env}))
+            endpoints.append(_endpoint(server, "/sparql", WRITE_TOKEN))
+        print(f"measuring {args.writes} sequential writes …", file=sys.stderr)
+        figures = {"sequential": sequential(endpoints, args.writes)}
+        print(f"measuring mixed reads and writes, {MIXED_CLIENTS} clients …", file=sys.stderr)
+        figures["mixed"] = mixed(endpoints, MIXED_CLIENTS, args.mixed_iterations, reads)
+        figures["reads"] = [q.name for q in reads]
+    for copy in copies:
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.rmtree(copy.parent / f".{copy.name}-checkpoints", ignore_errors=True)
+    return figures
+
+
+MIXED_CLIENTS = 4
+
+
+def _fresh_copy(store: Path, name: str) -> Path:
+    target = store.parent / name
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(store, target)
+    return target
+
+
+def _endpoint(server: Server, update_path: str, token: str | None) -> Endpoint:
+    return Endpoint(server.name, server.port, server.query_path, update_path, token,
+                    cpu=lambda: process_tree_cpu(server.process.pid))
+
+
+def run(args: argparse.Namespace, data: Path, ox_store: Path, fg_store: Path) -> dict:
     quads = sum(1 for _ in pyoxigraph.Store.read_only(str(ox_store)).quads_for_pattern(None, None, None))
     queries = workload(args.size)
     configurations = [("filmgraph (default: result cache on)", {}),
@@ -382,6 +436,49 @@ def report(results: dict, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _report_header(results: dict, args: argparse.Namespace) -> list[str]:
+    return ["# Benchmarks", "", f"Run `make bench ARGS=\"--size {args.size} --only writes --writes {args.writes} "
+            f"--mixed-iterations {args.mixed_iterations}\"` (script: `benchmarks/run.py`).", "",
+            f"- date: {datetime.date.today().isoformat()}",
+            f"- machine: {platform.machine()}, {os.cpu_count()} cores, {_memory()} memory, {_cpu_model()}",
+            f"- data: {results['size']:,} quads of the synthetic film-diplomacy graph", ""]
+
+
+def report_writes(figures: dict, args: argparse.Namespace) -> list[str]:
+    """The write section: sequential and mixed, each server's time and its ratio to Oxigraph server's."""
+    sequential, mixed = figures["sequential"], figures["mixed"]
+    reference = "Oxigraph server"
+    lines = ["## Writes", "",
+             f"Every server up at once on its own copy of the same store, taking turns in rounds of a fifth of the "
+             f"work (benchmarks/writes.py). Each update is one `INSERT DATA` of one triple into a named graph, sent "
+             f"as `application/sparql-update` on a keep-alive connection; filmgraph with its write token. Ratio: "
+             f"the server's time over Oxigraph server's (lower is better, 1.00× = as fast).", "",
+             f"### {args.writes:,} sequential INSERT DATA (1 client)", "",
+             "| server | total (s) | per write (ms) | ratio to Oxigraph server | server CPU per write (µs) |",
+             "|---|---:|---:|---:|---:|"]
+    base = sequential[reference].seconds
+    for name, timed in sequential.items():
+        lines.append(f"| {name} | {timed.seconds:.3f} | {timed.seconds / timed.operations * 1000:.3f} | "
+                     f"{timed.seconds / base:.2f}× | {_cpu_text(timed)} |")
+    per_client = 2 + len(figures["reads"])
+    lines += ["", f"### Mixed: {MIXED_CLIENTS} clients, each {args.mixed_iterations} × (a write, an ASK that must see "
+              f"it, {', '.join(figures['reads'])})", "",
+              f"{per_client} requests per iteration; every ASK after a write found it (checked).", "",
+              "| server | total (s) | requests/s | ratio of time to Oxigraph server | write p50 (ms) | read p50 (ms) "
+              "| server CPU per request (µs) |", "|---|---:|---:|---:|---:|---:|---:|"]
+    base = mixed[reference].seconds
+    for name, timed in mixed.items():
+        lines.append(f"| {name} | {timed.seconds:.3f} | {timed.throughput:,.0f} | {timed.seconds / base:.2f}× | "
+                     f"{Timed.p50_ms(timed.write_latencies):.2f} | {Timed.p50_ms(timed.read_latencies):.2f} | "
+                     f"{_cpu_text(timed)} |")
+    return lines + [""]
+
+
+def _cpu_text(timed: Timed) -> str:
+    value = timed.cpu_per_operation_us()
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
 def _distinct(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {'none' if count == 1 else f'{count:,}'}" for name, count in counts.items())
 
@@ -420,12 +517,29 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--requests", type=int, default=1000, help="requests per query and client count")
     parser.add_argument("--seconds", type=float, default=5.0, help="time bound per query and client count")
+    parser.add_argument("--only", choices=("fixed", "generated", "writes"), default=None,
+                        help="run only the nine fixed queries, the generated shapes or the write workload (default: all)")
+    parser.add_argument("--generated", type=int, default=40, help="random query shapes (benchmarks/queryset.py)")
+    parser.add_argument("--seed", type=int, default=21, help="the seed the shapes and their constants come from")
     parser.add_argument("--report", type=Path, default=None, help="write the Markdown report here")
+    parser.add_argument("--writes", type=int, default=1000, help="sequential INSERT DATA per server")
+    parser.add_argument("--mixed-iterations", type=int, default=250,
+                        help="iterations per client of the mixed workload (a write and its reads)")
     args = parser.parse_args()
     if 1 not in args.clients:
         args.clients = [1, *args.clients]
-    results = run(args)
-    text = report(results, args)
+    from generated_run import report_generated, run_generated  # noqa: PLC0415 - it imports this module
+
+    prepared = prepare(args.size)
+    sections = []
+    if args.only in (None, "fixed"):
+        sections.append(report(run(args, *prepared), args))
+    if args.only in (None, "generated"):
+        sections.append("\n".join(report_generated(run_generated(args, *prepared), args)))
+    if args.only in (None, "writes"):
+        header = _report_header({"size": _quads(prepared[1])}, args) if args.only == "writes" else []
+        sections.append("\n".join(header + report_writes(run_writes(args, *prepared[1:]), args)))
+    text = "\n\n".join(sections)
     print(text)
     if args.report:
         args.report.write_text(text + "\n", encoding="utf-8")

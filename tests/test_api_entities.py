@@ -88,9 +88,10 @@ def test_the_funds_agreement_with_cinecitta_luce_with_evidence(rest, source_text
 
 
 def test_relations_that_are_only_claimed_keep_their_status(rest):
-    planned = relations_of(rest, "germany", property="fg:party", direction="in", status="Planned")
-    assert [r["other"]["id"] for r in planned] == ["agreement-russia-germany-co-production"]
-    assert planned[0]["status"] == "fg:Planned"
+    likely = relations_of(rest, "germany", property="fg:party", direction="in", status="Expected")
+    assert [r["other"]["id"] for r in likely] == ["agreement-russia-germany-co-production"]
+    assert likely[0]["status"] == "fg:Expected"
+    assert relations_of(rest, "germany", property="fg:party", direction="in", status="Planned") == []
     assert relations_of(rest, "germany", status="fg:Hoped", property="party") == []
     typo = rest.get("/api/entities/germany/relations", params={"status": "Hopped"})
     assert typo.status_code == 422 and "fg:Hoped" in typo.json()["detail"]
@@ -171,7 +172,7 @@ def test_card_lists_only_the_verified_external_identifiers(rest):
 def test_card_of_an_n_ary_claim_carries_its_own_status_and_evidence(rest, source_text):
     card = rest.get("/api/entities/agreement-russia-germany-co-production").json()
     [own] = card["provenance"]
-    assert own["status"] == "fg:Planned"
+    assert own["status"] == "fg:Expected"
     assert [e["quote"] for e in own["evidence"]] == ["an agreement between the two countries on joint film production"]
     assert_span_in_source(own["evidence"][0], source_text)
     assert {"property": "fg:subjectMatter", "property_label": "subject matter", "value": "joint film production",
@@ -191,7 +192,9 @@ def test_paths_do_not_pass_through_a_shared_date(rest):
     assert ("sergei-tolstikov", FUND, "russia", "russian-cinematographers-union", "nikita-mikhalkov") in routes
     assert all("time-2010" not in route for route in routes)  # both posts are held "now", which is no link
     to_a_time = rest.get("/api/paths", params={"from": "petersburg-dialogue-10", "to": "time-summer-2010"}).json()
-    assert [[n["id"] for n in p["nodes"]] for p in to_a_time["paths"]] == [["petersburg-dialogue-10", "time-summer-2010"]]
+    # the session is not dated itself: "this summer" is the likely signing's, which the session is the venue of
+    assert [[n["id"] for n in p["nodes"]] for p in to_a_time["paths"]] == [
+        ["petersburg-dialogue-10", "planned-signing-russia-germany", "time-summer-2010"]]
 
 
 BOOKKEEPING = {"fg:Claim", "fg:EvidenceSpan", "fg:Sentence", "fg:TimeExpression"}

@@ -216,6 +216,8 @@ def recall(draft: Draft) -> dict[str, tuple[int, int]]:
 
 
 def _same_time(real: dict, drafted) -> bool:
+    if "worded" not in real:  # the publication year: the text does not word it, so no wording can find it
+        return False
     worded, found = real["worded"].casefold(), drafted.found
     return (found.span.text.casefold() in worded or worded in found.span.text.casefold()) and (
         real["precision"], real.get("not_before"), real.get("not_after")) == (
@@ -228,10 +230,10 @@ def _share(figure: tuple[int, int]) -> float:
 
 def test_recall_on_the_first_article_against_the_built_graph(built_store: Store) -> None:
     """The graph knows this article's entities (it was built from it): this measures finding their mentions.
-    Floors a little under the figures in the README (15/17, 6/8, 39/39, 24/39, 16/16), so that a better curation
+    Floors a little under the figures in the README (17/17, 6/8, 37/37, 26/37, 16/16), so that a better curation
     file may move them without breaking the test, and a worse draft does."""
     figures = recall(_draft(FIRST_TEXT, built_store, "2010", publisher="screen-daily"))
-    assert _share(figures["entities"]) >= 0.85  # misses a ministry named by its minister, an unnamed academy
+    assert _share(figures["entities"]) >= 0.85
     assert _share(figures["times"]) >= 0.75  # misses "already under way" and the publication year (no wording)
     assert _share(figures["claims"]) >= 0.95
     assert _share(figures["claim statuses"]) >= 0.6
@@ -240,7 +242,7 @@ def test_recall_on_the_first_article_against_the_built_graph(built_store: Store)
 
 def test_recall_on_the_first_article_from_the_text_alone(empty_store: Store) -> None:
     """A store that knows nothing: of the entities only the states the text names are found, as new ones with the
-    ids the real file chose (README: 5/17, 6/8, 33/39, 22/39, 14/14)."""
+    ids the real file chose (README: 5/17, 6/8, 31/37, 24/37, 14/14)."""
     figures = recall(_draft(FIRST_TEXT, empty_store, "2010"))
     assert figures["entities"][0] >= 5
     assert _share(figures["times"]) >= 0.75

@@ -65,7 +65,10 @@ def test_who_heads_what(any_store: Store) -> None:
     assert answer(any_store, "who-heads-what", "holder", "roleLabel", "institution", "heldAt") == {
         ("sergei-tolstikov", "head", "russian-state-fund", "2010"),
         ("nikita-mikhalkov", "head", "russian-cinematographers-union", "2010"),
-        ("alexander-avdeev", "minister of culture", "russian-ministry-of-culture", "2010"),
+        ("alexander-avdeev", "culture minister", "russia", "2010"),  # a post of the state: no ministry is named
+    }
+    assert answer(any_store, "who-heads-what", "holder", "state", "institution", institution="russia") == {
+        ("alexander-avdeev", "russia", "russia"),
     }
     assert answer(any_store, "who-heads-what", "holderLabel", institution="fgid:russian-state-fund") == {("Sergei Tolstikov",)}
 
@@ -112,8 +115,8 @@ def test_what_russia_hopes_plans_and_expects_versus_what_is_signed(any_store: St
         ("hoped", "aim-russia-closer-ties-france-spain-germany", "germany"),
         ("hoped", "aim-russia-closer-ties-france-spain-germany", "spain"),
         ("planned", "plan-russia-european-co-production", ""),
-        ("planned", "agreement-russia-germany-co-production", "germany"),
-        ("expected", "expectation-more-similar-agreements", ""),
+        ("expected", "agreement-russia-germany-co-production", "germany"),  # "had been likely to be signed"
+        # not the expectation of more similar agreements: that sentence names no actor
         ("negated", "negation-russia-spain-agreements", "spain"),
         ("signed", "agreement-russian-state-fund-cinecitta-luce", "italy"),
     }
@@ -127,7 +130,6 @@ def test_timeline(any_store: Store) -> None:
     assert set(events) == {
         ("establishment-russian-german-film-academy", "at", "last year"),
         ("cooperation-russia-germany", "at", "already under way"),
-        ("petersburg-dialogue-10", "at", "this summer"),
         ("planned-signing-russia-germany", "at", "this summer"),
         ("postponement-russia-germany-signing", "new target", "the end of the year"),
         ("signing-russian-state-fund-cinecitta-luce", "at", "recently"),
@@ -148,7 +150,7 @@ def test_timeline(any_store: Store) -> None:
         ("fg:Planned", {("plan-russia-european-co-production", "screen-daily", "russia")}),
         (
             "fg:Expected",
-            {("expectation-more-similar-agreements", "screen-daily", "russia"), ("expectation-image-of-national-cinema", "screen-daily", "")},
+            {("expectation-more-similar-agreements", "screen-daily", ""), ("expectation-image-of-national-cinema", "screen-daily", "")},
         ),
         ("fg:Possible", {("possibility-state-support-for-co-production", "alexander-avdeev", "alexander-avdeev")}),
         ("fg:Negated", {("negation-russia-spain-agreements", "sergei-tolstikov", "russia")}),
@@ -162,8 +164,8 @@ def test_agreements_kinds_parties_and_signed(any_store: Store) -> None:
     assert answer(any_store, "agreements", "agreement", "kind", "party", "status", "signed") == {
         ("agreement-russian-state-fund-cinecitta-luce", "fg:InterInstitutionalCoProductionAgreement", "russian-state-fund", "fg:Asserted", "true"),
         ("agreement-russian-state-fund-cinecitta-luce", "fg:InterInstitutionalCoProductionAgreement", "cinecitta-luce", "fg:Asserted", "true"),
-        ("agreement-russia-germany-co-production", "fg:IntergovernmentalCoProductionAgreement", "russia", "fg:Planned", "false"),
-        ("agreement-russia-germany-co-production", "fg:IntergovernmentalCoProductionAgreement", "germany", "fg:Planned", "false"),
+        ("agreement-russia-germany-co-production", "fg:IntergovernmentalCoProductionAgreement", "russia", "fg:Expected", "false"),
+        ("agreement-russia-germany-co-production", "fg:IntergovernmentalCoProductionAgreement", "germany", "fg:Expected", "false"),
     }
     assert answer(any_store, "agreements", "agreement", party="cinecitta-luce") == {("agreement-russian-state-fund-cinecitta-luce",)}
 
@@ -172,7 +174,6 @@ def test_institutions_by_state(any_store: Store) -> None:
     assert answer(any_store, "institutions-by-state", "institution", "kind", "relation", state="russia") == {
         ("russian-state-fund", "fg:StateFilmFund", "of state"),
         ("russian-cinematographers-union", "fg:ProfessionalUnion", "of state"),
-        ("russian-ministry-of-culture", "fg:GovernmentMinistry", "of state"),
         ("russian-german-film-academy", "fg:BinationalFilmAcademy", "between states"),
         ("russian-french-film-academy", "fg:BinationalFilmAcademy", "between states"),
         ("petersburg-dialogue", "fg:BilateralForum", "between states"),

@@ -72,14 +72,14 @@ def _text(source_id: str) -> str:
 def test_the_history_is_every_report_in_time_order_with_who_and_where(client: TestClient) -> None:
     reports = _history(client, GERMAN)
     assert [(r["status"], r["claim"]["id"], r["time"]["not_after"]) for r in reports] == [
-        ("planned", GERMAN, "2010-12-31"),  # the agreement itself, presented as planned, at publication
-        # the signing planned for "this summer", reported postponed: known at publication, not in the summer
-        ("postponed", "planned-signing-russia-germany", "2010-12-31"),
+        ("expected", GERMAN, "2010-12-31"),  # the agreement itself: "had been likely to be signed", not planned
+        # the signing likely "this summer": known at publication, not in the summer; the postponement then moved it
+        ("expected", "planned-signing-russia-germany", "2010-12-31"),
         ("postponed", "postponement-russia-germany-signing", "2010-12-31"),  # decided by publication
         ("signed", "signing-russia-germany-co-production", "2011-02-28"),  # the second source: the signing's time
     ]
     planned_signing, signed = reports[1], reports[-1]
-    assert planned_signing["provenance"]["status"] == "fg:Postponed"
+    assert planned_signing["provenance"]["status"] == "fg:Expected"
     assert planned_signing["time"]["not_before"] == "2010-01-01"  # the publication's year, not "this summer"
     assert [a["id"] for a in planned_signing["provenance"]["attributed_to"]] == ["screen-daily"]
     assert signed["provenance"]["status"] == "fg:Asserted" and signed["status_concept"] == "fg:StatusSigned"
@@ -124,10 +124,10 @@ def test_as_of_works_with_the_other_filters(client: TestClient) -> None:
 
 
 def test_a_state_word_filters_on_the_state_not_on_a_modality_of_the_same_name(client: TestClient) -> None:
-    # the German agreement's own claim is fg:Planned, but once signed it is no longer listed as planned
-    assert GERMAN not in _states(client, as_of="2011-03-01", status="planned")
-    assert GERMAN not in _states(client, status="planned")
-    assert GERMAN in _states(client, status="fg:Planned")  # the CURIE still names the epistemic status
+    # the German agreement's own claim is fg:Expected, but once signed it is no longer listed as expected
+    assert GERMAN not in _states(client, as_of="2011-03-01", status="expected")
+    assert GERMAN not in _states(client, status="expected")
+    assert GERMAN in _states(client, status="fg:Expected")  # the CURIE still names the epistemic status
 
 
 def test_as_of_lists_only_the_events_placed_by_then(client: TestClient) -> None:
@@ -260,7 +260,7 @@ def _supports(relation: dict) -> list[tuple[str, str | None, list[str | None]]]:
 
 def test_an_edge_carries_the_claim_that_states_it_not_the_agreements_own(client: TestClient) -> None:
     """The signing reported by the second source is the event's claim (fg:Asserted, second source), and each status
-    report carries the claim it is derived from; the agreement's own fg:Planned claim supports only its own edges."""
+    report carries the claim it is derived from; the agreement's own fg:Expected claim supports only its own edges."""
     edges = _card_edges(client, GERMAN)
     signing = "signing-russia-germany-co-production"
     signed_by_second = [(signing, "fg:Asserted", [SECOND_ID])]
@@ -270,9 +270,9 @@ def test_an_edge_carries_the_claim_that_states_it_not_the_agreements_own(client:
     for direction, prop in (("out", "hasStatusReport"), ("in", "statusOf")):
         assert _supports(edges[(direction, prop, f"status-report-{signing}")]) == signed_by_second
         assert _supports(edges[(direction, prop, "status-report-planned-signing-russia-germany")]) == [
-            ("planned-signing-russia-germany", "fg:Postponed", [SOURCE_ID])
+            ("planned-signing-russia-germany", "fg:Expected", [SOURCE_ID])
         ]
-    own = [(GERMAN, "fg:Planned", [SOURCE_ID])]
+    own = [(GERMAN, "fg:Expected", [SOURCE_ID])]
     assert _supports(edges[("out", "party", "germany")]) == own  # the agreement's own edges keep its claim
     assert _supports(edges[("in", "partyTo", "russia")]) == own
 

@@ -9,7 +9,6 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore, Triple
 
 from filmgraph.store import memory_copy, worker
-from filmgraph.store.choice import FasterCopy
 from filmgraph.store.embedded import EmbeddedStore
 
 from service_support import wait_for
@@ -33,7 +32,7 @@ def test_disk_mode_reads_the_checkpoint_only(tmp_path):
 
 def test_auto_mode_copies_a_small_graph_into_memory_before_answering(tmp_path):
     opened = worker.open_checkpoint(checkpoint(tmp_path / "c"), "auto")
-    assert isinstance(opened, FasterCopy) and opened.memory is not None
+    assert isinstance(opened, worker.Copies) and opened.memory is not None
     assert len(opened.memory) == len(opened.disk) == 50
 
 
@@ -41,7 +40,7 @@ def test_auto_mode_leaves_a_graph_above_its_limit_on_disk(tmp_path, monkeypatch)
     monkeypatch.setattr(memory_copy, "AUTO_MEMORY_MAX_QUADS", 49)
     opened = worker.open_checkpoint(checkpoint(tmp_path / "c"), "auto")
     assert opened.memory is None
-    assert opened.pick(LOOKUP)[1] is opened.disk, "without a memory copy every query reads the disk"
+    assert opened.pick("memory") == ("disk", opened.disk), "without a memory copy every query reads the disk"
 
 
 def test_after_a_write_the_copy_is_built_in_the_background_while_the_disk_answers(tmp_path):
@@ -51,10 +50,14 @@ def test_after_a_write_the_copy_is_built_in_the_background_while_the_disk_answer
     assert reply[0] == "ok" and b'"v1"' in reply[3]
     wait_for(lambda: opened.memory is not None)
     assert opened.memory is not None and len(opened.memory) == 20_000
+    reply = worker.answer(opened, worker.QueryTask(LOOKUP, "application/sparql-results+json"))
+    assert reply[-1] == "memory", "once built, the copy answers and the reply says so (for the server's choice)"
+    on_disk = worker.QueryTask(LOOKUP, "application/sparql-results+json", copy="disk")
+    assert worker.answer(opened, on_disk)[-1] == "disk" and worker.answer(opened, on_disk)[3] == reply[3]
 
 
 def test_a_retired_generation_gets_no_memory_copy(tmp_path):
-    copies = FasterCopy(OxStore.read_only(checkpoint(tmp_path / "c")))
+    copies = worker.Copies(OxStore.read_only(checkpoint(tmp_path / "c")))
     copies.retired = True
     worker._build_memory_copy(copies, "memory")
     assert copies.memory is None

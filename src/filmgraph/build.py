@@ -22,8 +22,11 @@ from .errors import BuildError
 from .ownership import user_graphs
 from .rdfio import canonical_quads, read_turtle
 from .settings import Settings
+from .reference import reference_quads, references_of
 from .triples import curation_quads, expand
-from .vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX as SOURCE_PREFIX, source_graph
+from .vocab import (
+    INFERRED_GRAPH, ONTOLOGY_GRAPH, REFERENCE_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX as SOURCE_PREFIX, source_graph,
+)
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,10 @@ def compute_graphs(paths: BuildPaths, curations: list[Curation] | None = None) -
     already: set[Triple] = set()
     for curation in curations:
         check_terms(curation, declared, expand)
-        quads = curation_quads(curation, external_ids, labels)
+        quads = curation_quads(curation, labels)
         graphs[source_graph(curation.source.id)] = _not_yet_written(quads, already)
     asserted = [quad for graph, quads in graphs.items() if graph.startswith(SOURCE_PREFIX) for quad in quads]
+    graphs[REFERENCE_GRAPH] = reference_quads(references_of(curations), external_ids)
     graphs[INFERRED_GRAPH] = materialise(graphs[ONTOLOGY_GRAPH], asserted)
     check_in_batches(graphs, shapes)
     return graphs

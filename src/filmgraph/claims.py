@@ -341,7 +341,8 @@ def _read_node(reader: _Reader, source: Source, is_claim: bool) -> Node:
 
 def _read_time(reader: _Reader) -> Node:
     reader.unknown_keys(_TIME_KEYS)
-    values: dict[str, list[Value]] = {"fg:asWorded": [reader.text("worded")]}
+    worded = reader.text("worded", required=False)  # absent for a date only the metadata gives (publication)
+    values: dict[str, list[Value]] = {"fg:asWorded": [worded]} if worded else {}
     bounds = {"fg:notBefore": reader.date("not_before"), "fg:notAfter": reader.date("not_after")}
     if bounds["fg:notBefore"] and bounds["fg:notAfter"] and bounds["fg:notBefore"] > bounds["fg:notAfter"]:
         raise reader.fail("`not_before` is after `not_after`")

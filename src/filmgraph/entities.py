@@ -31,13 +31,16 @@ from .lookup import (
     term_matches,
 )
 from . import lookup
+from .derivations import derivations
 from .records import (
     Attribute,
+    Derivation,
     EntityCard,
     EntityRef,
     Identifier,
     LabelValue,
     Origin,
+    Premise,
     PropertyGroup,
     Provenance,
     Relation,
@@ -210,8 +213,12 @@ def _other(edge: Edge, me: str) -> str:
     return edge[2] if edge[0] == me else edge[0]
 
 
-def _relation(edge: Edge, me: str, origin: Origin, refs, property_labels, evidence) -> Relation:
+def _relation(edge: Edge, me: str, origin: Origin, refs, property_labels, evidence,
+              derivation: Derivation | None = None) -> Relation:
+    if derivation is not None and not evidence:
+        evidence = list({p.claim: p for premise in derivation.premises for p in premise.provenance}.values())
     return Relation(
+        derivation=derivation,
         property=edge[1],
         property_label=property_labels.get(edge[1]),
         direction="out" if edge[0] == me else "in",
@@ -256,7 +263,10 @@ def edge_provenance(store: Store, edges: dict[Edge, Origin]) -> dict[Edge, list[
     return _evidence_of(store, edges, dict(claims), found)
 
 
-def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_rows: list[dict]) -> list[Relation]:
+def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_rows: list[dict],
+                       inferred_types: Iterable[str] = (), own: list[Provenance] | None = None,
+                       ) -> tuple[list[Relation], dict[Edge, Derivation]]:
+    """The entity's relations, and the derivations of its inferred relations and of `inferred_types` (one pass)."""
     me = node.value
     claims = _claims(store, node)
     found = _found(node, out_rows, in_rows)
@@ -265,8 +275,38 @@ def _collect_relations(store: Store, node: NamedNode, out_rows: list[dict], in_r
     edges = {edge: origin for edge, origin in edges.items() if not is_provenance_node(refs[_other(edge, me)])}
     evidence = _evidence_of(store, edges, claims, found)
     property_labels = labels(store, {edge[1] for edge in edges})
-    relations = [_relation(edge, me, origin, refs, property_labels, evidence[edge]) for edge, origin in edges.items()]
-    return sorted(relations, key=relation_order)
+    inferred = [edge for edge, origin in edges.items() if origin == "inferred"]
+    inferred += [(me, RDF_TYPE, cls) for cls in inferred_types]
+    known = {**evidence, **{(me, RDF_TYPE, cls): own or [] for cls in _asserted_types(found, me)}}
+    derived = _derivations(store, inferred, known)
+    relations = [_relation(edge, me, origin, refs, property_labels, evidence[edge], derived.get(edge))
+                 for edge, origin in edges.items()]  # fmt: skip
+    return sorted(relations, key=relation_order), derived
+
+
+def _asserted_types(found: list[tuple[Edge, Term]], me: str) -> set[str]:
+    return {edge[2] for edge, graph in found if edge[0] == me and edge[1] == RDF_TYPE and not is_inferred_graph(graph)}
+
+
+def _derivations(store: Store, inferred: list[Edge], known: dict[Edge, list[Provenance]]) -> dict[Edge, Derivation]:
+    """Each inferred edge's or type's rules and premises (filmgraph.derivations), the premises with their claims'
+    provenance as the card gives it for an asserted edge: `known` for the card's own edges (an asserted type's is
+    the node's own claim), worked out for the others (a chain's second link)."""
+    found = derivations(store, inferred)
+    premises = {premise for derivation in found.values() for premise in derivation.premises}
+    if not premises:
+        return {}
+    evidence = {**edge_provenance(store, {p: "asserted" for p in premises - known.keys()}), **known}
+    refs = entity_refs(store, {end for premise in premises for end in (premise[0], premise[2])})
+    property_labels = labels(store, {premise[1] for premise in premises})
+    return {
+        edge: Derivation(rules=derivation.rules, premises=[
+            Premise(subject=refs[s], property=p, property_label=property_labels.get(p), object=refs[o],
+                    graphs=graphs, provenance=evidence.get((s, p, o), []))
+            for (s, p, o), graphs in derivation.premises.items()
+        ])
+        for edge, derivation in found.items()
+    }
 
 
 def relation_order(relation: Relation) -> tuple[str, ...]:
@@ -316,7 +356,7 @@ def entity_relations(
     node = entity_node(entity_id)
     out_rows, in_rows = _statements(store, node)
     _require(out_rows, in_rows, entity_id)
-    return [r for r in _collect_relations(store, node, out_rows, in_rows) if _keep(r, direction, prop, status)]
+    return [r for r in _collect_relations(store, node, out_rows, in_rows)[0] if _keep(r, direction, prop, status)]
 
 
 def group_relations(relations: Iterable[Relation]) -> list[PropertyGroup]:
@@ -378,9 +418,36 @@ def _add_label(found: list[LabelValue], value: Literal, kind: str) -> None:
     found.append(LabelValue(value=value.value, lang=value.language, kind=kind, kinds=[kind]))  # type: ignore[arg-type]
 
 
+_IDENTIFIER_RECORDS = """
+SELECT ?e ?record ?p ?o ?row ?tablePath ?authority WHERE {
+  ?record a fg:IdentifierRecord ; fg:identifies ?e ; rdf:predicate ?p ; rdf:object ?o .
+  OPTIONAL { ?record fg:referenceRow ?row }
+  OPTIONAL { ?record prov:wasDerivedFrom/dcterms:identifier ?tablePath }
+  OPTIONAL { ?record prov:hadPrimarySource ?authority }
+}"""
+
+
+def _identifier_origins(store: Store, card: EntityCard) -> None:
+    """Say where each identifier comes from: its record in the reference graph (table, row, issuing authority)."""
+    rows = store.query(SPARQL_PREFIXES + _IDENTIFIER_RECORDS, bindings={"e": NamedNode(card.iri)}).rows
+    if not rows:
+        return
+    authorities = entity_refs(store, {row["authority"].value for row in rows if row.get("authority")})
+    records = {(curie(row["p"].value), row["o"].value): row for row in rows}
+    for identifier in card.identifiers:
+        row = records.get((identifier.property, identifier.value))
+        if row is None:
+            continue
+        identifier.record = row["record"].value
+        identifier.row = row["row"].value if row.get("row") else None
+        identifier.table = row["tablePath"].value if row.get("tablePath") else None
+        identifier.issued_by = authorities.get(row["authority"].value) if row.get("authority") else None
+
+
 def _describe_literals(store: Store, card: EntityCard, out_rows: list[dict]) -> None:
     """Fill labels, description, identifiers and other literal attributes from the entity's own triples."""
     literals = _literals(out_rows)
+    graphs = {(r["p"].value, r["o"].value): r["g"].value for r in out_rows if r["p"].value in IDENTIFIER_PROPERTIES}
     property_labels = labels(store, {p for p, _ in literals})
     for prop, value in literals:
         if prop in LABEL_KINDS:
@@ -388,13 +455,15 @@ def _describe_literals(store: Store, card: EntityCard, out_rows: list[dict]) -> 
         elif prop in DESCRIPTION_PROPERTIES and card.description is None:
             card.description = value.value
         elif prop in IDENTIFIER_PROPERTIES:
-            card.identifiers.append(Identifier(property=curie(prop), value=value.value))
+            card.identifiers.append(Identifier(property=curie(prop), value=value.value, graph=graphs[(prop, value.value)]))
         else:
             card.attributes.append(_attribute(property_labels, prop, value))
     for row in out_rows:
         if row["p"].value in IDENTIFIER_PROPERTIES and isinstance(row["o"], NamedNode):
-            card.identifiers.append(Identifier(property=curie(row["p"].value), value=row["o"].value))
+            card.identifiers.append(Identifier(property=curie(row["p"].value), value=row["o"].value,
+                                              graph=row["g"].value))
     card.identifiers.sort(key=lambda identifier: (identifier.property, identifier.value))
+    _identifier_origins(store, card)
 
 
 def entity_card(store: Store, entity_id: str) -> EntityCard:
@@ -407,6 +476,10 @@ def entity_card(store: Store, entity_id: str) -> EntityCard:
     _describe_literals(store, card, out_rows)
     own = provenance(store, [node.value]).get(node.value)
     card.provenance = [own] if own else []
-    card.relations = group_relations(_collect_relations(store, node, out_rows, in_rows))
+    inferred_types = [t.iri for t in card.types if t.inferred]
+    relations, derived = _collect_relations(store, node, out_rows, in_rows, inferred_types, card.provenance)
+    card.relations = group_relations(relations)
+    for assertion in card.types:
+        assertion.derivation = derived.get((node.value, RDF_TYPE, assertion.iri))
     card.mentions = lookup.mentions(store, node.value)
     return card

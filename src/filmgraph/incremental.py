@@ -4,6 +4,8 @@ The result is what a full build with the source in would give (tests compare the
 - its graph: the source's quads without the triples an earlier source (in id order) holds, as `build` does; a
   triple it newly asserts leaves a later source's graph, one it no longer asserts goes to the next source with an
   asserted claim of it;
+- the reference graph (filmgraph.reference): recomputed from the rows the store's records name, the source's own
+  entities' rows replaced by the file's;
 - the inferred graph: the inferences of the nodes the change can affect, recomputed over their neighbourhood
   (filmgraph.neighbourhood), replace theirs;
 - checks: HermiT over that neighbourhood, SHACL for the nodes whose data, inferences or neighbours' types changed.
@@ -22,11 +24,12 @@ from .claims import Curation, check_terms, load_external_ids
 from .errors import BuildError
 from .neighbourhood import View, affected, context, endpoints, is_data_node, shape_context
 from .rdfio import to_rdflib
+from .reference import reference_quads, references_of, stored_references
 from .reasoning import check_consistency, materialise, rules_of
 from .store import Store
 from .triples import PREF_LABEL, RDF_TYPE, curation_quads, expand, quoted_labels, term
 from .validation import validate
-from .vocab import ID, ONTOLOGY_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX, source_graph
+from .vocab import ID, ONTOLOGY_GRAPH, REFERENCE_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX, source_graph
 
 CLAIM = term("fg:Claim")
 RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT = term("rdf:subject"), term("rdf:predicate"), term("rdf:object")
@@ -56,7 +59,7 @@ def source_change(store: Store, curation: Curation, external_ids: Path) -> Chang
     graph = source_graph(curation.source.id)
     old = list(store.quads(graph)) if store.has_graph(graph) else []
     view = View(store)
-    quads = curation_quads(curation, load_external_ids(external_ids), _labels(view, curation))
+    quads = curation_quads(curation, _labels(view, curation))
     _refuse_dropped_entities(view, graph, old, quads)
     if _relabels_others(view, graph, old, quads):
         return None
@@ -75,7 +78,20 @@ def source_change(store: Store, curation: Curation, external_ids: Path) -> Chang
     gone, came = set(old_inferred) - set(new_inferred), set(new_inferred) - set(old_inferred)
     _validate(store, view, ontology, touched | endpoints([*gone, *came]), _typed([*removed, *added, *gone, *came]),
               nodes, new_inferred)
+    # reference data is neither reasoned over nor validated (as in the build): it only follows the source's rows
+    stored, reference = _reference_after(store, curation, old, load_external_ids(external_ids))
+    removed += set(stored) - set(reference)
+    added += set(reference) - set(stored)
     return Change(sorted([*removed, *gone], key=str), sorted([*added, *came], key=str))
+
+
+def _reference_after(store: Store, curation: Curation, old: list[Quad], external_ids) -> tuple[list[Quad], list[Quad]]:
+    """The reference graph as stored, and with the source's entities' rows as the file gives them (the other
+    entities' rows as stored)."""
+    current = list(store.quads(REFERENCE_GRAPH)) if store.has_graph(REFERENCE_GRAPH) else []
+    mine = {node.value.removeprefix(ID) for node in _declared(old)} | {node.id for node in curation.nodes}
+    kept = [ref for ref in stored_references(current) if ref.entity not in mine]
+    return current, reference_quads([*kept, *references_of([curation])], external_ids)
 
 
 def _labels(view: View, curation: Curation) -> dict[str, str]:

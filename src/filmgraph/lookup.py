@@ -297,4 +297,7 @@ PROVENANCE_TYPES = frozenset({
     "nif:String",
     "nif:OffsetBasedString",
     "nif:Sentence",
+    "fg:ReferenceTable",
+    "fg:IdentifierRecord",
+    "fg:IdentifierAuthority",
 })

@@ -46,6 +46,27 @@ class Provenance(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list, description="The spans that support it.")
 
 
+class Premise(BaseModel):
+    """An asserted triple an inferred value rests on, with the graph that holds it and its claims' provenance."""
+
+    subject: EntityRef
+    property: str = Field(description="IRI of the property.")
+    property_label: str | None = None
+    object: EntityRef
+    graphs: list[str] = Field(description="The named graphs that assert it (a source's, a user's).")
+    provenance: list[Provenance] = Field(
+        default_factory=list, description="The claims that state it, with status, speaker and evidence spans."
+    )
+
+
+class Derivation(BaseModel):
+    """How the reasoner got an inferred value: the ontology rules it applied and the asserted premises."""
+
+    rules: list[str] = Field(description="The rules, e.g. `fg:foundingTime is the chain fg:establishedThrough ∘ "
+                             "fg:atTime`, `fg:establishedThrough is the inverse of fg:establishes`.")
+    premises: list[Premise] = Field(description="The asserted triples it follows from.")
+
+
 class Relation(BaseModel):
     """One edge between the entity and another node, with its evidence."""
 
@@ -63,7 +84,11 @@ class Relation(BaseModel):
         description="The claims that support the edge: the matching fg:Claim, or the claim of the node that states "
         "the edge in the same graph (an n-ary node, an event; a status report's: the claim it is derived from); "
         "for an inferred edge without either, the asserted claims between the same two nodes it follows from. "
+        "For an inferred edge with none of these, the claims of the premises it is derived from. "
         "Empty for a triple of a user's graph.",
+    )
+    derivation: Derivation | None = Field(
+        None, description="For an inferred edge: the rules and the asserted premises the reasoner derived it from."
     )
 
 
@@ -83,6 +108,9 @@ class TypeAssertion(BaseModel):
     curie: str
     label: str | None = None
     inferred: bool
+    derivation: Derivation | None = Field(
+        None, description="For an inferred class: the rules (sub-class, domain, range, definition) and the asserted "
+        "premises the reasoner derived it from.")
 
 
 class LabelValue(BaseModel):
@@ -101,6 +129,12 @@ class Identifier(BaseModel):
 
     property: str = Field(description="CURIE of the property, e.g. skos:exactMatch, fg:iso3166Alpha2.")
     value: str = Field(description="The identifier or the external IRI.")
+    graph: str | None = Field(None, description="The named graph that holds it (the reference graph).")
+    record: str | None = Field(None, description="IRI of its fg:IdentifierRecord: where it comes from.")
+    table: str | None = Field(None, description="The reference table it was read from, e.g. "
+                              "data/reference/external-ids.tsv.")
+    row: str | None = Field(None, description="The table's row (fg:referenceRow).")
+    issued_by: EntityRef | None = Field(None, description="The authority that issues it (Wikidata, ISO 3166-1).")
 
 
 class Attribute(BaseModel):

@@ -14,13 +14,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pyoxigraph import Literal
+from pyoxigraph import Literal, NamedNode
+
 from .claims import Curation, ExternalIds, Node, defined_ids, used_ids
 from .errors import ResolutionError
 from .lookup import SPARQL_PREFIXES, local_id, run_for_nodes, source_id
 from .matching import closest_ids, normalise
 from .store import Store
-from .vocab import ID, PREFIXES, SOURCE_GRAPH_PREFIX, source_graph
+from .vocab import ID, PREFIXES, REFERENCE_GRAPH, SOURCE_GRAPH_PREFIX, source_graph
 
 _IN_SOURCE_GRAPHS = f"FILTER (STRSTARTS(STR(?graph), {Literal(SOURCE_GRAPH_PREFIX)}))"
 # An id is known when a source graph types it (every declared node is typed where it is declared).
@@ -41,8 +42,9 @@ _NAMES = (
 )
 _IDENTIFIERS = (
     SPARQL_PREFIXES
-    + "SELECT ?entity ?graph ?name WHERE { GRAPH ?graph { ?entity skos:exactMatch|fg:iso3166Alpha2|fg:iso3166Alpha3 "
-    + "?name } "
+    # identifiers live in the reference graph; the candidate's source is the graph that declares (types) it
+    + f"SELECT DISTINCT ?entity ?graph ?name WHERE {{ GRAPH {NamedNode(REFERENCE_GRAPH)} {{ "
+    + "?entity skos:exactMatch|fg:iso3166Alpha2|fg:iso3166Alpha3 ?name } GRAPH ?graph { ?entity a ?type } "
     + _IN_SOURCE_GRAPHS
     + " }"
 )

@@ -74,6 +74,16 @@ class Settings(BaseSettings):
         "the inline lane (memory: faster queries, seconds to build, RAM per copy), or the latter for graphs of up to "
         "2M quads (auto)",
     )
+    durability: str = Field(
+        default="sync",
+        pattern="^(sync|process)$",
+        description="What an acknowledged write survives: sync = also a power loss (the write-ahead log is synced "
+        "before the answer, ~0.3 ms); process = a crash or kill -9 of the server, not a power loss or kernel crash, "
+        "which can take the last sync_interval seconds of writes (as Oxigraph server)",
+    )
+    sync_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between syncs of the write-ahead log in durability=process"
+    )
     result_cache_size: int = Field(default=256, ge=0, description="Cached serialised results; 0 = no cache")
     inline_queries: bool = Field(
         default=True, description="Answer queries of shapes the workers found cheap in the server process itself"

@@ -1,7 +1,8 @@
 """Claims -> RDF: the one place that knows the modelling pattern of docs/model.md.
 
-Everything drawn from one source goes into that source's named graph. Every node gets an IRI (entities, claims,
-evidence spans, sentences, time expressions), never a blank node, so building twice gives the same quads.
+Everything drawn from one source goes into that source's named graph, and nothing else: external identifiers are
+reference data (filmgraph.reference). Every node gets an IRI (entities, claims, evidence spans, sentences, time
+expressions), never a blank node, so building twice gives the same quads.
 """
 
 from __future__ import annotations
@@ -9,13 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from pyoxigraph import Literal, NamedNode, Quad
 
-from .claims import Curation, ExternalIds, Location, Node, Provenance, RelationClaim, Source, Value
-from .errors import BuildError
+from .claims import Curation, Node, Provenance, RelationClaim, Source, Value
 from .spans import Span
 from .vocab import PREFIXES, entity_iri, source_graph
-
-WIKIDATA = "http://www.wikidata.org/entity/"
-
 
 def expand(curie: str) -> str:
     """The full IRI of a CURIE with a prefix of `filmgraph.vocab.PREFIXES`."""
@@ -122,10 +119,9 @@ def sentence_iri(source: Source, number: int) -> NamedNode:
 class _Emitter:
     """Collects the quads of one source graph, with helpers for the recurring patterns."""
 
-    def __init__(self, curation: Curation, external_ids: dict[str, ExternalIds]) -> None:
+    def __init__(self, curation: Curation) -> None:
         self.curation = curation
         self.source = curation.source
-        self.external_ids = external_ids
         self.graph = NamedNode(source_graph(curation.source.id))
         self.quads: list[Quad] = []
         self.spans: dict[Span, NamedNode] = {}
@@ -208,8 +204,6 @@ class _Emitter:
                 self.add(iri, term(key), literal(value))
         for span in record.mentions:
             self.add(iri, term("fg:mentionedAt"), self.span(span))
-        if record.reference is not None:
-            self.identifiers(iri, record.reference, record.where)
         if record.provenance is not None:
             self.provenance(iri, record.provenance)
 
@@ -231,17 +225,6 @@ class _Emitter:
             if time:
                 self.add(iri, term("fg:atTime"), reference(time))
 
-    def identifiers(self, iri: NamedNode, name: str, where: Location) -> None:
-        ids = self.external_ids.get(name)
-        if ids is None:
-            raise BuildError(f"{where}: reference {name!r} is not a row of the external identifiers table")
-        if ids.wikidata:
-            self.add(iri, term("skos:exactMatch"), NamedNode(WIKIDATA + ids.wikidata))
-        if ids.iso3166_alpha2:
-            self.add(iri, term("fg:iso3166Alpha2"), Literal(ids.iso3166_alpha2))
-        if ids.iso3166_alpha3:
-            self.add(iri, term("fg:iso3166Alpha3"), Literal(ids.iso3166_alpha3))
-
     def relation(self, claim: RelationClaim, labels: dict[str, str]) -> None:
         iri = entity_iri(claim.id)
         subject, predicate, obj = reference(claim.subject), term(claim.predicate), reference(claim.object)
@@ -256,13 +239,11 @@ class _Emitter:
             self.add(subject, predicate, obj)
 
 
-def curation_quads(
-    curation: Curation, external_ids: dict[str, ExternalIds], labels: dict[str, str] | None = None
-) -> list[Quad]:
+def curation_quads(curation: Curation, labels: dict[str, str] | None = None) -> list[Quad]:
     """All quads of one source's named graph, without duplicates, in a stable order.
 
     `labels` (id -> label, across all curation files) names the ends of relation claims in their labels."""
-    emitter = _Emitter(curation, external_ids)
+    emitter = _Emitter(curation)
     emitter.source_description()
     labels = labels or {node.id: node.label for node in curation.nodes}
     for node in curation.nodes:

@@ -149,6 +149,6 @@ def test_every_page_is_titled_landmarked_and_fits_a_phone(open_page):
         assert page.locator("h1").count() == 1, path
         assert page.evaluate(FITS), f"{path} scrolls sideways at {PHONE['width']} px"
     timeline = page.context.browser.contexts[1].pages[0]
-    assert timeline.locator(".timeline li").count() > 5
+    assert timeline.locator(".timeline li").count() == 5  # the dated events; the forum session has no date of its own
     assert "summer" in timeline.locator(".timeline").inner_text().lower()
     assert timeline.locator("ol.history .badge.st-postponed").count() >= 1

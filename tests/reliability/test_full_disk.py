@@ -7,6 +7,7 @@ The store lives on a 20 MB tmpfs mounted for the test (root only; otherwise the 
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 from collections.abc import Iterator
@@ -138,8 +139,8 @@ def test_a_full_disk_is_told_truly_and_writes_resume_once_space_is_freed(small_d
 
 
 # --- the same rules on an in-process store, no mount needed ------------------------------------------------------
-class _FlushFailsOnce:
-    """The engine, except that its next flush (what makes a commit durable) meets a full disk."""
+class _SyncFailsOnce:
+    """The store's write-ahead log sync, except that the next one (what makes a commit durable) meets a full disk."""
 
     def __init__(self, inner) -> None:
         self._inner, self.failed = inner, False
@@ -147,11 +148,11 @@ class _FlushFailsOnce:
     def __getattr__(self, name):
         return getattr(self._inner, name)
 
-    def flush(self) -> None:
+    def sync(self, ticket: int | None = None) -> None:
         if not self.failed:
             self.failed = True
-            raise OSError("IO error: No space left on device: While appending to file: 000009.sst")
-        self._inner.flush()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._inner.sync(ticket)
 
 
 def _triples(subject: str) -> list[Triple]:
@@ -170,19 +171,20 @@ def test_a_write_without_room_on_the_disk_is_refused_and_changes_nothing(tmp_pat
 
 def test_a_committed_write_that_could_not_be_published_says_so_and_is_published_later(tmp_path, monkeypatch):
     store = EmbeddedStore(tmp_path / "store")
-    store._engine = _FlushFailsOnce(store._engine)
+    store._wal = _SyncFailsOnce(store._wal)
     monkeypatch.setattr(store._health, "free_bytes", lambda: 0)  # the disk as it was when the flush failed
     with pytest.raises(StorageFull) as failed:
         store.add_to_graph("urn:g", _triples("urn:a"))
     assert failed.value.written is True, "the commit succeeded: the client must not be told 'not written'"
-    assert store.generation == 0 and store.storage_problem() is not None
+    assert store.storage_problem() is not None
+    generation = store.generation  # readers see the commit (group commit publishes before it syncs)
     with pytest.raises(StorageFull) as refused:
         store.add_to_graph("urn:h", _triples("urn:b"))
     assert refused.value.written is False and not store.has_graph("urn:h")
     monkeypatch.setattr(store._health, "free_bytes", lambda: 2**30)  # space is freed
     del failed, refused  # their tracebacks hold the old engine, which must be let go to be reopened
     assert store.storage_problem() is None, "the probe reopens the engine and publishes the committed write"
-    assert store.generation == 1 and store.has_graph("urn:g")
+    assert store.generation == generation + 1 and store.has_graph("urn:g"), "flushed, and published again"
     store.close()
 
 

@@ -103,6 +103,10 @@ class Store(ABC):
     def update(self, sparql: str) -> None:
         """Apply a SPARQL Update atomically: on any error the store is left as it was."""
 
+    async def update_async(self, sparql: str) -> None:
+        """`update` for async callers (the SPARQL route); by default in a thread, so the loop never blocks."""
+        await asyncio.to_thread(self.update, sparql)
+
     @abstractmethod
     def replace_graph(self, graph: str | None, quads_or_triples: Iterable[Quad | Triple]) -> None:
         """Atomically replace a named graph (or the default graph when `graph` is None)."""

@@ -1,18 +1,22 @@
 """The embedded store: pyoxigraph on disk, optionally answering queries from a pool of worker processes.
 
 Without workers (CLI, build, notebooks) queries run in this process. With workers (`filmgraph serve`) this process
-keeps the only read-write handle (writes, persistence); after every committed write it bumps the generation and
-takes a RocksDB checkpoint (`Store.backup`, hard links: cheap), which the workers open read-only. A read that
-follows a write therefore sees it, and a worker killed on timeout never holds the read-write store.
+keeps the only read-write handle (writes, persistence). A committed write is made durable (durability.py: the
+write-ahead log synced, or left to the operating system), then the generation moves on; the workers read RocksDB
+checkpoints (`Store.backup`, hard links), taken when a query needs a worker after a write (checkpoints.py). A read
+that follows a write therefore sees it, and a worker killed on timeout never holds the read-write store.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gc
 import logging
 import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyoxigraph import (
@@ -27,14 +31,25 @@ from pyoxigraph import (
     parse_query_results,
 )
 
-from ..errors import BadRequest, QuerySyntaxError, StorageError, StoreInUse, UnsupportedFormat
+from ..errors import (
+    BadRequest,
+    FilmgraphError,
+    QuerySyntaxError,
+    QueryTimeout,
+    StorageError,
+    StoreInUse,
+    UnsupportedFormat,
+)
 from ..settings import Settings
+from ..sparql_text import is_replayable, is_small_data_update
 from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
 from .cache import ResultCache, cache_key
 from .checkpoints import Checkpoints
+from .durability import PeriodicSync, WalSync
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
-from .inline import InlineLane, shape_of
+from .choice import CopyChoice
+from .inline import InlineLane, blank_constants, inline_shape
 from .memory_copy import InlineCopy
 from .storage_health import WriteHealth, is_storage_failure, storage_failure
 
@@ -99,6 +114,8 @@ class EmbeddedStore(Store):
         spill_bytes: int = 2**20,
         inline_queries: bool = False,
         min_free_bytes: int = 0,
+        durability: str = "sync",
+        sync_interval: float = 1.0,
     ) -> None:
         self.path = Path(path) if path is not None else None
         if self.path is not None:
@@ -107,6 +124,10 @@ class EmbeddedStore(Store):
         else:
             self._engine = OxStore()
         self._health = WriteHealth(self.path, min_free_bytes)
+        self._wal = WalSync(self.path) if self.path is not None else None
+        self._periodic_sync = (
+            PeriodicSync(self._wal, sync_interval) if self._wal is not None and durability == "process" else None
+        )
         self._unpublished = False  # a committed write whose checkpoint failed: published by the next write/probe
         self._worker_store = worker_store
         self.query_timeout = query_timeout
@@ -119,6 +140,7 @@ class EmbeddedStore(Store):
         self.pool = None
         self.inline: InlineLane | None = None
         self._inline_copy: InlineCopy | None = None
+        self._choice = CopyChoice() if workers and worker_store != "disk" else None  # which copy a worker reads
         if workers:
             self._prepare_checkpoints()
             first_copy = self._start_inline_lane(worker_store) if inline_queries else None
@@ -141,6 +163,8 @@ class EmbeddedStore(Store):
             result_cache_size=settings.result_cache_size,
             inline_queries=settings.inline_queries,
             min_free_bytes=settings.min_free_bytes,
+            durability=settings.durability,
+            sync_interval=settings.sync_interval,
         )
 
     @property
@@ -162,7 +186,7 @@ class EmbeddedStore(Store):
     def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
         from .pool import QueryPool  # noqa: PLC0415 - only the server needs processes
 
-        self._checkpoints = Checkpoints(self._checkpoints_root)
+        self._checkpoints = Checkpoints(self._checkpoints_root, self._snapshot_source, lambda: self._generation)
         self._checkpoint(self._generation)
         self.pool = QueryPool(workers, self._checkpoints, worker_store, max_pending)
         self.pool.start()
@@ -181,6 +205,17 @@ class EmbeddedStore(Store):
     def _checkpoints_root(self) -> Path:
         assert self.path is not None
         return self.path.parent / f".{self.path.name}-checkpoints"
+
+    @contextmanager
+    def _snapshot_source(self) -> Iterator[tuple[OxStore, int]]:
+        """The engine and its generation, read before the checkpoint is taken: the checkpoint holds every write of
+        that generation, and perhaps one committing meanwhile (a write concurrent with the read, never a rolled-back
+        one). Not under the write lock: a checkpoint takes 10–50 ms here, and writes waited for it. After a
+        storage failure the engine takes no checkpoint until it is reopened: recover first, if the disk has room."""
+        if self._health.reopen_needed or self._unpublished:
+            self.storage_problem()
+        generation = self._generation
+        yield self._store, generation
 
     def _checkpoint(self, generation: int) -> None:
         """A consistent read-only snapshot of `generation` for the workers; older ones go once no worker leases
@@ -207,26 +242,46 @@ class EmbeddedStore(Store):
     def _evaluate_pooled(self, task: QueryTask, timeout: float) -> Evaluated:
         """A thread's query (REST routes): inline if its shape is known cheap, so that lookups are answered even
         while runaway queries hold every worker; else by a worker."""
-        shape, done = self._inline_first(task, timeout, from_thread=True)
+        shape = blank_constants(task.sparql)
+        done = self._inline_first(shape, task, timeout, from_thread=True)
         if done is None:
-            done = self.pool.run(task, timeout)
+            task = self._with_copy(shape, task)
+            with self._unanswered(shape, task, timeout):
+                done = self.pool.run(task, timeout)
             self._learn(shape, done)
         return done
 
-    def _inline_first(
-        self, task: QueryTask, timeout: float, from_thread: bool = False
-    ) -> tuple[str | None, Evaluated | None]:
-        """The query's shape, and its answer from the inline lane if the lane admits it and it stayed in budget."""
+    def _inline_first(self, shape: str, task: QueryTask, timeout: float, from_thread: bool = False) -> Evaluated | None:
+        """The answer from the inline lane if the lane admits the query's shape and it stayed in budget."""
         if self.inline is None:
-            return None, None
-        shape = shape_of(task.sparql)
-        if self.inline.admits(shape, from_thread):
-            return shape, self.inline.run(shape, task, timeout, self._current_copy(), from_thread)
-        return shape, None
+            return None
+        lane_shape = inline_shape(shape)
+        if self.inline.admits(lane_shape, from_thread):
+            return self.inline.run(lane_shape, task, timeout, self._current_copy(), from_thread)
+        return None
 
-    def _learn(self, shape: str | None, done: Evaluated) -> None:
+    def _with_copy(self, shape: str, task: QueryTask) -> QueryTask:
+        """The task, naming the copy (memory or disk) its shape runs faster on (choice.py)."""
+        if self._choice is None:
+            return task
+        wanted = self._choice.pick(shape)
+        return task if wanted == task.copy else dataclasses.replace(task, copy=wanted)
+
+    @contextlib.contextmanager
+    def _unanswered(self, shape: str, task: QueryTask, timeout: float) -> Iterator[None]:
+        """Around a worker's query: one that got no answer still ends a try of its copy (choice.py)."""
+        try:
+            yield
+        except FilmgraphError as error:
+            if self._choice is not None:
+                self._choice.failed(shape, task.copy, timeout if isinstance(error, QueryTimeout) else None)
+            raise
+
+    def _learn(self, shape: str, done: Evaluated) -> None:
         if self.inline is not None:
-            self.inline.learn(shape, done.seconds)
+            self.inline.learn(inline_shape(shape), done.seconds, done.cold)
+        if self._choice is not None:
+            self._choice.record(shape, done.copy, done.seconds)
 
     async def query_serialized_async(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
         """Cache hits, and queries of a shape the inline lane knows to be cheap, are answered on the event loop
@@ -242,9 +297,12 @@ class EmbeddedStore(Store):
 
     async def _evaluate_async(self, task: QueryTask, timeout: float | None) -> Evaluated:
         timeout = timeout or self.query_timeout
-        shape, done = self._inline_first(task, timeout)
+        shape = blank_constants(task.sparql)
+        done = self._inline_first(shape, task, timeout)
         if done is None:
-            done = await self.pool.run_async(task, timeout)
+            task = self._with_copy(shape, task)
+            with self._unanswered(shape, task, timeout):
+                done = await self.pool.run_async(task, timeout)
             self._learn(shape, done)
         return done
 
@@ -325,7 +383,24 @@ class EmbeddedStore(Store):
             except SyntaxError as error:
                 raise QuerySyntaxError(str(error)) from error
 
-        self._write("the update", commit)
+        self._write("the update", commit, replay=sparql if is_replayable(sparql) else None)
+
+    async def update_async(self, sparql: str) -> None:
+        """A small INSERT/DELETE DATA commits on the event loop when nothing waits on the disk: the write lock free,
+        no recovery due, and no sync in the request (`durability=process`: a sync may wait on a busy disk for
+        milliseconds, with every request of the loop behind it). Everything else goes to a thread."""
+        if not self._commits_inline(sparql) or not self._write_lock.acquire(blocking=False):
+            await super().update_async(sparql)
+            return
+        try:
+            self.update(sparql)
+        finally:
+            self._write_lock.release()
+
+    def _commits_inline(self, sparql: str) -> bool:
+        syncs_now = self._wal is not None and self._periodic_sync is None
+        recovering = self._health.reopen_needed or self._unpublished
+        return not (syncs_now or recovering) and is_small_data_update(sparql)
 
     def replace_graph(self, graph, quads_or_triples: Iterable[Quad | Triple]) -> None:
         """Empty and refill a graph in one SPARQL Update (one transaction: a failed or killed PUT leaves the old
@@ -398,10 +473,13 @@ class EmbeddedStore(Store):
         self._write(f"loading {path.name}", commit, atomic=False)
         return read
 
-    def _write(self, doing: str, commit: Callable[[], None], *, atomic: bool = True) -> None:
+    def _write(
+        self, doing: str, commit: Callable[[], None], *, atomic: bool = True, replay: str | None = None
+    ) -> None:
         """One write under the lock: recover from an earlier storage failure, refuse to start without room on the
         disk, commit, publish. Whatever fails, the error says truly whether anything was written: an atomic
-        commit that raised wrote nothing, a bulk load may have written part."""
+        commit that raised wrote nothing, a bulk load may have written part. `replay`: the update, when the
+        in-memory copy can apply it too (`InlineCopy.follow`)."""
         with self._write_lock:
             self._recover(doing)
             self._health.check_room(doing)
@@ -415,26 +493,43 @@ class EmbeddedStore(Store):
                 failure = storage_failure(error, written=False if atomic else None, doing=doing)
                 self._health.failed(failure, engine=True)
                 raise failure from error
-            self._publish(doing)
+            ticket = self._publish(doing, flush=not atomic, replay=replay)
+        if ticket is not None:
+            self._sync_log(doing, ticket)
 
-    def _publish(self, doing: str) -> None:
+    def _sync_log(self, doing: str, ticket: int) -> None:
+        """`sync` mode: the write-ahead log reaches the disk before the answer, outside the write lock, so that one
+        sync covers every write committed before it (group commit, durability.py). A failed sync: the write is
+        committed and seen, but not known to be on the disk; the next write or probe flushes it first."""
+        try:
+            self._wal.sync(ticket)
+        except OSError as error:
+            failure = storage_failure(error, written=True, doing=f"{doing} (syncing it to the disk)")
+            with self._write_lock:
+                self._unpublished = True
+                self._health.failed(failure, engine=is_storage_failure(error))
+            raise failure from error
+
+    def _publish(self, doing: str, *, flush: bool = False, replay: str | None = None) -> int | None:
         """Make a committed write durable and visible (`_changed`). If that fails the write still stands and the
-        answer says so (committed, not yet seen by readers); the next write or readiness probe publishes it."""
+        answer says so (committed, not yet seen by readers); the next write or readiness probe publishes it.
+        Returns the ticket of a log sync still to wait for (`_sync_log`)."""
         self._unpublished = True
         try:
-            self._changed()
+            ticket = self._changed(flush, replay)
         except Exception as error:  # noqa: BLE001 - whatever fails now, the commit stands: never a bare 500 for it
             failure = storage_failure(error, written=True, doing=f"{doing} (making it durable and visible)")
             self._health.failed(failure, engine=is_storage_failure(error))
             raise failure from error
         self._unpublished = False
         self._health.succeeded()
+        return ticket
 
     def _publish_part(self, doing: str) -> None:
         """A failed bulk load may have changed the store (`replace` even removed the graph): publish it at once, so
         that no cached result or copy of the old content is read; if even that fails, the next write or probe does."""
         try:
-            self._publish(f"what {doing} wrote")
+            self._publish(f"what {doing} wrote", flush=True)
         except StorageError as error:
             log.warning("%s", error)
 
@@ -447,7 +542,7 @@ class EmbeddedStore(Store):
             self._reopen()
         if self._unpublished:
             try:
-                self._publish("an earlier committed write")
+                self._publish("an earlier committed write", flush=True)
             except StorageError as error:
                 raise type(error)(f"{doing} was refused, nothing of it was written: {error}", written=False) from error
 
@@ -490,24 +585,35 @@ class EmbeddedStore(Store):
             return f"the store has not recovered from a storage failure yet ({self._health.failure})"
         return self._health.problem()
 
-    def _changed(self) -> None:
-        """Publish a write: the workers' checkpoint first, then the generation, so that no result of the old
-        checkpoint is ever cached under the new generation. The checkpoint also makes the write durable: RocksDB
-        flushes its memtables to synced files to take one (a commit alone is in the write-ahead log, which it
-        does not sync); without workers a flush does the same."""
-        if self.pool is not None:
-            self._checkpoint(self._generation + 1)
-        else:
-            self._store.flush()
+    def _changed(self, flush: bool = False, replay: str | None = None) -> int | None:
+        """Publish a write: the generation, which readers, caches and checkpoints key on, moves on. A commit is in
+        RocksDB's write-ahead log, which it does not sync: `sync` mode syncs the log (~0.3 ms) before the answer,
+        after the write lock is released (the returned ticket, `_sync_log`), `process` mode leaves it to a
+        periodic sync (durability.py). A bulk load, which bypasses the log, and a write published late (after a
+        storage failure) are flushed to synced files here instead. The workers'
+        checkpoint is taken when a query needs it (checkpoints.py); the in-memory copy applies a small ground
+        INSERT/DELETE DATA too, else is rebuilt once writes pause (memory_copy.py): until then reads use the
+        read-write store or a new checkpoint, never a stale copy."""
+        ticket = None
+        if self._wal is not None:
+            if flush:
+                self._store.flush()
+            elif self._periodic_sync is None:
+                ticket = self._wal.committed()
+            else:
+                self._periodic_sync.written()
         self._generation += 1
         if self._inline_copy is not None:
-            self._inline_copy.refresh()
+            self._inline_copy.follow(replay, self._generation)
+        return ticket
 
     def stop_taking_queries(self, within: float) -> None:
         if self.pool is not None:
             self.pool.stop_taking_queries(within)
 
     def close(self) -> None:
+        if self._periodic_sync is not None:
+            self._periodic_sync.close()
         if self._inline_copy is not None:
             self._inline_copy.close()
         if self.pool is not None:

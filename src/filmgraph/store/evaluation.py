@@ -42,18 +42,23 @@ class QueryTask:
     max_bytes: int = 256 * 2**20
     spool_dir: str | None = None
     spill_bytes: int = 2**20
+    copy: str = "memory"  # the copy a worker answers from, when it has both (choice.py); else the disk
 
 
 @dataclass
 class Evaluated:
     """A serialised result: in `body`, or in the file `spooled` (then `body` is empty) when it was large.
-    `seconds`: the engine's CPU time (evaluation and serialisation), where it was measured."""
+    `seconds`: the engine's CPU time (evaluation and serialisation), where it was measured; `copy`: the copy of
+    the graph a worker answered from (`memory` or `disk`); `cold` when that was the first query on a newly opened
+    checkpoint (its files read cold)."""
 
     kind: QueryKind
     media_type: str
     body: bytes = field(repr=False)
     spooled: str | None = None
     seconds: float | None = None
+    copy: str | None = None
+    cold: bool = False
 
     def chunks(self, size: int = 2**16) -> Iterator[bytes]:
         """The bytes, read from the spool file and removing it afterwards when there is one."""
@@ -74,7 +79,8 @@ class Overrun(Exception):
 
 class _Sink(io.RawIOBase):
     """Where the engine writes a result: memory, spilling to a spool file past `spill_at` bytes. It stops
-    serialisation (and so lazy evaluation) once `limit` bytes were written, or once `deadline` has passed."""
+    serialisation (and so lazy evaluation) once `limit` bytes were written, or once this thread's CPU time
+    (`time.thread_time()`) has passed `deadline`."""
 
     def __init__(self, limit: int, spool_dir: str | None, spill_at: int, deadline: float | None = None) -> None:
         self.limit, self.spool_dir, self.spill_at, self.deadline = limit, spool_dir, spill_at, deadline
@@ -89,7 +95,7 @@ class _Sink(io.RawIOBase):
         self.size += len(data)
         if self.size > self.limit:
             raise ResultTooLarge(f"the result is larger than {self.limit} bytes; page it with LIMIT and OFFSET")
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.deadline is not None and time.thread_time() > self.deadline:
             raise Overrun
         if self.file is not None:
             self.file.write(data)
@@ -164,8 +170,10 @@ def pick_format(kind: QueryKind, media_types: str) -> QueryResultsFormat | RdfFo
 
 
 def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> Evaluated:
-    """Evaluate and serialise. With a `deadline` (`time.monotonic()`), a result still being written then raises
-    `Overrun`: the engine writes every 8 KB, so only a query that produces nothing for long runs on past it."""
+    """Evaluate and serialise. With a `deadline` (`time.thread_time()`: CPU, which the engine's evaluation in this
+    thread counts towards, not the wall clock, which on a busy machine measures the neighbours), a result still
+    being written then raises `Overrun`: the engine writes every 8 KB, so only a query that produces nothing for
+    long runs on past it."""
     result = run_query(store, task.sparql, task.bindings, task.dataset)
     kind = result_kind(result)
     chosen = pick_format(kind, task.media_types)

@@ -6,11 +6,16 @@ certain to stay cheap, and every way out is bounded:
 
 - Its *shape* — the text with IRIs, literals and numbers blanked — was answered by the workers `admit_after` times
   in a row, each time in under `fast_seconds` of engine CPU time. A new or slow shape always goes to the workers.
-- It has no operator that evaluates everything before writing its first result (aggregates, GROUP BY, ORDER BY),
-  and no SERVICE (a remote call). Those always go to the workers.
-- Its result is written under a deadline (`budget_seconds`): the engine writes every 8 KB, so a result still being
-  written then stops the engine (`Overrun`); the query goes to a worker after all, and its shape never runs inline
-  again. An inline run that takes more than `fast_seconds` of CPU sends its shape back to the workers until they
+- It has no SERVICE (a remote call): those always go to the workers. A shape with an operator that evaluates
+  everything before writing its first result (aggregates, GROUP BY, ORDER BY) is *blocking*: the deadline below
+  cannot stop it, so a single inline run of it over `fast_seconds` bars its shape for good (a hub constant costs the
+  event loop one such run per shape, never a second).
+- Its result is written under a budget of CPU time (`budget_seconds`): the engine writes every 8 KB, so a result
+  still being written then stops the engine (`Overrun`); the query goes to a worker after all, and its shape never
+  runs inline again. CPU, not wall time: at a load average of 10 on 2 cores (the write benchmark), a lookup's
+  wall time passed 50 ms while it was only waiting for a core, and barred cheap shapes for good, sending every
+  read after a write to a worker, which needs a checkpoint (BENCHMARKS.md). An inline run that takes more than
+  `fast_seconds` of CPU sends its shape back to the workers until they
   have again answered it fast `admit_after` times in a row.
 - The one case left, a query that runs past the query timeout without writing anything, only a process exit can
   stop: the watchdog thread then ends the server process, and `filmgraph serve`'s supervisor starts a new one.
@@ -37,9 +42,11 @@ RUNAWAY_EXIT = 75  # the exit status of a server process ended by the watchdog (
 # IRIs, quoted literals, numbers: `<…>|"…"|'…'|\d+`, written as one first character and a branch per character
 # (lookbehind), which runs about twice as fast on a query's text as the plain alternation.
 _CONSTANTS = re.compile(r"""[<"'\d](?:(?<=<)[^>\s]*>|(?<=")[^"\n]*"|(?<=')[^'\n]*'|(?<=\d)\d*)""")
-# Words that keep a query out of the lane, looked for in the upper-cased shape. A variable or prefixed name that
-# contains one (?summary, fg:minister) only sends its query to the workers: the check errs on the safe side.
-_NEVER_INLINE = ("GROUP", "ORDER", "COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE", "SERVICE")
+# Words looked for in the upper-cased shape: one that keeps a query out of the lane, and those of operators that
+# write nothing before the end (blocking). A variable or prefixed name that contains one (?summary, fg:minister)
+# only makes the check stricter: it errs on the safe side.
+_NEVER_INLINE = ("SERVICE",)
+_BLOCKING = ("GROUP", "ORDER", "COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE")
 
 
 def blank_constants(sparql: str) -> str:
@@ -49,9 +56,19 @@ def blank_constants(sparql: str) -> str:
 
 def shape_of(sparql: str) -> str | None:
     """The query's shape, or None for a query that never runs inline."""
-    shape = blank_constants(sparql)
+    return inline_shape(blank_constants(sparql))
+
+
+def inline_shape(shape: str) -> str | None:
+    """`shape` (blanked already), or None for a query that never runs inline."""
     upper = shape.upper()
     return None if any(word in upper for word in _NEVER_INLINE) else shape
+
+
+def is_blocking(shape: str) -> bool:
+    """Whether the shape has an operator that evaluates everything before writing its first result."""
+    upper = shape.upper()
+    return any(word in upper for word in _BLOCKING)
 
 
 def exit_process(shape: str) -> None:
@@ -60,6 +77,7 @@ def exit_process(shape: str) -> None:
 
 
 _NEW, _BARRED = (0, 0), (-1, -1)
+COLD_ALLOWANCE = 4  # a worker's first query on a new checkpoint reads its files cold (measured: 6–10× a warm one)
 
 
 class InlineLane:
@@ -102,11 +120,15 @@ class InlineLane:
         """Whether `shape` runs inline: on the event loop, or (`from_thread`) in a thread of a REST route."""
         return shape is not None and self._fast_runs.get(shape, _NEW)[from_thread] >= self.admit_after
 
-    def learn(self, shape: str | None, seconds: float | None) -> None:
-        """Count a worker's answer to a query of `shape` that took `seconds` of engine time."""
+    def learn(self, shape: str | None, seconds: float | None, cold: bool = False) -> None:
+        """Count a worker's answer to a query of `shape` that took `seconds` of engine time. A `cold` answer, the
+        first on a newly opened checkpoint, is held to a bar COLD_ALLOWANCE times higher: after a write every
+        worker query is one (checkpoints are taken per read after writes), and a lookup answered in 0.07 ms warm
+        took 0.4–0.7 ms cold, so under steady writes no shape was ever admitted. Each inline run is still held to
+        the plain bar (`run`)."""
         if shape is None or seconds is None or self._fast_runs.get(shape) == _BARRED:
             return
-        self._observe(shape, seconds, count=True)
+        self._observe(shape, seconds / COLD_ALLOWANCE if cold else seconds, count=True)
 
     def run(
         self, shape: str, task: QueryTask, timeout: float, store: OxStore | None = None, from_thread: bool = False
@@ -122,14 +144,18 @@ class InlineLane:
         self._running[me] = (shape, started + timeout)
         budget = self.thread_budget_seconds if from_thread else self.budget_seconds
         try:
-            done = evaluate(store, task, deadline=started + budget)
+            done = evaluate(store, task, deadline=cpu + budget)
         except Overrun:
             self._bar(shape, "overran its budget")
             return None
         finally:
             self._running.pop(me, None)
         done.seconds = time.thread_time() - cpu
-        self._observe(shape, done.seconds, count=False)  # a slow inline run sends its shape back to the workers
+        bar = self.thread_fast_seconds if from_thread else self.fast_seconds
+        if done.seconds > bar and is_blocking(shape):
+            self._bar(shape, "a blocking shape ran slow inline")
+        else:
+            self._observe(shape, done.seconds, count=False)  # a slow inline run sends its shape back to the workers
         return done
 
     def _observe(self, shape: str, seconds: float, count: bool) -> None:

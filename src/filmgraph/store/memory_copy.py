@@ -21,6 +21,15 @@ from pyoxigraph import RdfFormat, Store as OxStore
 log = logging.getLogger(__name__)
 
 AUTO_MEMORY_MAX_QUADS = 2_000_000  # `auto` copies graphs up to this size into memory
+# A copy after writes is built once they pause this long: a copy is a whole dump and load (~1 s per 100k quads), and
+# rebuilt after each of a burst of small writes it kept a core busy for copies already stale (BENCHMARKS.md).
+WRITE_PAUSE_SECONDS = 1.0
+
+
+def wait_for_pause(last_write: Callable[[], float], pause: float, stop: Callable[[], bool]) -> None:
+    """Return once `pause` seconds have passed since `last_write()` (monotonic), or at once when `stop()`."""
+    while not stop() and (left := last_write() + pause - time.monotonic()) > 0:
+        time.sleep(min(left, 0.25))
 
 
 def wants_copy(store: OxStore, mode: str) -> bool:
@@ -70,7 +79,8 @@ class InlineCopy:
 
     The copy is tagged with the generation read before its snapshot was taken, and `current` returns it only while
     that is still the store's generation: after a write the lane reads the disk until a copy of the new generation
-    has been built, on a thread, one build at a time (a write during a build queues one more). A build that fails
+    has been built, on a thread, one build at a time (a write during a build queues one more), once writes have
+    paused for `pause` seconds (a burst of writes costs one copy, not one each). A build that fails
     (any exception, MemoryError included) is retried with backoff while the lane reads the disk; `state` says which
     of these is the case, for `/readyz`.
     """
@@ -82,8 +92,11 @@ class InlineCopy:
         generation: Callable[[], int],
         scratch: Path | None = None,
         backoff: Backoff | None = None,
+        pause: float = WRITE_PAUSE_SECONDS,
     ) -> None:
         self._source, self._mode, self._generation, self._scratch = source, mode, generation, scratch
+        self._pause, self._waits = pause, 0.0  # how long writes must pause before this build starts
+        self._last_refresh = 0.0
         self._copy: tuple[int, OxStore] | None = None
         self._lock = threading.Lock()
         self._building = self._again = self._closed = False
@@ -106,20 +119,41 @@ class InlineCopy:
             return "failed-retrying"
         return "building" if self._building else "not-wanted"
 
-    def refresh(self) -> threading.Thread | None:
-        """Copy the store as it is now (at start, and after each write); the older copy is dropped at once.
-        Returns the thread that builds it, unless a build under way takes the request."""
+    def refresh(self, after_write: bool = False) -> threading.Thread | None:
+        """Copy the store as it is now (at start; `after_write`: once writes pause); the older copy is dropped at
+        once. Returns the thread that builds it, unless a build under way takes the request."""
         with self._lock:
             self._copy = None
+            self._last_refresh = time.monotonic()
             if self._closed:
                 return None
             if self._building:
                 self._again = True
+                if after_write:
+                    self._waits = self._pause
                 return None
             self._building = True
+            self._waits = self._pause if after_write else 0.0
             self._builder = threading.Thread(target=self._build, daemon=True, name="inline-memory-copy")
             self._builder.start()  # under the lock: `close` joins only a started thread
             return self._builder
+
+    def follow(self, update: str | None, generation: int) -> None:
+        """After a write that made `generation`: apply `update` to the copy too when it holds the generation just
+        before and `update` is replayable (sparql_text.is_replayable: the same ground data, the same result), so a
+        burst of small writes keeps the copy current (microseconds each); else rebuild it once writes pause. The
+        copy is tagged with `generation` only once the update is in it."""
+        with self._lock:
+            copy = self._copy
+            if update is not None and copy is not None and copy[0] == generation - 1 and not self._closed:
+                try:
+                    copy[1].update(update)
+                except Exception as error:  # noqa: BLE001 - the copy may differ now: rebuild it, the disk answers
+                    log.warning("could not apply a write to the in-memory copy (rebuilding it): %s", error)
+                else:
+                    self._copy = (generation, copy[1])
+                    return
+        self.refresh(after_write=True)
 
     def close(self) -> None:
         """Drop the copy and wait for a build under way: it holds the store, which may be reopened next."""
@@ -131,6 +165,9 @@ class InlineCopy:
 
     def _build(self) -> None:
         while True:
+            wait_for_pause(lambda: self._last_refresh, self._waits, lambda: self._closed)
+            with self._lock:
+                self._again = False  # the writes so far are in the copy about to be taken
             generation = self._generation()  # read before the snapshot: a later write only makes the copy stale
             built, failed = self._attempt()
             with self._lock:
@@ -140,11 +177,8 @@ class InlineCopy:
                 if not (self._again or retry) or self._closed:
                     self._building = False
                     return
-                self._again = False
             if retry:  # a write meanwhile retries at once (the next attempt copies it too); `close` stops the wait
                 self._backoff.sleep(lambda: self._closed or self._again)
-                with self._lock:
-                    self._again = False
 
     def _attempt(self) -> tuple[OxStore | None, bool]:
         """(the copy or None, whether the attempt failed). Any exception: this thread must not die of one."""

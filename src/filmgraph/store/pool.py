@@ -33,7 +33,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from .. import errors
-from ..errors import BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout, ShuttingDown, WorkersUnavailable
+from ..errors import (
+    BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout, ShuttingDown, StorageError, WorkersUnavailable,
+)
 from . import worker
 from .checkpoints import Checkpoint, Checkpoints
 from .evaluation import Evaluated, QueryTask
@@ -252,6 +254,10 @@ class QueryPool:
         """Spawn `count` workers, warm them up together, hand the ready ones out; how many started."""
         if self._closed:
             return 0
+        try:  # start on the newest state: after a write, the current checkpoint may be old (or broken)
+            self.checkpoints.catch_up()
+        except Exception as error:  # noqa: BLE001 - the workers open the current one; a query catches up
+            log.warning("could not take a checkpoint for the starting workers: %s", error)
         spawned = []
         try:
             spawned.extend(self._spawn() for _ in range(count))
@@ -370,7 +376,8 @@ class QueryPool:
         raise BackendUnavailable(f"a query worker could not open the store's checkpoint: {reply[1]}")
 
     def _warm_up(self, chosen: _Worker) -> None:
-        """Open the current checkpoint before a query is timed: loading is not the query's time."""
+        """Open the current checkpoint before a query is timed: loading is not the query's time. After a write, the
+        checkpoint is taken first (`_catch_up`), so the query sees every write acknowledged before it."""
         current = self.checkpoints.current
         if current is not None and chosen.generation != current[0]:
             self._send_warm_up(chosen)
@@ -433,6 +440,7 @@ class QueryPool:
 
     def _ready(self, chosen: _Worker) -> None:
         """Warm a worker up before dispatch; a worker that cannot load is replaced and the query refused."""
+        self._catch_up(chosen)
         try:
             self._warm_up(chosen)
         except (EOFError, OSError, TimeoutError) as error:
@@ -441,6 +449,17 @@ class QueryPool:
         except FilmgraphError:
             self._replace(chosen)
             raise
+
+    def _catch_up(self, chosen: _Worker) -> None:
+        """A checkpoint of every write acknowledged so far (taken now if a write came since the last one). If the
+        store cannot take one (a full disk), the query is refused: an older checkpoint would miss a write."""
+        try:
+            self.checkpoints.catch_up()
+        except Exception as error:  # noqa: BLE001 - RocksDB's OSError, or the store being reopened
+            self._release(chosen)
+            if isinstance(error, FilmgraphError):
+                raise
+            raise StorageError(f"could not snapshot the store for the query workers: {error}") from error
 
     def _refusal(self) -> WorkersUnavailable:
         """The 503 for a query no worker will answer: the server stopping, or no worker running."""
@@ -601,8 +620,8 @@ class QueryPool:
             started = loop.time()
             chosen = await self._acquire_async(loop, timeout)
             remaining = self._time_left(chosen, timeout, loop.time() - started)
-            if chosen.generation != self.checkpoints.current[0]:
-                await self._ready_async(loop, chosen)  # loading a checkpoint is not the query's time
+            if self.checkpoints.behind() or chosen.generation != self.checkpoints.current[0]:
+                await self._ready_async(loop, chosen)  # taking and loading a checkpoint is not the query's time
             return await self._dispatch_async(loop, chosen, task, loop.time() + remaining, timeout)
         finally:
             self._leave()
@@ -695,8 +714,8 @@ def _close_pipes(dead: _Worker) -> None:
 
 def _unpack(reply: tuple) -> Evaluated:
     if reply[0] == "ok":
-        _, kind, media_type, body, spooled, seconds = reply
-        return Evaluated(kind, media_type, body, spooled, seconds)
+        _, kind, media_type, body, spooled, seconds, copy, cold = reply
+        return Evaluated(kind, media_type, body, spooled, seconds, copy, cold)
     _, name, message = reply
     error_type = getattr(errors, name, errors.BadRequest)
     if not (isinstance(error_type, type) and issubclass(error_type, FilmgraphError)):

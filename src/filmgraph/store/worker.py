@@ -19,14 +19,14 @@ from pathlib import Path
 from pyoxigraph import RdfFormat, Store as OxStore
 
 from ..errors import FilmgraphError
-from .choice import FasterCopy
 from .evaluation import QueryTask, evaluate
-from .memory_copy import Backoff, copy_into_memory, wants_copy
+from .memory_copy import WRITE_PAUSE_SECONDS, Backoff, copy_into_memory, wait_for_pause, wants_copy
 
 # A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None,
-# engine seconds) or ("error", FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a
-# warm-up, which may take seconds in memory mode): its reply is ("ready",). A checkpoint that cannot be opened (any
-# exception: pyoxigraph raises RuntimeError for a missing file) is replied ("unopened", message); the worker lives on.
+# engine seconds, copy answered from, whether it was the first query on a newly opened checkpoint) or ("error",
+# FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a warm-up, which may
+# take seconds in memory mode): its reply is ("ready",). A checkpoint that cannot be opened (any exception:
+# pyoxigraph raises RuntimeError for a missing file) is replied ("unopened", message); the worker lives on.
 Request = tuple[int, str, QueryTask | None]
 
 # Frames on the raw pipes: a 4-byte length, then a pickle. No multiprocessing framing: the server reads replies on
@@ -87,35 +87,62 @@ def _readable(fd: int, seconds: float | None) -> bool:
     return bool(poller.poll(None if seconds is None else max(0.0, seconds) * 1000))
 
 
+class Copies:
+    """A worker's copies of one generation: the read-only checkpoint, and (memory and auto modes) an in-memory copy
+    once built. The server says which answers a query (`QueryTask.copy`, from choice.py); until the copy exists,
+    the disk does."""
+
+    def __init__(self, disk: OxStore, memory: OxStore | None = None) -> None:
+        self.disk, self.memory = disk, memory
+        self.retired = False  # set when the worker has moved on to a newer generation
+
+    def attach_memory(self, memory: OxStore) -> None:
+        self.memory = memory
+
+    def pick(self, wanted: str) -> tuple[str, OxStore]:
+        """The copy's name and store for a query that asks for `wanted`."""
+        memory = self.memory  # read once: the copy may be attached meanwhile
+        if wanted == "memory" and memory is not None:
+            return "memory", memory
+        return "disk", self.disk
+
+
 _BUILDING = threading.Lock()  # one in-memory copy built at a time in a worker: bounded memory during bursts of writes
 
 
-def open_checkpoint(checkpoint: str, mode: str, *, background: bool = False) -> OxStore | FasterCopy:
+def open_checkpoint(checkpoint: str, mode: str, *, background: bool = False) -> OxStore | Copies:
     """Open a checkpoint read-only. In `memory` mode, and in `auto` mode for a small enough graph (see
     memory_copy.py), also copy it into memory (faster on most queries, seconds to build at 1M quads), keeping both
-    for `FasterCopy` to choose from. With `background`, the copy is built on a thread while the worker answers from
+    for the server to choose from (choice.py). With `background`, the copy is built on a thread while the worker answers from
     disk, so a write never makes queries wait for it. A copy that fails is retried on a thread, with backoff, while
     the disk answers."""
     on_disk = OxStore.read_only(checkpoint)
     if mode == "disk":
         return on_disk
-    copies = FasterCopy(on_disk)
+    copies = Copies(on_disk)
     scratch = Path(checkpoint).parent  # the checkpoints directory, beside the store
     if background or not _try_memory_copy(copies, mode, scratch):
         threading.Thread(
-            target=_build_memory_copy, args=(copies, mode, scratch), daemon=True, name="memory-copy"
+            target=_build_memory_copy, args=(copies, mode, scratch, None, WRITE_PAUSE_SECONDS if background else 0.0),
+            daemon=True, name="memory-copy",
         ).start()
     return copies
 
 
-def _build_memory_copy(copies: FasterCopy, mode: str, scratch: Path | None = None, backoff: Backoff | None = None) -> None:
-    """Build the copy, retrying with backoff until it is built or the worker has moved to a newer generation."""
+def _build_memory_copy(
+    copies: Copies, mode: str, scratch: Path | None = None, backoff: Backoff | None = None, pause: float = 0.0
+) -> None:
+    """Build the copy, retrying with backoff until it is built or the worker has moved to a newer generation. A
+    copy after a write waits `pause` seconds first: in a burst of writes the worker moves on before (and copies
+    nothing), and answers from the checkpoint on disk meanwhile."""
     backoff = backoff or Backoff()
+    opened = time.monotonic()
+    wait_for_pause(lambda: opened, pause, lambda: copies.retired)
     while not copies.retired and not _try_memory_copy(copies, mode, scratch):
         backoff.sleep(lambda: copies.retired)
 
 
-def _try_memory_copy(copies: FasterCopy, mode: str, scratch: Path | None) -> bool:
+def _try_memory_copy(copies: Copies, mode: str, scratch: Path | None) -> bool:
     """One attempt; False when it failed (and is worth retrying). Any failure, MemoryError included: a thread
     that died of one used to leave the worker on the disk for good."""
     with _BUILDING:
@@ -131,8 +158,8 @@ def _try_memory_copy(copies: FasterCopy, mode: str, scratch: Path | None) -> boo
     return True
 
 
-def answer(store: OxStore | FasterCopy, task: QueryTask) -> tuple:
-    shape, copy = store.pick(task.sparql) if isinstance(store, FasterCopy) else (None, store)
+def answer(store: OxStore | Copies, task: QueryTask) -> tuple:
+    used, copy = store.pick(task.copy) if isinstance(store, Copies) else ("disk", store)
     started = time.thread_time()  # CPU: on a busy machine wall time says more about the neighbours
     try:
         done = evaluate(copy, task)
@@ -143,14 +170,12 @@ def answer(store: OxStore | FasterCopy, task: QueryTask) -> tuple:
     except Exception as error:  # noqa: BLE001 - the process boundary: report a bug as a 500, keep the worker
         return ("error", "FilmgraphError", f"{type(error).__name__}: {error}")
     seconds = time.thread_time() - started
-    if shape is not None:
-        store.record(shape, copy, seconds)
-    return ("ok", done.kind, done.media_type, done.body, done.spooled, seconds)
+    return ("ok", done.kind, done.media_type, done.body, done.spooled, seconds, used)
 
 
 def serve(requests: Connection, replies: Connection, mode: str) -> None:
     """The worker's loop: reopen the checkpoint when the generation changes, then answer."""
-    generation, store = -1, None
+    generation, store, cold = -1, None, False
     inbox, outbox, frames = requests.fileno(), replies.fileno(), Frames()
     while True:
         try:
@@ -159,7 +184,7 @@ def serve(requests: Connection, replies: Connection, mode: str) -> None:
             return  # the pool is gone
         wanted, checkpoint, task = request
         if wanted != generation or store is None:
-            if isinstance(store, FasterCopy):
+            if isinstance(store, Copies):
                 store.retired = True
             first = generation == -1  # the first open, at start or respawn: the pool waits for it (warm-up)
             store, generation = None, -1
@@ -168,4 +193,12 @@ def serve(requests: Connection, replies: Connection, mode: str) -> None:
             except Exception as error:  # noqa: BLE001 - report, never die: the pool retries with the current one
                 write_frame(outbox, ("unopened", f"cannot open checkpoint {wanted}: {type(error).__name__}: {error}"))
                 continue
-        write_frame(outbox, ("ready",) if task is None else answer(store, task))
+            cold = True
+        if task is None:
+            write_frame(outbox, ("ready",))
+            continue
+        reply = answer(store, task)
+        if reply[0] == "ok":  # the first query on a new checkpoint reads its files cold: the lane weighs its time
+            reply = (*reply, cold)  # accordingly (inline.py)
+        cold = False
+        write_frame(outbox, reply)
