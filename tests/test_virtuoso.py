@@ -116,12 +116,14 @@ def test_virtuoso_keeps_no_empty_graph_and_lowercases_language_tags(virtuoso_rem
 
 
 # --- the new user's path -----------------------------------------------------------------------------------------
-def test_the_readme_path_on_virtuoso_push_serve_and_every_example_answers_as_embedded(
-    export_store_dir, live_server, tmp_path
-):
+def test_the_readme_path_on_virtuoso_push_serve_and_every_example_answers_as_embedded(export_store_dir, tmp_path):
+    """Against a `filmgraph serve` of its own over the same build (the shared live server takes other tests' writes)."""
+    import shutil  # noqa: PLC0415
+
     from virtuoso_support import virtuoso_process  # noqa: PLC0415
 
-    with virtuoso_process(tmp_path / "virtuoso") as base:
+    shutil.copytree(export_store_dir, tmp_path / "embedded")
+    with virtuoso_process(tmp_path / "virtuoso") as base, filmgraph_server(tmp_path / "embedded") as live_server:
         run_cli("push", "--to", f"{base}/sparql-graph-crud", "--store", str(export_store_dir))
         remote = {"FILMGRAPH_BACKEND": "remote", "FILMGRAPH_REMOTE_QUERY_URL": f"{base}/sparql",
                   "FILMGRAPH_REMOTE_UPDATE_URL": f"{base}/sparql",
