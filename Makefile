@@ -32,6 +32,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run.py $(ARGS)
+	$(BIN)/python benchmarks/remote.py $(REMOTE_ARGS)
 
 clean:
 	rm -rf var .pytest_cache

@@ -8,7 +8,10 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from pyoxigraph import RdfFormat
-from service_support import SAMPLE, TOKEN, ServerURL, filmgraph_server, oxigraph_process, store_directory
+from service_support import (
+    SAMPLE, TOKEN, ServerURL, filmgraph_server, oxigraph_process, remote_store_at, store_directory,
+)  # fmt: skip
+from virtuoso_support import virtuoso_process, virtuoso_store_at
 
 from api_support import SOURCE_ID as API_SOURCE_ID
 from fastapi.testclient import TestClient
@@ -16,7 +19,7 @@ from fastapi.testclient import TestClient
 from filmgraph.api import create_app
 from filmgraph.settings import Settings, get_settings
 from filmgraph.store import EmbeddedStore, Store
-from filmgraph.store.remote import Endpoints, RemoteStore
+from filmgraph.store.remote import RemoteStore
 
 
 # --- SPARQL service (issue 5): the same data behind every backend and a live server ---------------------------
@@ -45,22 +48,48 @@ def oxigraph_server(service_data: Path, tmp_path_factory: pytest.TempPathFactory
         yield base
 
 
-def remote_store_at(base: str) -> RemoteStore:
-    return RemoteStore(Endpoints(f"{base}/query", f"{base}/update", f"{base}/store"), timeout=10)
+# --- remote engines (issue 19): the same data on Oxigraph server and on Virtuoso, each started once ----------------
+REMOTE_ENGINES = ["oxigraph", "virtuoso"]
 
 
 @pytest.fixture(scope="session")
-def remote_store(oxigraph_server: str) -> Iterator[RemoteStore]:
-    """The remote backend over that Oxigraph server; read-only use, please."""
+def virtuoso_server(embedded_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private Virtuoso (installed from Debian when missing) holding the same graphs, pushed by `filmgraph push`'s
+    code; its base URL."""
+    from filmgraph.push import push
+
+    with virtuoso_process(tmp_path_factory.mktemp("virtuoso")) as base:
+        loader = virtuoso_store_at(base)
+        push(embedded_store, loader)
+        loader.close()
+        yield base
+
+
+@pytest.fixture(scope="session")
+def oxigraph_remote_store(oxigraph_server: str) -> Iterator[RemoteStore]:
     store = remote_store_at(oxigraph_server)
     yield store
     store.close()
 
 
-@pytest.fixture(scope="session", params=["embedded", "remote"])
+@pytest.fixture(scope="session")
+def virtuoso_remote_store(virtuoso_server: str) -> Iterator[RemoteStore]:
+    store = virtuoso_store_at(virtuoso_server)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session", params=REMOTE_ENGINES)
+def remote_store(request: pytest.FixtureRequest) -> RemoteStore:
+    """The remote backend over each engine in turn (test ids name it: `-k virtuoso`); read-only use, please."""
+    return request.getfixturevalue(f"{request.param}_remote_store")
+
+
+@pytest.fixture(scope="session", params=["embedded", *REMOTE_ENGINES])
 def any_store(request: pytest.FixtureRequest) -> Store:
-    """Each backend in turn, same data: run a test on both to prove they agree."""
-    return request.getfixturevalue(f"{request.param}_store")
+    """Each backend in turn, same data: run a test on all to prove they agree."""
+    name = "embedded_store" if request.param == "embedded" else f"{request.param}_remote_store"
+    return request.getfixturevalue(name)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pyoxigraph
 
+from filmgraph.store.remote import Endpoints, RemoteStore
+
 BIN = Path(sys.executable).parent
 SAMPLE = Path(__file__).parent / "data" / "sparql-sample.trig"
 TOKEN = "test-write-token"
@@ -99,15 +101,16 @@ def filmgraph_server(
 
 
 @contextmanager
-def oxigraph_process(data: Path, location: Path, timeout_s: int = 5) -> Iterator[str]:
-    """`oxigraph serve` (union default graph, query timeout) loaded with `data`; yields its base URL."""
+def oxigraph_process(data: Path, location: Path, timeout_s: int = 5, union: bool = True) -> Iterator[str]:
+    """`oxigraph serve` (union default graph unless `union` is false, query timeout) loaded with `data`; yields
+    its base URL."""
     subprocess.run(
         [str(BIN / "oxigraph"), "load", "--location", str(location), "--file", str(data)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     port = free_port()
     command = [str(BIN / "oxigraph"), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-               "--union-default-graph", "--timeout-s", str(timeout_s)]  # fmt: skip
+               *(["--union-default-graph"] if union else []), "--timeout-s", str(timeout_s)]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -115,6 +118,11 @@ def oxigraph_process(data: Path, location: Path, timeout_s: int = 5) -> Iterator
         yield base
     finally:
         stop(process)
+
+
+def remote_store_at(base: str, **options) -> RemoteStore:
+    """filmgraph's remote backend on an Oxigraph server at `base`."""
+    return RemoteStore(Endpoints(f"{base}/query", f"{base}/update", f"{base}/store"), timeout=10, **options)
 
 
 # --- /proc: the worker processes of a server ---------------------------------------------------------------------

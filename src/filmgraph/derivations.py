@@ -46,19 +46,17 @@ SELECT ?s ?p ?o ?g WHERE {
 
 _CLASS_RULES = SPARQL_PREFIXES + f"""
 SELECT ?kind ?c ?d ?p ?value ?innerProperty ?innerValue ?someClass WHERE {{ GRAPH {NamedNode(ONTOLOGY_GRAPH)} {{
-  {{ ?d rdfs:subClassOf ?c FILTER (isIRI(?d)) BIND("subclass" AS ?kind) }}
+  {{ ?d rdfs:subClassOf ?c BIND("subclass" AS ?kind) }}
   UNION {{ ?p rdfs:domain ?c BIND("domain" AS ?kind) }}
   UNION {{ ?p rdfs:range ?c BIND("range" AS ?kind) }}
-  UNION {{ ?c owl:equivalentClass/owl:intersectionOf/rdf:rest*/rdf:first ?d FILTER (isIRI(?d))
-          BIND("defined-class" AS ?kind) }}
+  UNION {{ ?c owl:equivalentClass/owl:intersectionOf/rdf:rest*/rdf:first ?d BIND("defined-class" AS ?kind) }}
   UNION {{ ?c owl:equivalentClass/owl:intersectionOf/rdf:rest*/rdf:first ?restriction .
           ?restriction owl:onProperty ?p OPTIONAL {{ ?restriction owl:hasValue ?value }}
           OPTIONAL {{ ?restriction owl:someValuesFrom ?someClass FILTER (isIRI(?someClass)) }}
           OPTIONAL {{ ?restriction owl:someValuesFrom ?inner .
                      ?inner owl:onProperty ?innerProperty ; owl:hasValue ?innerValue }}
           BIND("defined-property" AS ?kind) }}
-  FILTER (isIRI(?c))
-}} }}"""
+}} }}"""  # ?c and ?d are kept only when IRIs, in Python: Virtuoso 7.2 fails to compile those FILTERs (SP031)
 
 
 @dataclass(frozen=True)
@@ -128,6 +126,8 @@ def _read_rules(store: Store) -> dict[str, list[Rule]]:
         rules[row["p"].value].append(Rule(row["kind"].value, row["p"].value, parts))
     defined: dict[str, list[str]] = defaultdict(list)
     for row in store.query(_CLASS_RULES).rows:
+        if not isinstance(row["c"], NamedNode) or not isinstance(row.get("d", row["c"]), NamedNode):
+            continue
         kind, cls = row["kind"].value, row["c"].value
         if kind == "defined-class":
             defined[cls].append(row["d"].value)

@@ -140,11 +140,12 @@ def _claims(store: Store, node: NamedNode) -> dict[Edge, list[str]]:
 
 
 _STATED_CLAIMS = """
+# xsd:boolean(...): Virtuoso answers a bare boolean as an integer, a cast one as a boolean (store/remote_engines)
 SELECT ?node ?g ?claim ?own WHERE {
   {values}
   GRAPH ?g {
-    { ?node fg:epistemicStatus ?status . BIND(?node AS ?claim) BIND(true AS ?own) }
-    UNION { ?node prov:wasDerivedFrom ?claim . ?claim fg:epistemicStatus ?derived . BIND(false AS ?own) }
+    { ?node fg:epistemicStatus ?status . BIND(?node AS ?claim) BIND(xsd:boolean(true) AS ?own) }
+    UNION { ?node prov:wasDerivedFrom ?claim . ?claim fg:epistemicStatus ?derived . BIND(xsd:boolean(false) AS ?own) }
   }
 }"""
 

@@ -26,7 +26,7 @@ from pyoxigraph import Literal, NamedNode
 
 from .errors import BuildError, InvalidParameter, NotFound
 from .lookup import resolve_term, values_block
-from .sparql_text import code_in_place
+from .sparql_text import where_group_start
 from .store.base import QueryResult, SerializedResult, Store, Term
 from .vocab import PREFIXES
 
@@ -149,27 +149,11 @@ def bind_parameters(query: NamedQuery, params: Mapping[str, str], store: Store |
     return bindings
 
 
-_GROUPS = re.compile(r"(?i)(?<![\w:])where(?![\w:])|[{}]")
-
-
 def _where_group(text: str) -> int:
-    """The offset just inside the `{` that opens the query's WHERE group: the first top-level group after a
-    top-level WHERE, or the first top-level group when the query omits the keyword (`ASK { … }`)."""
-    depth, seen_where, first = 0, False, None
-    for token in _GROUPS.finditer(code_in_place(text)):
-        if token.group() == "}":
-            depth -= 1
-        elif token.group() == "{":
-            if depth == 0 and seen_where:
-                return token.end()
-            if depth == 0 and first is None:
-                first = token.end()
-            depth += 1
-        elif depth == 0:
-            seen_where = True
-    if first is None:
+    at = where_group_start(text)
+    if at is None:
         raise BuildError("the query has no WHERE group")
-    return first
+    return at
 
 
 def with_parameters(query: NamedQuery, bindings: Mapping[str, Term]) -> str:

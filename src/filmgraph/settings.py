@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     remote_graph_store_url: str | None = None
     remote_user: str | None = None
     remote_password: str | None = None
+    remote_auth: str = Field(default="basic", pattern="^(basic|digest)$", description="How the user and password are sent")
+    remote_token: str | None = Field(default=None, description="Bearer token for the remote engine (another filmgraph)")
+    remote_union_default_graph: bool | None = Field(
+        default=None,
+        description="Whether the remote engine's default graph is the union of its named graphs (unset: detected); "
+        "when false, filmgraph's queries name the graphs they read",
+    )
 
 
     @field_validator("service_allow", mode="before")

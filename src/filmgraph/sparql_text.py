@@ -193,6 +193,37 @@ def solutions_ignore_duplicates(sparql: str) -> bool:
     return _DUPLICATE_SENSITIVE.search(code) is None
 
 
+_FORM = re.compile(r"(?<![\w:])(select|ask|construct|describe)(?![\w:])", re.IGNORECASE)
+
+
+def query_form(sparql: str) -> str | None:
+    """The query's form, lower case (`select`, `ask`, `construct`, `describe`), from its first keyword outside
+    IRIs, strings and comments; None when there is none (the engine will say what is wrong)."""
+    found = _FORM.search(code_of(sparql))
+    return found.group(1).lower() if found else None
+
+
+_GROUPS = re.compile(r"(?i)(?<![\w:])where(?![\w:])|[{}]")
+
+
+def where_group_start(text: str) -> int | None:
+    """The offset just inside the `{` that opens the query's WHERE group: the first top-level group after a
+    top-level WHERE, or the first top-level group when the query omits the keyword (`ASK { … }`); None if none."""
+    depth, seen_where, first = 0, False, None
+    for token in _GROUPS.finditer(code_in_place(text)):
+        if token.group() == "}":
+            depth -= 1
+        elif token.group() == "{":
+            if depth == 0 and seen_where:
+                return token.end()
+            if depth == 0 and first is None:
+                first = token.end()
+            depth += 1
+        elif depth == 0:
+            seen_where = True
+    return first
+
+
 _INNERMOST_GROUP = re.compile(r"\{[^{}]*\}")
 _PROLOGUE = re.compile(r"\b(?:PREFIX\s+[^\W\d]?[\w.-]*:|BASE)", re.IGNORECASE)  # IRIs are already blanked
 _DATA_OPERATIONS = re.compile(r"\s*(?:(?:INSERT|DELETE)\s+DATA\s*(?:;\s*|\Z))+", re.IGNORECASE)
