@@ -15,7 +15,7 @@ import run as bench  # noqa: E402
 from generate import generate  # noqa: E402
 from queryset import generated_queries  # noqa: E402
 
-from filmgraph.store.inline import blank_constants
+from filmgraph.serving.inline import blank_constants
 
 FEATURES = {"OPTIONAL": "OPTIONAL {", "UNION": "} UNION {", "FILTER": "FILTER(", "GROUP BY": "GROUP BY",
             "path": "/", "ORDER BY": "ORDER BY", "ASK": "ASK {", "CONSTRUCT": "CONSTRUCT {", "DESCRIBE": "DESCRIBE "}

@@ -14,10 +14,10 @@ from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
 from filmgraph.api import create_app
 from filmgraph.errors import BackendUnavailable, WorkersUnavailable
 from filmgraph.settings import Settings
-from filmgraph.store import memory_copy, worker
-from filmgraph.store.checkpoints import Checkpoints
+from filmgraph.serving import memory_copy, worker
+from filmgraph.serving.checkpoints import Checkpoints
 from filmgraph.store.embedded import EmbeddedStore
-from filmgraph.store.memory_copy import Backoff, InlineCopy
+from filmgraph.serving.memory_copy import Backoff, InlineCopy
 
 from service_support import wait_for
 

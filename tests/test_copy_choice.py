@@ -1,4 +1,4 @@
-"""Which copy a worker answers a query shape from (store/choice.py): a new shape in memory, the disk tried once
+"""Which copy a worker answers a query shape from (serving/choice.py): a new shape in memory, the disk tried once
 and only for costly shapes, the faster kept, shared by every worker and every generation (issue 21)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from service_support import wait_for
 
-from filmgraph.store.choice import EXPLORE_ABOVE, RETRY_AFTER, CopyChoice
+from filmgraph.serving.choice import EXPLORE_ABOVE, RETRY_AFTER, CopyChoice
 from filmgraph.store.embedded import EmbeddedStore
 
 SHAPE = "SELECT ?s WHERE { ?s ?p ? }"

@@ -11,7 +11,7 @@ from filmgraph.api import create_app
 from filmgraph.errors import StorageFull
 from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore
-from filmgraph.store.cache import ResultCache, cache_key
+from filmgraph.serving.cache import ResultCache, cache_key
 from filmgraph.store.evaluation import Evaluated
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"

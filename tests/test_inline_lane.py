@@ -19,7 +19,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store import evaluation
 from filmgraph.store.evaluation import QueryTask, evaluate
-from filmgraph.store.inline import RUNAWAY_EXIT, InlineLane, blank_constants, is_blocking, shape_of
+from filmgraph.serving.inline import RUNAWAY_EXIT, InlineLane, blank_constants, is_blocking, shape_of
 
 JSON = "application/sparql-results+json"
 LOOKUP = "SELECT ?p ?o WHERE {{ <http://example.org/e{n}> ?p ?o }}"
@@ -132,7 +132,7 @@ def test_by_default_the_watchdog_ends_the_process(tmp_path: Path):
         f"""
         from pyoxigraph import Literal, NamedNode, Quad, Store
         from filmgraph.store.evaluation import QueryTask
-        from filmgraph.store.inline import InlineLane
+        from filmgraph.serving.inline import InlineLane
         store = Store()
         store.extend(Quad(NamedNode(f"http://e/{{n}}"), NamedNode("http://p"), Literal(str(n))) for n in range(400))
         InlineLane(store).run("shape", QueryTask({SLOW_SILENT!r}, "application/sparql-results+json"), timeout=0.2)

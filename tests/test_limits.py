@@ -210,7 +210,7 @@ def test_queued_requests_on_the_event_loop_wait_their_turn_and_a_waiter_that_giv
 def test_opening_a_new_checkpoint_is_not_charged_to_the_query(tmp_path, monkeypatch):
     """After a write the worker reopens the store before the query (seconds in memory mode); that time must not
     push a quick query past its timeout, which would kill a healthy worker."""
-    from filmgraph.store import pool as pool_module  # noqa: PLC0415
+    from filmgraph.serving import pool as pool_module  # noqa: PLC0415
 
     opening = pool_module.QueryPool._warm_up
 
@@ -356,7 +356,7 @@ def server_process(supervisor_pid: int) -> int:
 
 
 def test_a_server_process_that_dies_is_replaced_and_the_service_answers_again(tmp_path: Path):
-    """What happens after the inline lane's watchdog ends the server process (store/inline.py)."""
+    """What happens after the inline lane's watchdog ends the server process (serving/inline.py)."""
     with filmgraph_server(store_directory(SAMPLE, tmp_path / "store"), "--workers", "1") as base:
         first = server_process(base.pid)
         os.kill(first, signal.SIGKILL)

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
 
-from filmgraph.store import memory_copy
+from filmgraph.serving import memory_copy
 from filmgraph.store.embedded import EmbeddedStore
-from filmgraph.store.inline import shape_of
-from filmgraph.store.memory_copy import InlineCopy, at_most
+from filmgraph.serving.inline import shape_of
+from filmgraph.serving.memory_copy import InlineCopy, at_most
 
 from service_support import wait_for
 

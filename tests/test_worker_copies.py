@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore, Triple
 
-from filmgraph.store import memory_copy, worker
+from filmgraph.serving import memory_copy, worker
 from filmgraph.store.embedded import EmbeddedStore
 
 from service_support import wait_for

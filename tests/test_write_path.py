@@ -20,7 +20,7 @@ from filmgraph.api import create_app
 from filmgraph.settings import Settings
 from filmgraph.sparql_text import is_data_only, is_replayable
 from filmgraph.store import EmbeddedStore, durability
-from filmgraph.store.memory_copy import InlineCopy
+from filmgraph.serving.memory_copy import InlineCopy
 
 from service_support import wait_for
 

@@ -2,7 +2,7 @@
 
 The server process (the app, the serving store, its query workers and inline lane) may end itself: the inline
 lane's watchdog exits it when an inline query outlives the timeout, the only way to stop pyoxigraph (see
-store/inline.py). uvicorn's supervisor then starts a new one on the same socket, and the service answers again
+serving/inline.py). uvicorn's supervisor then starts a new one on the same socket, and the service answers again
 once it has opened the store. One server process: the query workers give the parallelism (see architecture.md).
 
 Connections are read by `connections.GuardedH11Protocol` (deadlines, a cap). On SIGTERM requests in flight get

@@ -43,16 +43,16 @@ from ..errors import (
 from ..settings import Settings
 from ..sparql_text import is_replayable, is_small_data_update
 from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
-from .cache import ResultCache, cache_key
-from .checkpoints import Checkpoints
+from ..serving.cache import ResultCache, cache_key
+from ..serving.checkpoints import Checkpoints
 from .dataset import DuplicateWatch, holds_duplicate_triples
 from .refusals import engine_refusal
 from .durability import PeriodicSync, WalSync
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
-from .choice import CopyChoice
-from .inline import InlineLane, blank_constants, inline_shape
-from .memory_copy import InlineCopy
+from ..serving.choice import CopyChoice
+from ..serving.inline import InlineLane, blank_constants, inline_shape
+from ..serving.memory_copy import InlineCopy
 from .merged import MergedViews
 from .storage_health import WriteHealth, is_storage_failure, storage_failure
 
@@ -189,7 +189,7 @@ class EmbeddedStore(Store):
         self._spool = str(self._checkpoints_root / "spool")
 
     def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
-        from .pool import QueryPool  # noqa: PLC0415 - only the server needs processes
+        from ..serving.pool import QueryPool  # noqa: PLC0415 - only the server needs processes
 
         self._checkpoints = Checkpoints(self._checkpoints_root, self._snapshot_source, lambda: self._generation)
         self._checkpoint(self._generation)

@@ -10,8 +10,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 
-from .base import Dataset, Term
-from .evaluation import Evaluated
+from ..store.base import Dataset, Term
+from ..store.evaluation import Evaluated
 
 
 def cache_key(

@@ -38,11 +38,11 @@ from ..errors import (
 )
 from . import worker
 from .checkpoints import Checkpoint, Checkpoints
-from .evaluation import Evaluated, QueryTask
+from ..store.evaluation import Evaluated, QueryTask
 from .worker import CHUNK, Frames, read_frame, write_frame
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["filmgraph.store.worker"])
+_CONTEXT.set_forkserver_preload(["filmgraph.serving.worker"])
 log = logging.getLogger(__name__)
 
 OPEN_ATTEMPTS = 3  # a worker told to open the current checkpoint this many times and failing is replaced

@@ -19,9 +19,9 @@ from pathlib import Path
 from pyoxigraph import RdfFormat, Store as OxStore
 
 from ..errors import FilmgraphError
-from .evaluation import QueryTask, evaluate
+from ..store.evaluation import QueryTask, evaluate
 from .memory_copy import WRITE_PAUSE_SECONDS, Backoff, copy_into_memory, wait_for_pause, wants_copy
-from .merged import MergedViews
+from ..store.merged import MergedViews
 
 # A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None,
 # engine seconds, copy answered from, whether it was the first query on a newly opened checkpoint) or ("error",

@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 from pyoxigraph import Store as OxStore
 
-from .evaluation import Evaluated, Overrun, QueryTask, evaluate
+from ..store.evaluation import Evaluated, Overrun, QueryTask, evaluate
 
 log = logging.getLogger(__name__)
 
