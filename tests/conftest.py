@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from filmgraph.api import create_app
 from filmgraph.settings import Settings, get_settings
 from filmgraph.store import EmbeddedStore, Store
+from filmgraph.serving.serving_store import ServingStore
 from filmgraph.store.remote import RemoteStore
 
 
@@ -33,10 +34,10 @@ def service_data(built_store: Store, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="session")
-def embedded_store(service_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+def embedded_store(service_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServingStore]:
     """The serving configuration of the embedded store (2 query workers); read-only use, please."""
     directory = store_directory(service_data, tmp_path_factory.mktemp("embedded") / "store")
-    store = EmbeddedStore(directory, workers=2, query_timeout=10)
+    store = ServingStore(directory, workers=2, query_timeout=10)
     yield store
     store.close()
 
@@ -156,10 +157,10 @@ def source_text() -> str:
 
 
 @pytest.fixture
-def writable_service(tmp_path: Path) -> Iterator[tuple[TestClient, EmbeddedStore]]:
+def writable_service(tmp_path: Path) -> Iterator[tuple[TestClient, ServingStore]]:
     """The real app over its own serving store (one worker, the sample loaded) with write token
     `service_support.TOKEN`: for tests that write. Yields (client, store)."""
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=10)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=10)
     store.load_file(SAMPLE, None)
     settings = Settings(store=store.path, token=TOKEN)
     with TestClient(create_app(settings, store)) as client:

@@ -21,6 +21,7 @@ from service_support import TOKEN
 from filmgraph.api import create_app
 from filmgraph.settings import PROJECT_ROOT, Settings
 from filmgraph.store import EmbeddedStore
+from filmgraph.serving.serving_store import ServingStore
 
 FILMGRAPH = Path(sys.executable).with_name("filmgraph")
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -58,7 +59,7 @@ def copies(built_store_path: Path, tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture
 def service(copies: tuple[Path, Path], tmp_path: Path) -> Iterator[Service]:
-    store = EmbeddedStore(copies[0], workers=1, query_timeout=10)
+    store = ServingStore(copies[0], workers=1, query_timeout=10)
     settings = Settings(store=store.path, token=TOKEN, data_dir=tmp_path / "data")
     with TestClient(create_app(settings, store)) as client:
         yield Service(client, store, tmp_path / "data")

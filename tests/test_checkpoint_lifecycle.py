@@ -16,7 +16,7 @@ from filmgraph.errors import BackendUnavailable, WorkersUnavailable
 from filmgraph.settings import Settings
 from filmgraph.serving import memory_copy, worker
 from filmgraph.serving.checkpoints import Checkpoints
-from filmgraph.store.embedded import EmbeddedStore
+from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.memory_copy import Backoff, InlineCopy
 
 from service_support import wait_for
@@ -47,7 +47,7 @@ def test_a_leased_checkpoint_outlives_newer_ones_and_goes_when_released(tmp_path
 
 
 def test_a_worker_that_cannot_open_its_checkpoint_reports_it_and_the_pool_recovers(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=10)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=10)
     try:
         (first,) = store.pool.pids()
         store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
@@ -70,7 +70,7 @@ def test_a_worker_that_cannot_open_its_checkpoint_reports_it_and_the_pool_recove
 
 
 def test_readiness_reports_the_workers_and_fails_without_them(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=2)
+    store = ServingStore(tmp_path / "store", workers=2)
     client = TestClient(create_app(Settings(store=store.path), store))
     try:
         ready = client.get("/readyz").json()

@@ -10,7 +10,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from service_support import wait_for
 
 from filmgraph.serving.choice import EXPLORE_ABOVE, RETRY_AFTER, CopyChoice
-from filmgraph.store.embedded import EmbeddedStore
+from filmgraph.serving.serving_store import ServingStore
 
 SHAPE = "SELECT ?s WHERE { ?s ?p ? }"
 
@@ -51,7 +51,7 @@ def test_one_request_at_a_time_tries_the_disk():
 
 
 def test_the_server_keeps_the_choice_across_workers_and_writes(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=2, worker_store="memory", result_cache_size=0)
+    store = ServingStore(tmp_path / "store", workers=2, worker_store="memory", result_cache_size=0)
     p = NamedNode("http://example.org/p")
     try:
         store.add_to_graph("urn:g", [Quad(NamedNode(f"urn:e{n}"), p, Literal(f"v{n}")) for n in range(500)])

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from filmgraph.api import create_app
 from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore, Store
+from filmgraph.serving.serving_store import ServingStore
 
 DEFAULT, UNION = "urn:x-arq:DefaultGraph", "urn:x-arq:UnionGraph"
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -135,7 +136,7 @@ def test_without_duplicates_the_store_is_never_merged(tmp_path):
 
 def test_the_workers_merge_too(tmp_path):
     """The serving configuration: the merged view is built in the worker process, a timed-out query still killed."""
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=20)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=20)
     try:
         store.update(DATA)
         assert store.query(COUNT).rows[0]["n"].value == str(UNION_TRIPLES)

@@ -11,6 +11,7 @@ from filmgraph.api import create_app
 from filmgraph.errors import StorageFull
 from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore
+from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.cache import ResultCache, cache_key
 from filmgraph.store.evaluation import Evaluated
 
@@ -18,7 +19,7 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
 def test_a_write_makes_cached_results_unreachable(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=1, result_cache_size=16)
+    store = ServingStore(tmp_path / "store", workers=1, result_cache_size=16)
     try:
         first = store.query_serialized(COUNT, "text/csv")
         assert b"".join(first.body).splitlines()[1] == b"0"
@@ -50,7 +51,7 @@ def test_cache_size_zero_keeps_nothing():
 
 
 def test_health_and_readiness(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=1)
+    store = ServingStore(tmp_path / "store", workers=1)
     client = TestClient(create_app(Settings(store=store.path), store))
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
@@ -67,7 +68,7 @@ def test_live_server_health(live_server):
 
 
 def test_workers_can_hold_the_graph_in_memory(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store="memory")
+    store = ServingStore(tmp_path / "store", workers=1, worker_store="memory")
     try:
         store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("in memory"))])
         result = store.query("SELECT ?o WHERE { <urn:a> <urn:p> ?o }")
@@ -77,7 +78,7 @@ def test_workers_can_hold_the_graph_in_memory(tmp_path):
 
 
 def test_large_results_stream_from_a_spool_file_that_is_then_removed(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=1, spill_bytes=200, result_cache_size=8)
+    store = ServingStore(tmp_path / "store", workers=1, spill_bytes=200, result_cache_size=8)
     triples = [Triple(NamedNode(f"urn:s{i}"), NamedNode("urn:p"), Literal(f"value {i}")) for i in range(200)]
     store.add_to_graph("urn:g", triples)
     spool = tmp_path / ".store-checkpoints" / "spool"
@@ -102,7 +103,7 @@ def test_large_results_stream_from_a_spool_file_that_is_then_removed(tmp_path):
 
 
 def test_workers_open_the_checkpoint_before_the_first_query(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=2)
+    store = ServingStore(tmp_path / "store", workers=2)
     try:
         assert store.pool.generations_in_use() == {store.generation}  # warmed up at start, not on a timed query
         store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("x"))])

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
 
-from filmgraph.store.embedded import EmbeddedStore
+from filmgraph.serving.serving_store import ServingStore
 from filmgraph.store import evaluation
 from filmgraph.store.evaluation import QueryTask, evaluate
 from filmgraph.serving.inline import RUNAWAY_EXIT, InlineLane, blank_constants, is_blocking, shape_of
@@ -145,7 +145,7 @@ def test_by_default_the_watchdog_ends_the_process(tmp_path: Path):
 
 
 def test_the_serving_store_answers_a_learnt_shape_inline_and_sees_its_own_writes(tmp_path: Path):
-    store = EmbeddedStore(tmp_path / "store", workers=1, inline_queries=True)
+    store = ServingStore(tmp_path / "store", workers=1, inline_queries=True)
     try:
         triples = " ".join(f"<http://example.org/e{n}> <http://example.org/p> 'v{n}' ." for n in range(50))
         store.update(f"INSERT DATA {{ {triples} }}")
@@ -203,7 +203,7 @@ def test_entity_cards_are_answered_while_a_runaway_holds_every_worker(service_da
     from service_support import store_directory, wait_for  # noqa: PLC0415
 
     directory = store_directory(service_data, tmp_path / "store")
-    store = EmbeddedStore(directory, workers=1, inline_queries=True, result_cache_size=0, query_timeout=30)
+    store = ServingStore(directory, workers=1, inline_queries=True, result_cache_size=0, query_timeout=30)
     try:
         for _ in range(store.inline.admit_after + 1):  # the workers answer the card's shapes, fast
             expected = entity_card(store, "russia")

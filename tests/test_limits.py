@@ -20,7 +20,7 @@ from service_support import SAMPLE, children, cpu_ticks, descendants, filmgraph_
 from filmgraph.api import create_app
 from filmgraph.errors import Overloaded, QueryTimeout
 from filmgraph.settings import Settings
-from filmgraph.store import EmbeddedStore
+from filmgraph.serving.serving_store import ServingStore
 from filmgraph.store.evaluation import QueryTask
 
 # Eight unconstrained patterns: a cross join of (quads)^8 rows, far beyond any timeout on any data.
@@ -95,13 +95,13 @@ def test_a_query_past_the_timeout_is_stopped_and_others_are_served_meanwhile(liv
 @pytest.fixture
 def small_store(tmp_path: Path):
     """A serving store over the sample with one worker, a 2 s timeout and a queue of one."""
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=2, max_pending=1, max_result_bytes=600)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=2, max_pending=1, max_result_bytes=600)
     store.load_file(SAMPLE, None)
     yield store
     store.close()
 
 
-def test_a_full_queue_answers_503_at_once(small_store: EmbeddedStore):
+def test_a_full_queue_answers_503_at_once(small_store: ServingStore):
     errors: list[Exception] = []
 
     def run_endless() -> None:
@@ -122,7 +122,7 @@ def test_a_full_queue_answers_503_at_once(small_store: EmbeddedStore):
     assert small_store.query(QUICK).boolean is True  # the pool recovered
 
 
-def test_a_result_larger_than_the_limit_is_refused_not_truncated(small_store: EmbeddedStore):
+def test_a_result_larger_than_the_limit_is_refused_not_truncated(small_store: ServingStore):
     client = TestClient(create_app(Settings(store=small_store.path), small_store))
     large = client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"})
     assert large.status_code == 422
@@ -152,7 +152,7 @@ def test_with_every_worker_busy_a_query_waits_its_turn(live_server):
 def test_a_cancelled_query_gives_its_worker_back(tmp_path):
     """If the waiting request is cancelled, its worker is replaced (work stopped), not lost from the pool."""
 
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=30)
     store.load_file(SAMPLE, None)
     try:
         before = set(store.pool.pids())
@@ -176,7 +176,7 @@ def test_queued_requests_on_the_event_loop_wait_their_turn_and_a_waiter_that_giv
     per waiting request) and gets its own answer; a request whose wait times out is refused with 503, and the
     worker it never got is still there for the next one."""
 
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=30)
     store.load_file(SAMPLE, None)
     try:
 
@@ -220,7 +220,7 @@ def test_opening_a_new_checkpoint_is_not_charged_to_the_query(tmp_path, monkeypa
         opening(pool, chosen)
 
     monkeypatch.setattr(pool_module.QueryPool, "_warm_up", slow_opening)
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=5)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=5)
     try:
         store.load_file(SAMPLE, None)
         workers = store.pool.pids()
@@ -236,7 +236,7 @@ def test_opening_a_new_checkpoint_is_not_charged_to_the_query(tmp_path, monkeypa
 def test_a_worker_handed_over_as_its_request_is_cancelled_goes_back_to_the_pool(tmp_path):
 
 
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=5)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=5)
     store.load_file(SAMPLE, None)
     store.query(QUICK)  # the worker has opened the current checkpoint
     try:
@@ -261,7 +261,7 @@ def test_while_the_loop_runs_a_thread_hands_its_query_to_it(tmp_path):
     """The server's loop watches the workers' reply pipes; a thread (a REST route in FastAPI's thread pool) must
     not read them behind its back, so its query is answered through that loop, with the thread's timeout."""
 
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=30)
     store.load_file(SAMPLE, None)
     try:
         with loop_in_a_thread() as loop:
@@ -285,7 +285,7 @@ def test_a_worker_that_dies_while_idle_is_replaced_before_the_next_query(tmp_pat
     import os  # noqa: PLC0415
     import signal  # noqa: PLC0415
 
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=30)
     store.load_file(SAMPLE, None)
     try:
 
@@ -308,7 +308,7 @@ def test_a_thread_never_reads_a_worker_that_another_running_loop_watches(tmp_pat
     """A worker watched by a loop running in another thread, used by a thread whose `_home` loop is no longer
     running (several loops over time): that loop's reader must not take the thread's reply."""
 
-    store = EmbeddedStore(tmp_path / "store", workers=2, query_timeout=30)
+    store = ServingStore(tmp_path / "store", workers=2, query_timeout=30)
     store.load_file(SAMPLE, None)
     try:
         with loop_in_a_thread() as serving:
@@ -330,7 +330,7 @@ def test_threads_of_the_loops_own_executor_do_not_starve_the_warm_up_they_wait_f
     import concurrent.futures  # noqa: PLC0415
 
 
-    store = EmbeddedStore(tmp_path / "store", workers=1, query_timeout=30)
+    store = ServingStore(tmp_path / "store", workers=1, query_timeout=30)
     store.load_file(SAMPLE, None)
     try:
 

@@ -16,6 +16,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
 
 from filmgraph.serving import memory_copy
 from filmgraph.store.embedded import EmbeddedStore
+from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.inline import shape_of
 from filmgraph.serving.memory_copy import InlineCopy, at_most
 
@@ -31,16 +32,16 @@ def quad(n: int, graph: str | None = "http://example.org/g") -> Quad:
 
 
 @contextmanager
-def serving(directory: Path, mode: str) -> Iterator[EmbeddedStore]:
+def serving(directory: Path, mode: str) -> Iterator[ServingStore]:
     """A serving store (one worker, the inline lane) in `mode`, closed afterwards."""
-    store = EmbeddedStore(directory, workers=1, worker_store=mode, inline_queries=True)
+    store = ServingStore(directory, workers=1, worker_store=mode, inline_queries=True)
     try:
         yield store
     finally:
         store.close()
 
 
-def wait_for_copy(store: EmbeddedStore) -> None:
+def wait_for_copy(store: ServingStore) -> None:
     wait_for(lambda: store._inline_copy.current(store.generation) is not None)
 
 
@@ -77,7 +78,7 @@ def test_auto_mode_leaves_a_large_graph_on_disk(monkeypatch):
     assert copies.current(0) is None
 
 
-def admit(store: EmbeddedStore, shape: str) -> None:
+def admit(store: ServingStore, shape: str) -> None:
     """Ask until the workers have answered the shape fast three times in a row (on a busy machine: more)."""
     for n in range(30):
         asyncio.run(store.query_serialized_async(LOOKUP.format(n=n % 50), JSON))
@@ -144,7 +145,7 @@ def test_quads_stream_from_the_current_copy_and_from_the_disk_after_a_write(tmp_
 
 
 def test_closing_waits_for_a_build_under_way_so_the_store_can_be_reopened(tmp_path: Path):
-    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store="memory", inline_queries=True)
+    store = ServingStore(tmp_path / "store", workers=1, worker_store="memory", inline_queries=True)
     store.add_to_graph("urn:g", [quad(n).triple for n in range(20_000)])  # starts a build of a few tenths of a second
     store.close()
     assert not any(thread.name == "inline-memory-copy" for thread in threading.enumerate())

@@ -10,6 +10,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from filmgraph.errors import InvalidParameter, NotAcceptable, QuerySyntaxError
 from filmgraph.store import Dataset, EmbeddedStore, Store
+from filmgraph.serving.serving_store import ServingStore
 from filmgraph.store.remote import RemoteStore, with_values
 
 ID = "https://w3id.org/filmgraph/id/"
@@ -100,7 +101,7 @@ def test_writes_on_the_remote_backend(remote_store: Store):
 
 
 def test_writes_on_the_embedded_backend_with_workers(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=1)
+    store = ServingStore(tmp_path / "store", workers=1)
     try:
         _write_round_trip(store)
         checkpoints = list((tmp_path / ".store-checkpoints").glob("gen-*"))

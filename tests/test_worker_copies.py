@@ -9,7 +9,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore, Triple
 
 from filmgraph.serving import memory_copy, worker
-from filmgraph.store.embedded import EmbeddedStore
+from filmgraph.serving.serving_store import ServingStore
 
 from service_support import wait_for
 
@@ -65,7 +65,7 @@ def test_a_retired_generation_gets_no_memory_copy(tmp_path):
 
 @pytest.mark.parametrize("mode", ["memory", "auto"])
 def test_a_memory_mode_store_reads_its_own_writes_at_once(tmp_path, mode):
-    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store=mode)
+    store = ServingStore(tmp_path / "store", workers=1, worker_store=mode)
     try:
         for n in range(3):  # the first generation is copied before answering, later ones in the background
             triple = Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal(f"write {n}"))

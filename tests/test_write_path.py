@@ -20,6 +20,7 @@ from filmgraph.api import create_app
 from filmgraph.settings import Settings
 from filmgraph.sparql_text import is_data_only, is_replayable
 from filmgraph.store import EmbeddedStore, durability
+from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.memory_copy import InlineCopy
 
 from service_support import wait_for
@@ -93,7 +94,7 @@ def test_in_process_mode_an_acknowledged_write_survives_kill_9(tmp_path):
 
 
 def test_writes_take_no_checkpoint_until_a_query_needs_one_and_it_sees_them_all(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=1, worker_store="disk", query_timeout=10)
+    store = ServingStore(tmp_path / "store", workers=1, worker_store="disk", query_timeout=10)
     try:
         before = store.pool.checkpoints.current
         for n in range(20):
@@ -171,17 +172,17 @@ def test_a_small_update_on_the_event_loop_is_checked_and_a_rejected_one_changes_
 
 
 def test_small_ground_writes_keep_the_inline_copy_current_and_others_make_it_wait(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", workers=1, inline_queries=True, worker_store="memory")
+    store = ServingStore(tmp_path / "store", workers=1, inline_queries=True, worker_store="memory")
     try:
         for n in range(5):
             store.update(probe_update(n))
             copy = store._current_copy()
             assert copy is not None, "applied to the copy as well: still current"
-            assert copy.query(ask_probe(n)) and len(copy) == len(store._store)
+            assert copy.query(ask_probe(n)) and len(copy) == len(store.disk.engine)
         store.update("INSERT DATA { <urn:s> <urn:p> [ <urn:q> 1 ] }")  # a blank node: another label in a copy
         assert store._current_copy() is None, "not replayed: the lane reads the disk until the copy is rebuilt"
         wait_for(lambda: store._current_copy() is not None, 30)
-        assert len(store._current_copy()) == len(store._store) == 7
+        assert len(store._current_copy()) == len(store.disk.engine) == 7
     finally:
         store.close()
 

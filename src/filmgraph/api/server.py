@@ -25,7 +25,8 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from ..settings import Settings
-from ..store import Store, open_store
+from ..serving.serving_store import open_serving_store
+from ..store import Store
 from .app import create_app
 from .connections import ConnectionLimits, GuardedH11Protocol
 
@@ -130,7 +131,7 @@ def _descendants(pid: int) -> list[tuple[int, str]]:
 def serving_app() -> FastAPI:
     """The app of one server process, with the serving store, closed when the process shuts down."""
     settings = Settings.model_validate_json(os.environ[SETTINGS_VARIABLE])
-    store = open_store(settings, serving=True)
+    store = open_serving_store(settings)
 
     @asynccontextmanager
     async def close_store(app: FastAPI) -> AsyncIterator[None]:

@@ -1,63 +1,37 @@
-"""The embedded store: pyoxigraph on disk, optionally answering queries from a pool of worker processes.
+"""The embedded store: pyoxigraph on disk (or in memory), queries answered in the calling process.
 
-Without workers (CLI, build, notebooks) queries run in this process. With workers (`filmgraph serve`) this process
-keeps the only read-write handle (writes, persistence). A committed write is made durable (durability.py: the
-write-ahead log synced, or left to the operating system), then the generation moves on; the workers read RocksDB
-checkpoints (`Store.backup`, hard links), taken when a query needs a worker after a write (checkpoints.py). A read
-that follows a write therefore sees it, and a worker killed on timeout never holds the read-write store.
+The CLI, the build, notebooks and the library's tests use it as it is; `filmgraph serve` wraps it in a
+`ServingStore` (filmgraph/serving/), which answers queries from worker processes and keeps this process's handle
+for writes. A committed write is made durable (durability.py: the write-ahead log synced, or left to the operating
+system), then the generation moves on, and whatever follows the engine (`EngineFollower`: the serving store's
+in-memory copy and inline lane) hears of it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import dataclasses
 import gc
 import logging
-import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
-from pyoxigraph import (
-    DefaultGraph,
-    NamedNode,
-    Quad,
-    QueryResultsFormat,
-    RdfFormat,
-    Store as OxStore,
-    Triple,
-    parse,
-    parse_query_results,
-)
+from pyoxigraph import DefaultGraph, NamedNode, Quad, Store as OxStore, Triple
 
-from ..errors import (
-    FilmgraphError,
-    QuerySyntaxError,
-    QueryTimeout,
-    StorageError,
-    StoreInUse,
-    UnsupportedFormat,
-)
+from ..errors import QuerySyntaxError, StorageError, StoreInUse, UnsupportedFormat
 from ..settings import Settings
 from ..sparql_text import is_replayable, is_small_data_update
-from .base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
-from ..serving.cache import ResultCache, cache_key
-from ..serving.checkpoints import Checkpoints
+from .base import Dataset, QueryResult, SerializedResult, Store
 from .dataset import DuplicateWatch, holds_duplicate_triples
-from .refusals import engine_refusal
 from .durability import PeriodicSync, WalSync
-from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
-from ..serving.choice import CopyChoice
-from ..serving.inline import InlineLane, blank_constants, inline_shape
-from ..serving.memory_copy import InlineCopy
 from .merged import MergedViews
+from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
+from .refusals import engine_refusal
 from .storage_health import WriteHealth, is_storage_failure, storage_failure
 
 log = logging.getLogger(__name__)
-TERMS_MEDIA_TYPES = "application/sparql-results+json, application/n-triples"
 
 
 def _graph_name(graph: str | None) -> NamedNode | DefaultGraph:
@@ -68,24 +42,10 @@ def _as_quad(item: Quad | Triple, graph: NamedNode | DefaultGraph) -> Quad:
     return Quad(item.subject, item.predicate, item.object, graph)
 
 
-def terms_of(done: Evaluated) -> QueryResult:
-    """Parse engine-serialised bytes back into terms (the worker path of `Store.query`)."""
-    if done.spooled is not None:
-        done = Evaluated(done.kind, done.media_type, b"".join(done.chunks()))
-    if done.kind == "construct":
-        return QueryResult("construct", triples=[q.triple for q in parse(done.body, format=RdfFormat.N_TRIPLES)])
-    parsed = parse_query_results(done.body, format=QueryResultsFormat.JSON)
-    if done.kind == "ask":
-        return QueryResult("ask", boolean=bool(parsed))
-    variables = [v.value for v in parsed.variables]
-    rows = [{name: row[name] for name in variables if row[name] is not None} for row in parsed]
-    return QueryResult("select", variables=variables, rows=rows)
-
-
-def _serialized(done: Evaluated) -> SerializedResult:
+def serialized(done: Evaluated) -> SerializedResult:
+    """An engine-serialised result as the `Store` interface hands it on (a spooled one streamed from its file)."""
     body = [done.body] if done.spooled is None else done.chunks()
     return SerializedResult(done.kind, done.media_type, body)
-
 
 
 def _open_engine(path: Path) -> OxStore:
@@ -101,6 +61,19 @@ def _open_engine(path: Path) -> OxStore:
                          "one, or ask its server") from None
 
 
+class EngineFollower(Protocol):
+    """What keeps state derived from the engine (the serving store: its in-memory copy, its inline lane)."""
+
+    def written(self, replay: str | None, generation: int) -> None:
+        """A write made `generation`; `replay`: the update, when a copy can apply it too (`is_replayable`)."""
+
+    def releasing(self) -> None:
+        """The engine is about to be reopened: let go of the old handle (RocksDB frees its lock with the last)."""
+
+    def reopened(self, engine: OxStore) -> None:
+        """The engine was reopened after a storage failure."""
+
+
 class EmbeddedStore(Store):
     """pyoxigraph's store (on disk, or in memory when `path` is None); the query default graph is the union."""
 
@@ -108,14 +81,6 @@ class EmbeddedStore(Store):
         self,
         path: Path | str | None,
         *,
-        workers: int = 0,
-        worker_store: str = "disk",
-        max_pending: int = 64,
-        query_timeout: float = 30.0,
-        max_result_bytes: int = 256 * 2**20,
-        result_cache_size: int = 0,
-        spill_bytes: int = 2**20,
-        inline_queries: bool = False,
         min_free_bytes: int = 0,
         durability: str = "sync",
         sync_interval: float = 1.0,
@@ -132,202 +97,63 @@ class EmbeddedStore(Store):
             PeriodicSync(self._wal, sync_interval) if self._wal is not None and durability == "process" else None
         )
         self._unpublished = False  # a committed write whose checkpoint failed: published by the next write/probe
-        self._worker_store = worker_store
-        self.query_timeout = query_timeout
-        self.max_result_bytes = max_result_bytes
-        self.spill_bytes = spill_bytes  # larger results travel through a spool file, not the pipe
-        self._cache = ResultCache(result_cache_size)
         self._duplicates = DuplicateWatch()
         self._merged = MergedViews()  # in-process queries only: the workers keep their own
         self._generation = 0
         self._write_lock = threading.RLock()
-        self._spool: str | None = None  # where workers write large results
-        self.pool = None
-        self.inline: InlineLane | None = None
-        self._inline_copy: InlineCopy | None = None
-        self._choice = CopyChoice() if workers and worker_store != "disk" else None  # which copy a worker reads
-        if workers:
-            self._prepare_checkpoints()
-            first_copy = self._start_inline_lane(worker_store) if inline_queries else None
-            self._start_pool(workers, worker_store, max_pending)
-            if first_copy is not None:
-                first_copy.join()  # as the workers' first copies: built before the service reports ready
+        self._follower: EngineFollower | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, serving: bool = False) -> EmbeddedStore:
-        """The store `filmgraph serve` uses (workers, limits, cache) or, if not serving, a plain in-process one."""
-        if not serving:
-            return cls(settings.store, query_timeout=settings.query_timeout)
-        return cls(
-            settings.store,
-            workers=settings.workers,
-            worker_store=settings.worker_store,
-            max_pending=settings.max_pending_queries,
-            query_timeout=settings.query_timeout,
-            max_result_bytes=settings.max_result_bytes,
-            result_cache_size=settings.result_cache_size,
-            inline_queries=settings.inline_queries,
-            min_free_bytes=settings.min_free_bytes,
-            durability=settings.durability,
-            sync_interval=settings.sync_interval,
-        )
+    def from_settings(cls, settings: Settings) -> EmbeddedStore:
+        """The plain in-process store of the settings (the server's limits and workers: `ServingStore`)."""
+        return cls(settings.store)
 
     @property
-    def _store(self) -> OxStore:
+    def engine(self) -> OxStore:
         """The read-write engine; missing only while it is reopened after a storage failure (see `_reopen`)."""
         if self._engine is None:
             raise StorageError("the store is being reopened after a storage failure; retry in a moment")
         return self._engine
 
-    # --- worker pool and checkpoints -------------------------------------------------------------------
-    def _prepare_checkpoints(self) -> None:
-        """An empty directory beside the store for checkpoints, spooled results and the dumps copies are made of."""
-        if self.path is None:
-            raise ValueError("query workers need an on-disk store (they read its checkpoints)")
-        shutil.rmtree(self._checkpoints_root, ignore_errors=True)
-        (self._checkpoints_root / "spool").mkdir(parents=True)
-        self._spool = str(self._checkpoints_root / "spool")
+    _store = engine
 
-    def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
-        from ..serving.pool import QueryPool  # noqa: PLC0415 - only the server needs processes
-
-        self._checkpoints = Checkpoints(self._checkpoints_root, self._snapshot_source, lambda: self._generation)
-        self._checkpoint(self._generation)
-        self.pool = QueryPool(workers, self._checkpoints, worker_store, max_pending)
-        self.pool.start()
-
-    def _start_inline_lane(self, worker_store: str) -> threading.Thread | None:
-        """The lane evaluates on the read-write store, or, as the workers do in `memory` and `auto` mode, on an
-        in-memory copy of it while the copy holds the current generation. Returns the thread building the first
-        copy (alongside the workers' first copies)."""
-        self.inline = InlineLane(self._store)
-        if worker_store == "disk":
-            return None
-        self._inline_copy = InlineCopy(self._store, worker_store, lambda: self._generation, self._checkpoints_root)
-        return self._inline_copy.refresh()
-
-    @property
-    def _checkpoints_root(self) -> Path:
-        assert self.path is not None
-        return self.path.parent / f".{self.path.name}-checkpoints"
+    def follow(self, follower: EngineFollower) -> None:
+        """Tell `follower` of every write and reopening from now on (one follower: the serving store)."""
+        self._follower = follower
 
     @contextmanager
-    def _snapshot_source(self) -> Iterator[tuple[OxStore, int]]:
-        """The engine and its generation, read before the checkpoint is taken: the checkpoint holds every write of
-        that generation, and perhaps one committing meanwhile (a write concurrent with the read, never a rolled-back
-        one). Not under the write lock: a checkpoint takes 10–50 ms here, and writes waited for it. After a
-        storage failure the engine takes no checkpoint until it is reopened: recover first, if the disk has room."""
+    def snapshot_source(self) -> Iterator[tuple[OxStore, int]]:
+        """The engine and its generation, read before a snapshot (a checkpoint) is taken: the snapshot holds every
+        write of that generation, and perhaps one committing meanwhile (a write concurrent with the read, never a
+        rolled-back one). Not under the write lock: a checkpoint takes 10–50 ms here, and writes waited for it.
+        After a storage failure the engine takes no snapshot until it is reopened: recover first, if the disk
+        has room."""
         if self._health.reopen_needed or self._unpublished:
             self.storage_problem()
         generation = self._generation
         yield self._store, generation
 
-    def _checkpoint(self, generation: int) -> None:
-        """A consistent read-only snapshot of `generation` for the workers; older ones go once no worker leases
-        them (checkpoints.py)."""
-        self._checkpoints.publish(self._store, generation)
-
     # --- reads -----------------------------------------------------------------------------------------
-    def _task(self, sparql, media_types, bindings, dataset, merge: bool = False) -> QueryTask:
-        spool = self._spool if self.pool is not None else None
-        return QueryTask(sparql, media_types, bindings, dataset, self.max_result_bytes, spool, self.spill_bytes, merge)
-
-    def _merge_needed(self, sparql: str, dataset: Dataset | None) -> bool:
+    def merge_needed(self, sparql: str, dataset: Dataset | None) -> bool:
         """Whether this union query must run on a merged view (store/dataset.py): only while some triple is held in
         several graphs, and only for answers that depend on multiplicity."""
         return self._duplicates.merge_needed(sparql, dataset, self._generation, self._holds_duplicates)
+
+    def known_no_merge(self, sparql: str, dataset: Dataset | None) -> bool | None:
+        """`merge_needed` if it is known for this generation without asking the engine, else None."""
+        return self._duplicates.known_no_merge(sparql, dataset, self._generation)
 
     def _holds_duplicates(self) -> tuple[int, bool]:
         """(generation, whether a triple is in several graphs), read under the write lock so the two agree."""
         with self._write_lock:
             return self._generation, holds_duplicate_triples(self._store)
 
-    def _evaluate(self, task: QueryTask, timeout: float | None) -> Evaluated:
-        key = cache_key(self._generation, task.sparql, task.media_types, task.bindings, task.dataset)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        if self.pool is not None:
-            done = self._evaluate_pooled(task, timeout or self.query_timeout)
-        else:
-            done = evaluate(self._merged.of(self._store, self._generation) if task.merge_union else self._store, task)
-        self._cache.put(key, done)
-        return done
-
-    def _evaluate_pooled(self, task: QueryTask, timeout: float) -> Evaluated:
-        """A thread's query (REST routes): inline if its shape is known cheap, so that lookups are answered even
-        while runaway queries hold every worker; else by a worker."""
-        shape = blank_constants(task.sparql)
-        done = self._inline_first(shape, task, timeout, from_thread=True)
-        if done is None:
-            task = self._with_copy(shape, task)
-            with self._unanswered(shape, task, timeout):
-                done = self.pool.run(task, timeout)
-            self._learn(shape, done)
-        return done
-
-    def _inline_first(self, shape: str, task: QueryTask, timeout: float, from_thread: bool = False) -> Evaluated | None:
-        """The answer from the inline lane if the lane admits the query's shape and it stayed in budget."""
-        if self.inline is None or task.merge_union:  # a merged view lives in the workers only
-            return None
-        lane_shape = inline_shape(shape)
-        if self.inline.admits(lane_shape, from_thread):
-            return self.inline.run(lane_shape, task, timeout, self._current_copy(), from_thread)
-        return None
-
-    def _with_copy(self, shape: str, task: QueryTask) -> QueryTask:
-        """The task, naming the copy (memory or disk) its shape runs faster on (choice.py)."""
-        if self._choice is None:
-            return task
-        wanted = self._choice.pick(shape)
-        return task if wanted == task.copy else dataclasses.replace(task, copy=wanted)
-
-    @contextlib.contextmanager
-    def _unanswered(self, shape: str, task: QueryTask, timeout: float) -> Iterator[None]:
-        """Around a worker's query: one that got no answer still ends a try of its copy (choice.py)."""
-        try:
-            yield
-        except FilmgraphError as error:
-            if self._choice is not None:
-                self._choice.failed(shape, task.copy, timeout if isinstance(error, QueryTimeout) else None)
-            raise
-
-    def _learn(self, shape: str, done: Evaluated) -> None:
-        if self.inline is not None:
-            self.inline.learn(inline_shape(shape), done.seconds, done.cold)
-        if self._choice is not None:
-            self._choice.record(shape, done.copy, done.seconds)
-
-    async def query_serialized_async(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
-        """Cache hits, and queries of a shape the inline lane knows to be cheap, are answered on the event loop
-        itself; the others go to a free worker without a thread hop."""
-        if self.pool is None:
-            return await super().query_serialized_async(sparql, media_type, bindings, dataset, timeout)
-        key = cache_key(self._generation, sparql, media_type, bindings, dataset)
-        done = self._cache.get(key)
-        if done is None:
-            merge = self._duplicates.known_no_merge(sparql, dataset, self._generation)
-            if merge is None:  # not known for this generation yet: an ASK over the store, off the loop
-                merge = await asyncio.to_thread(self._merge_needed, sparql, dataset)
-            done = await self._evaluate_async(self._task(sparql, media_type, bindings, dataset, merge), timeout)
-            self._cache.put(key, done)
-        return _serialized(done)
-
-    async def _evaluate_async(self, task: QueryTask, timeout: float | None) -> Evaluated:
-        timeout = timeout or self.query_timeout
-        shape = blank_constants(task.sparql)
-        done = self._inline_first(shape, task, timeout)
-        if done is None:
-            task = self._with_copy(shape, task)
-            with self._unanswered(shape, task, timeout):
-                done = await self.pool.run_async(task, timeout)
-            self._learn(shape, done)
-        return done
+    def evaluate(self, task: QueryTask) -> Evaluated:
+        """Evaluate and serialise in this process, on the merged view when the task asks for it."""
+        return evaluate(self._merged.of(self._store, self._generation) if task.merge_union else self._store, task)
 
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
-        merge = self._merge_needed(sparql, dataset)
-        if self.pool is not None:
-            return terms_of(self._evaluate(self._task(sparql, TERMS_MEDIA_TYPES, bindings, dataset, merge), timeout))
+        merge = self.merge_needed(sparql, dataset)
         source = self._merged.of(self._store, self._generation) if merge else self._store
         result = run_query(source, sparql, bindings, dataset, merged=merge)
         kind = result_kind(result)
@@ -340,23 +166,14 @@ class EmbeddedStore(Store):
         return QueryResult(kind="construct", triples=list(result))
 
     def query_serialized(self, sparql, media_type, bindings=None, dataset=None, timeout=None) -> SerializedResult:
-        """`media_type` may list several types (comma-separated, preferred first): the first that fits is used.
-        A large result from a worker comes as a stream of chunks read from its spool file."""
-        merge = self._merge_needed(sparql, dataset)
-        return _serialized(self._evaluate(self._task(sparql, media_type, bindings, dataset, merge), timeout))
+        """`media_type` may list several types (comma-separated, preferred first): the first that fits is used."""
+        merge = self.merge_needed(sparql, dataset)
+        return serialized(self.evaluate(QueryTask(sparql, media_type, bindings, dataset, merge_union=merge)))
 
     def quads(self, graph=None) -> Iterator[Quad]:
-        """Streamed from the in-memory copy while it holds the current generation (exports: at 1M quads it is read
-        in under a second, the disk in 7–8 s), else from the disk."""
-        copy = self._current_copy()  # not `or`: a Store's truth is its length, and an empty copy is still current
-        source = self._store if copy is None else copy
         if graph:
-            return iter(source.quads_for_pattern(None, None, None, NamedNode(graph)))
-        return iter(source.quads_for_pattern(None, None, None))
-
-    def _current_copy(self) -> OxStore | None:
-        """The server process's in-memory copy, if there is one and it holds the current generation."""
-        return self._inline_copy.current(self._generation) if self._inline_copy is not None else None
+            return iter(self._store.quads_for_pattern(None, None, None, NamedNode(graph)))
+        return iter(self._store.quads_for_pattern(None, None, None))
 
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, NamedNode))
@@ -380,21 +197,6 @@ class EmbeddedStore(Store):
     @property
     def generation(self) -> int:
         return self._generation
-
-    def health(self) -> list[HealthCheck]:
-        """The pool answers while one worker runs; the in-memory copy never stops the service (the disk answers
-        while it is built or failing), so it is reported, never failed."""
-        checks = []
-        if self.pool is not None:
-            state = self.pool.state()
-            state["checkpoint_leases"] = self._checkpoints.held()
-            if not state["alive"]:
-                state["error"] = "no query worker is running"
-            checks.append(HealthCheck("query workers", state["alive"] > 0, state))
-        if self._inline_copy is not None:
-            copy = self._inline_copy
-            checks.append(HealthCheck("in-memory copy", True, {"state": copy.state, "last_error": copy.last_error}))
-        return checks
 
     # --- writes: each one pyoxigraph transaction, acknowledged only once durable and published ----------------
     def update(self, sparql: str) -> None:
@@ -499,8 +301,8 @@ class EmbeddedStore(Store):
     ) -> None:
         """One write under the lock: recover from an earlier storage failure, refuse to start without room on the
         disk, commit, publish. Whatever fails, the error says truly whether anything was written: an atomic
-        commit that raised wrote nothing, a bulk load may have written part. `replay`: the update, when the
-        in-memory copy can apply it too (`InlineCopy.follow`)."""
+        commit that raised wrote nothing, a bulk load may have written part. `replay`: the update, when an
+        in-memory copy can apply it too (`EngineFollower.written`)."""
         with self._write_lock:
             self._recover(doing)
             self._health.check_room(doing)
@@ -569,14 +371,11 @@ class EmbeddedStore(Store):
 
     def _reopen(self) -> None:
         """Open the engine again: RocksDB refuses every write after one failed on the disk until it is reopened
-        (every acknowledged write is there; a failed one is not: measured on a full tmpfs). The inline lane and
-        its copy let go of the old handle first, since RocksDB frees its lock only when no handle is left."""
+        (every acknowledged write is there; a failed one is not: measured on a full tmpfs). What follows the engine
+        lets go of the old handle first, since RocksDB frees its lock only when no handle is left."""
         assert self.path is not None  # an in-memory store has no disk to fail
-        if self._inline_copy is not None:
-            self._inline_copy.close()
-            self._inline_copy = None
-        if self.inline is not None:
-            self.inline.use_store(None)
+        if self._follower is not None:
+            self._follower.releasing()
         self._engine = None
         gc.collect()  # the failure's traceback is a cycle (frame -> exception -> frame) that holds the old handle
         try:
@@ -584,12 +383,8 @@ class EmbeddedStore(Store):
         except OSError as error:  # e.g. an export still streams from the old handle: the next write tries again
             raise storage_failure(error, written=False, doing="reopening the store after a storage failure") from error
         self._health.reopen_needed = False
-        if self.inline is not None:
-            self.inline.use_store(self._engine)
-            if self._worker_store != "disk":
-                self._inline_copy = InlineCopy(self._engine, self._worker_store, lambda: self._generation,
-                                               self._checkpoints_root)  # fmt: skip
-                self._inline_copy.refresh()
+        if self._follower is not None:
+            self._follower.reopened(self._engine)
         log.warning("reopened the store after a storage failure")
 
     def storage_problem(self) -> str | None:
@@ -611,10 +406,8 @@ class EmbeddedStore(Store):
         RocksDB's write-ahead log, which it does not sync: `sync` mode syncs the log (~0.3 ms) before the answer,
         after the write lock is released (the returned ticket, `_sync_log`), `process` mode leaves it to a
         periodic sync (durability.py). A bulk load, which bypasses the log, and a write published late (after a
-        storage failure) are flushed to synced files here instead. The workers'
-        checkpoint is taken when a query needs it (checkpoints.py); the in-memory copy applies a small ground
-        INSERT/DELETE DATA too, else is rebuilt once writes pause (memory_copy.py): until then reads use the
-        read-write store or a new checkpoint, never a stale copy."""
+        storage failure) are flushed to synced files here instead. The follower hears of it (the serving store:
+        its in-memory copy follows, its workers' next checkpoint is taken when a query needs it)."""
         ticket = None
         if self._wal is not None:
             if flush:
@@ -624,23 +417,13 @@ class EmbeddedStore(Store):
             else:
                 self._periodic_sync.written()
         self._generation += 1
-        if self._inline_copy is not None:
-            self._inline_copy.follow(replay, self._generation)
+        if self._follower is not None:
+            self._follower.written(replay, self._generation)
         return ticket
-
-    def stop_taking_queries(self, within: float) -> None:
-        if self.pool is not None:
-            self.pool.stop_taking_queries(within)
 
     def close(self) -> None:
         if self._periodic_sync is not None:
             self._periodic_sync.close()
-        if self._inline_copy is not None:
-            self._inline_copy.close()
-        if self.pool is not None:
-            self.pool.close()
-            self.pool = None
-            shutil.rmtree(self._checkpoints_root, ignore_errors=True)
         if self._engine is not None:
             try:
                 self._engine.flush()
