@@ -17,7 +17,7 @@ from filmgraph.settings import Settings
 from filmgraph.serving import memory_copy, worker
 from filmgraph.serving.checkpoints import Checkpoints
 from filmgraph.serving.serving_store import ServingStore
-from filmgraph.serving.memory_copy import Backoff, InlineCopy
+from filmgraph.serving.memory_copy import Backoff, ServerCopy
 
 from service_support import wait_for
 
@@ -100,7 +100,7 @@ def failing(times: int, real):
 def test_the_inline_copy_survives_memory_errors_and_retries(tmp_path, monkeypatch):
     monkeypatch.setattr(memory_copy, "copy_into_memory", failing(2, memory_copy.copy_into_memory))
     source = small_store(tmp_path / "store")
-    copy = InlineCopy(source, "memory", lambda: 7, backoff=Backoff(first=0.3))
+    copy = ServerCopy(source, "memory", lambda: 7, backoff=Backoff(first=0.3))
     try:
         copy.refresh()
         wait_for(lambda: copy.state == "failed-retrying", 5)

@@ -18,7 +18,7 @@ from filmgraph.serving import memory_copy
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.inline import shape_of
-from filmgraph.serving.memory_copy import InlineCopy, at_most
+from filmgraph.serving.memory_copy import ServerCopy, at_most
 
 from service_support import wait_for
 
@@ -54,7 +54,7 @@ def test_at_most_counts_the_default_and_the_named_graphs():
 def test_a_copy_is_used_only_while_it_holds_the_current_generation():
     source, generation = OxStore(), [0]
     source.extend(quad(n) for n in range(100))
-    copies = InlineCopy(source, "memory", lambda: generation[0])
+    copies = ServerCopy(source, "memory", lambda: generation[0])
     copies.refresh()
     wait_for(lambda: copies.current(0) is not None)
     assert len(copies.current(0)) == 100
@@ -72,7 +72,7 @@ def test_auto_mode_leaves_a_large_graph_on_disk(monkeypatch):
     monkeypatch.setattr(memory_copy, "AUTO_MEMORY_MAX_QUADS", 9)
     source = OxStore()
     source.extend(quad(n) for n in range(10))
-    copies = InlineCopy(source, "auto", lambda: 0)
+    copies = ServerCopy(source, "auto", lambda: 0)
     copies.refresh()
     wait_for(lambda: not copies._building)
     assert copies.current(0) is None

@@ -21,7 +21,7 @@ from filmgraph.settings import Settings
 from filmgraph.sparql_text import is_data_only, is_replayable
 from filmgraph.store import EmbeddedStore, durability
 from filmgraph.serving.serving_store import ServingStore
-from filmgraph.serving.memory_copy import InlineCopy
+from filmgraph.serving.memory_copy import ServerCopy
 
 from service_support import wait_for
 
@@ -112,15 +112,15 @@ def test_writes_take_no_checkpoint_until_a_query_needs_one_and_it_sees_them_all(
 def test_a_burst_of_writes_costs_one_copy_built_once_writes_pause(tmp_path, monkeypatch):
     source = OxStore(str(tmp_path / "store"))
     builds: list[int] = []
-    real = InlineCopy._attempt
+    real = ServerCopy._attempt
 
     def counted(self):
         builds.append(len(self._source))
         return real(self)
 
-    monkeypatch.setattr(InlineCopy, "_attempt", counted)
+    monkeypatch.setattr(ServerCopy, "_attempt", counted)
     generation = [0]
-    copy = InlineCopy(source, "memory", lambda: generation[0], pause=0.5)
+    copy = ServerCopy(source, "memory", lambda: generation[0], pause=0.5)
     try:
         copy.refresh().join()
         assert builds == [0]

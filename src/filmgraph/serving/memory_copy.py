@@ -2,7 +2,7 @@
 
 pyoxigraph's in-memory store answers most queries 2–3× faster than its on-disk one (BENCHMARKS.md). The query
 workers copy their read-only checkpoint (worker.py); the server process copies its read-write store for the inline
-lane (`InlineCopy`). The engine builds a copy (a dump to N-Quads, then a bulk load; both release the GIL): about
+lane (`ServerCopy`). The engine builds a copy (a dump to N-Quads, then a bulk load; both release the GIL): about
 10 s and 0.45 GB per million quads. `FILMGRAPH_WORKER_STORE` decides: `disk` never copies, `memory` always does,
 `auto` (the default) for graphs of up to AUTO_MEMORY_MAX_QUADS quads.
 """
@@ -74,7 +74,7 @@ def copy_into_memory(on_disk: OxStore, scratch: Path | None = None) -> OxStore:
     return in_memory
 
 
-class InlineCopy:
+class ServerCopy:
     """The server process's in-memory copy of its read-write store, for the inline lane.
 
     The copy is tagged with the generation read before its snapshot was taken, and `current` returns it only while

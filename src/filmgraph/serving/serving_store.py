@@ -30,7 +30,7 @@ from .cache import ResultCache, cache_key
 from .checkpoints import Checkpoints
 from .choice import CopyChoice
 from .inline import InlineLane, blank_constants, inline_shape
-from .memory_copy import InlineCopy
+from .memory_copy import ServerCopy
 
 TERMS_MEDIA_TYPES = "application/sparql-results+json, application/n-triples"
 
@@ -80,7 +80,7 @@ class ServingStore(Store):
         self._spool: str | None = None  # where workers write large results
         self.pool = None
         self.inline: InlineLane | None = None
-        self._inline_copy: InlineCopy | None = None
+        self._inline_copy: ServerCopy | None = None
         self._choice = CopyChoice() if workers and worker_store != "disk" else None  # which copy a worker reads
         self.disk.follow(self)
         if workers:
@@ -134,7 +134,7 @@ class ServingStore(Store):
         return self._new_copy(self.disk.engine)
 
     def _new_copy(self, engine: OxStore) -> threading.Thread | None:
-        self._inline_copy = InlineCopy(engine, self._worker_store, lambda: self.generation, self._checkpoints_root)
+        self._inline_copy = ServerCopy(engine, self._worker_store, lambda: self.generation, self._checkpoints_root)
         return self._inline_copy.refresh()
 
     @property
