@@ -41,7 +41,6 @@ from .store import Store
 from .vocab import INFERRED_GRAPH, curie
 
 AGREEMENT_STATES: tuple[str, ...] = get_args(AgreementState)
-EVENT_LINKS = {"atTime", "newTargetTime", "venue", "concernsAgreement", "participant", "signatory"}
 
 
 def _select(store: Store, sparql: str, **bindings) -> list[dict]:
