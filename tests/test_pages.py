@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import httpx
 import rdflib
 from rdflib import RDF, SKOS, URIRef
+
+import filmgraph
 
 from api_support import SOURCE_ID
 
@@ -156,3 +159,13 @@ def test_landing_page_links_the_entry_points_in_html_and_json(rest):
     for href in expected - {"/export"}:
         assert rest.get(href).status_code == 200, href
     assert rest.get("/", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_one_jinja_environment_renders_every_page():
+    """The templates are loaded once (issue 16): a second Environment would miss the filters set in pages.py."""
+    package = Path(filmgraph.__file__).parent
+    made = [p.name for p in package.rglob("*.py") if "Environment(" in p.read_text(encoding="utf-8")]
+    assert made == ["pages.py"]
+    from filmgraph.api import pages, sparql
+
+    assert sparql.templates is pages.templates

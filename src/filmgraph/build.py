@@ -23,7 +23,7 @@ from .ownership import user_graphs
 from .rdfio import canonical_quads, read_turtle
 from .settings import Settings
 from .reference import reference_quads, references_of
-from .triples import curation_quads, expand
+from .triples import curation_quads
 from .vocab import (
     INFERRED_GRAPH, ONTOLOGY_GRAPH, REFERENCE_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX as SOURCE_PREFIX, source_graph,
 )
@@ -103,7 +103,7 @@ def compute_graphs(paths: BuildPaths, curations: list[Curation] | None = None) -
     labels = {node.id: node.label for curation in curations for node in curation.nodes}
     already: set[Triple] = set()
     for curation in curations:
-        check_terms(curation, declared, expand)
+        check_terms(curation, declared)
         quads = curation_quads(curation, labels)
         graphs[source_graph(curation.source.id)] = _not_yet_written(quads, already)
     asserted = [quad for graph, quads in graphs.items() if graph.startswith(SOURCE_PREFIX) for quad in quads]

@@ -19,7 +19,7 @@ import yaml
 
 from .errors import BuildError
 from .spans import AmbiguousQuote, QuoteNotFound, Span, find_evidence_span, split_sentences
-from .vocab import PREFIXES
+from .vocab import PREFIXES, expand
 
 LOCAL_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CURIE = re.compile(r"^([a-z][a-z0-9]*):([A-Za-z_][\w.-]*)$")
@@ -423,7 +423,7 @@ def _references(curation: Curation) -> Iterator[tuple[str, Location, str]]:
             yield target, claim.where, role
 
 
-def check_terms(curation: Curation, known_terms: set[str], expand: Callable[[str], str]) -> None:
+def check_terms(curation: Curation, known_terms: set[str]) -> None:
     """Every fg: term the file uses is declared in the ontology (catches typos such as fg:ofstate)."""
 
     def check(curie: str, where: Location) -> None:

@@ -17,9 +17,9 @@ from weakref import WeakKeyDictionary
 
 from pyoxigraph import NamedNode
 
-from .lookup import RDF_TYPE, SPARQL_PREFIXES, curie, is_inferred_graph, run_for_nodes
+from .lookup import RDF_TYPE, SPARQL_PREFIXES, is_inferred_graph, run_for_nodes
 from .store import Store
-from .vocab import ONTOLOGY_GRAPH
+from .vocab import ONTOLOGY_GRAPH, curie
 
 Edge = tuple[str, str, str]
 MAX_DEPTH = 4  # a chain whose links are inverses of sub-properties is three steps deep; the ontology has no longer

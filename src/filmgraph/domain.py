@@ -17,7 +17,6 @@ from .entities import entity_node, require_entity
 from .errors import InvalidParameter, NotFound
 from .lookup import (
     SPARQL_PREFIXES,
-    curie,
     entity_refs,
     has_status,
     labels,
@@ -39,10 +38,9 @@ from .records import (
 )
 from .status import status_as_of, status_reports
 from .store import Store
-from .vocab import INFERRED_GRAPH
+from .vocab import INFERRED_GRAPH, curie
 
 AGREEMENT_STATES: tuple[str, ...] = get_args(AgreementState)
-EVENT_LINKS = {"atTime", "newTargetTime", "venue", "concernsAgreement", "participant", "signatory"}
 
 
 def _select(store: Store, sparql: str, **bindings) -> list[dict]:

@@ -19,7 +19,6 @@ from .errors import InvalidParameter, NotFound
 from .lookup import (
     RDF_TYPE,
     SPARQL_PREFIXES,
-    curie,
     entity_refs,
     has_status,
     is_inferred_graph,
@@ -48,7 +47,7 @@ from .records import (
 )
 from .store import Store
 from .store.base import Term
-from .vocab import ID, PREFIXES
+from .vocab import ID, PREFIXES, curie
 
 _P = PREFIXES
 ENTITY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$")

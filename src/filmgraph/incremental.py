@@ -27,9 +27,9 @@ from .rdfio import to_rdflib
 from .reference import reference_quads, references_of, stored_references
 from .reasoning import check_consistency, materialise, rules_of
 from .store import Store
-from .triples import PREF_LABEL, RDF_TYPE, curation_quads, expand, quoted_labels, term
+from .triples import PREF_LABEL, RDF_TYPE, curation_quads, quoted_labels
 from .validation import validate
-from .vocab import ID, ONTOLOGY_GRAPH, REFERENCE_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX, source_graph
+from .vocab import ID, ONTOLOGY_GRAPH, REFERENCE_GRAPH, SHAPES_GRAPH, SOURCE_GRAPH_PREFIX, source_graph, term
 
 CLAIM = term("fg:Claim")
 RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT = term("rdf:subject"), term("rdf:predicate"), term("rdf:object")
@@ -55,7 +55,7 @@ def source_change(store: Store, curation: Curation, external_ids: Path) -> Chang
     """The quads to remove and add so that the store holds `curation` as a full build would; None when the change
     reaches beyond the neighbourhood (then recompute everything). Raises BuildError when the source is refused."""
     ontology = list(store.quads(ONTOLOGY_GRAPH))
-    check_terms(curation, {q.subject.value for q in ontology}, expand)
+    check_terms(curation, {q.subject.value for q in ontology})
     graph = source_graph(curation.source.id)
     old = list(store.quads(graph)) if store.has_graph(graph) else []
     view = View(store)

@@ -17,27 +17,12 @@ from .errors import InvalidParameter
 from .records import EntityRef, Evidence, Provenance, TimeRef
 from .store import Store
 from .store.base import Term
-from .vocab import ID, INFERRED_GRAPH, PREFIXES, SOURCE_GRAPH_PREFIX
+from .vocab import ID, INFERRED_GRAPH, PREFIXES, SOURCE_GRAPH_PREFIX, curie, expand
 
 SPARQL_PREFIXES = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in PREFIXES.items())
 RDF_TYPE = PREFIXES["rdf"] + "type"
 LABEL_PREFERENCE = ("pref", "label")
 _MAX_VALUES = 500  # rows per VALUES block; keeps each query small on remote engines
-
-
-def curie(iri: str) -> str:
-    """`fg:State` for an IRI under a known prefix, else the IRI itself (for readable JSON)."""
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
-        local = iri[len(namespace) :]
-        if iri.startswith(namespace) and local and "/" not in local and "#" not in local:
-            return f"{prefix}:{local}"
-    return iri
-
-
-def expand_curie(value: str) -> str:
-    """The IRI of a CURIE under a known prefix (`fg:Planned`), else the value unchanged."""
-    prefix, _, local = value.partition(":")
-    return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else value
 
 
 _KNOWN = "SELECT ?node WHERE { { ?node ?p ?o } UNION { ?s ?p ?node } } LIMIT 1"
@@ -56,7 +41,7 @@ def resolve_term(store: Store | None, value: str) -> NamedNode:
     as an entity's. ValueError when the text cannot be an IRI."""
     value = value.strip()
     if ":" in value:
-        iri = expand_curie(value)
+        iri = expand(value)
         if "://" not in iri and not iri.startswith("urn:"):
             raise ValueError("expected a full IRI, a CURIE such as fgid:russia, or a local name such as russia")
         return NamedNode(iri)
@@ -284,7 +269,7 @@ def require_status(store: Store, status: str, also: Iterable[str] = ()) -> None:
 
 def has_status(claims: Iterable[Provenance], status: str) -> bool:
     """Whether any of the claims has the epistemic status the user named (IRI, CURIE or local name)."""
-    return any(claim.status and term_matches(expand_curie(claim.status), status) for claim in claims)
+    return any(claim.status and term_matches(expand(claim.status), status) for claim in claims)
 
 
 # Provenance machinery (relation claims, evidence spans, sentences): nodes that record where a fact comes from,

@@ -28,7 +28,7 @@ from .errors import BuildError, InvalidParameter, NotFound
 from .lookup import resolve_term, values_block
 from .sparql_text import where_group_start
 from .store.base import QueryResult, SerializedResult, Store, Term
-from .vocab import PREFIXES
+from .vocab import PREFIXES, curie
 
 ParameterType = TypingLiteral["iri", "string", "integer", "date"]
 PARAMETER_TYPES: tuple[str, ...] = ("iri", "string", "integer", "date")
@@ -185,9 +185,7 @@ def run_named_query_serialized(
 
 def _compact(term: Term) -> str:
     if isinstance(term, NamedNode):
-        for prefix, namespace in PREFIXES.items():
-            if term.value.startswith(namespace):
-                return f"{prefix}:{term.value[len(namespace):]}"
+        return curie(term.value)
     return term.value if hasattr(term, "value") else str(term)
 
 

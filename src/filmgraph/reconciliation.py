@@ -22,12 +22,12 @@ from pyoxigraph import NamedNode
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InvalidParameter, PayloadTooLarge
-from .lookup import SPARQL_PREFIXES, curie, entity_refs, expand_curie, local_id, run_for_nodes, term_matches
+from .lookup import SPARQL_PREFIXES, entity_refs, local_id, run_for_nodes, term_matches
 from .matching import Entry, Match, Matcher, text
 from .records import EntityRef
 from .search import Candidate, check_query, find, search_index, wanted
 from .store import Store
-from .vocab import FG, ID, ONTOLOGY_GRAPH
+from .vocab import FG, ID, ONTOLOGY_GRAPH, curie, expand
 
 BATCH_SIZE = 50  # queries per batch (OpenRefine sends 10); a larger batch is a 413
 MAX_LIMIT = 100
@@ -89,7 +89,7 @@ class ReconQuery(_Strict):
 def property_id(pid: str) -> str:
     """The CURIE of a served property named by its CURIE, IRI or name; InvalidParameter for any other."""
     for known, name in PROPERTIES.items():
-        if pid in (known, expand_curie(known), name) or term_matches(expand_curie(known), pid):
+        if pid in (known, expand(known), name) or term_matches(expand(known), pid):
             return known
     raise InvalidParameter(f"unknown property {pid!r}; use one of {', '.join(PROPERTIES)}")
 
@@ -249,7 +249,7 @@ def _entity_iri(entity: str) -> str | None:
 def propose_properties(store: Store, type_: str | None, limit: int | None) -> dict:
     """The served properties that some entity of the type has (all of them without a type)."""
     if type_:
-        iri = expand_curie(type_) if ":" in type_ else FG + type_
+        iri = expand(type_) if ":" in type_ else FG + type_
         _check_iri(iri)
         present = {curie(row["p"].value) for row in run_for_nodes(store, _TYPED_PROPERTIES, "type", [iri])}
     else:

@@ -16,7 +16,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from .claims import Curation, ExternalIds, Location
 from .errors import BuildError
-from .vocab import ID, PREFIXES, REFERENCE_GRAPH, entity_iri
+from .vocab import ID, PREFIXES, REFERENCE_GRAPH, entity_iri, term
 
 TABLE_PATH = "data/reference/external-ids.tsv"
 TABLE = entity_iri("external-ids")
@@ -71,11 +71,6 @@ def _identifiers(ids: ExternalIds) -> list[tuple[str, str, NamedNode | Literal, 
     return found
 
 
-def _term(curie: str) -> NamedNode:
-    prefix, local = curie.split(":", 1)
-    return NamedNode(_P[prefix] + local)
-
-
 def reference_quads(references: Iterable[Reference], external_ids: Mapping[str, ExternalIds]) -> list[Quad]:
     """The reference graph: the table, the authorities, and per identifier the plain triple (what queries and
     cards read) and its record (rdf:Statement: which entity, which row, which table, which authority)."""
@@ -92,13 +87,13 @@ def reference_quads(references: Iterable[Reference], external_ids: Mapping[str, 
             record = entity_iri(f"external-id-{reference.entity}-{suffix}")
             used[authority.label] = authority
             triples += [
-                (entity, _term(prop), value),
-                (record, _RDF_TYPE, _term("fg:IdentifierRecord")),
-                (record, _RDF_TYPE, _term("rdf:Statement")),
+                (entity, term(prop), value),
+                (record, _RDF_TYPE, term("fg:IdentifierRecord")),
+                (record, _RDF_TYPE, term("rdf:Statement")),
                 (record, _RDFS_LABEL, Literal(f"{prop} {value.value} of {reference.row}", language="en")),
-                (record, _term("rdf:subject"), entity),
-                (record, _term("rdf:predicate"), _term(prop)),
-                (record, _term("rdf:object"), value),
+                (record, term("rdf:subject"), entity),
+                (record, term("rdf:predicate"), term(prop)),
+                (record, term("rdf:object"), value),
                 (record, IDENTIFIES, entity),
                 (record, REFERENCE_ROW, Literal(reference.row)),
                 (record, _DERIVED_FROM, TABLE),
@@ -106,7 +101,7 @@ def reference_quads(references: Iterable[Reference], external_ids: Mapping[str, 
             ]
     triples += _table()
     for authority in used.values():
-        triples += [(authority.node, _RDF_TYPE, _term("fg:IdentifierAuthority")), (authority.node, _URL, NamedNode(authority.url)),
+        triples += [(authority.node, _RDF_TYPE, term("fg:IdentifierAuthority")), (authority.node, _URL, NamedNode(authority.url)),
                     *((authority.node, p, Literal(authority.label, language="en")) for p in (_PREF_LABEL, _RDFS_LABEL))]
     return [Quad(s, p, o, graph) for s, p, o in dict.fromkeys(triples)]
 
@@ -116,7 +111,7 @@ def _table() -> list[tuple[NamedNode, NamedNode, NamedNode | Literal]]:
     definition = ("The curators' table of checked Wikidata item ids and ISO 3166-1 codes, the only source of the "
                   "graph's external identifiers; an identifier that was not verified is left out.")
     return [
-        (TABLE, _RDF_TYPE, _term("fg:ReferenceTable")),
+        (TABLE, _RDF_TYPE, term("fg:ReferenceTable")),
         (TABLE, _PREF_LABEL, label),
         (TABLE, _RDFS_LABEL, label),
         (TABLE, _DEFINITION, Literal(definition, language="en")),

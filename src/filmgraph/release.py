@@ -31,7 +31,7 @@ from .ontology_docs import ontology_docs_html
 from .public_url import public_base_url
 from .settings import Settings
 from .store import Store
-from .vocab import BASE, FG, ID, ONTOLOGY, ONTOLOGY_GRAPH, PREFIXES
+from .vocab import BASE, FG, ID, ONTOLOGY, ONTOLOGY_GRAPH, PREFIXES, curie
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 DESCRIPTION_PREFIXES = {**PREFIXES, "void": str(VOID), "dcat": str(DCAT)}  # Turtle prefixes and JSON-LD context
@@ -127,9 +127,8 @@ def _partition(kind: str, term: URIRef) -> URIRef:
     """A readable IRI for a VoID partition, e.g. `…/dataset#class-fg-Institution`: blank nodes would be relabelled
     whenever the counts change, making every release's void.ttl differ everywhere."""
     iri = str(term)
-    namespaces = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))
-    prefix, namespace = next(((p, ns) for p, ns in namespaces if iri.startswith(ns)), ("", ""))
-    local = f"{prefix}-{iri[len(namespace):]}" if prefix else hashlib.sha256(iri.encode()).hexdigest()[:16]
+    compact = curie(iri)
+    local = compact.replace(":", "-", 1) if compact != iri else hashlib.sha256(iri.encode()).hexdigest()[:16]
     return URIRef(f"{DATASET}#{kind}-{quote(local, safe='')}")
 
 

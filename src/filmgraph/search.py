@@ -19,11 +19,11 @@ from pyoxigraph import Literal, NamedNode
 
 from .entities import IDENTIFIER_PROPERTIES, PROVENANCE_PREDICATES
 from .errors import InvalidParameter
-from .lookup import PROVENANCE_TYPES, SPARQL_PREFIXES, curie, literal_int, local_id, term_matches
+from .lookup import PROVENANCE_TYPES, SPARQL_PREFIXES, literal_int, local_id, term_matches
 from .matching import Entry, Match, Matcher, text
 from .records import EntityRef, MatchReason, SearchHit
 from .store import Store
-from .vocab import ID, PREFIXES
+from .vocab import ID, PREFIXES, curie
 
 MAX_QUERY_LENGTH = 200
 # Bookkeeping nodes (relation claims, evidence spans, sentences, time expressions): left out of search unless

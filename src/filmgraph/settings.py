@@ -56,7 +56,6 @@ class Settings(BaseSettings):
     # limits
     query_timeout: float = Field(default=30.0, gt=0, description="Seconds before a query is stopped")
     max_query_length: int = Field(default=100_000, gt=0, description="Characters; longer gets 413")
-    max_result_rows: int = Field(default=100_000, gt=0)
     workers: int = Field(default=2, ge=1, description="Query worker processes")
     max_pending_queries: int = Field(default=64, ge=1, description="Queued queries before 503")
     max_result_bytes: int = Field(default=256 * 2**20, gt=0, description="Serialised result size before 422")

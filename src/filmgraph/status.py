@@ -14,9 +14,10 @@ from datetime import date
 
 from .errors import NotFound
 from .entities import entity_node
-from .lookup import SPARQL_PREFIXES, curie, entity_refs, literal_int, literal_text, provenance, run_for_nodes, times
+from .lookup import SPARQL_PREFIXES, entity_refs, literal_int, literal_text, provenance, run_for_nodes, times
 from .records import AgreementHistory, Provenance, StatusReport
 from .store import Store
+from .vocab import curie
 
 _REPORTS = """
 SELECT ?a ?r ?status ?word ?rank ?claim ?t ?source WHERE {

@@ -12,17 +12,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from .claims import Curation, Node, Provenance, RelationClaim, Source, Value
 from .spans import Span
-from .vocab import PREFIXES, entity_iri, source_graph
-
-def expand(curie: str) -> str:
-    """The full IRI of a CURIE with a prefix of `filmgraph.vocab.PREFIXES`."""
-    prefix, local = curie.split(":", 1)
-    return PREFIXES[prefix] + local
-
-
-def term(curie: str) -> NamedNode:
-    return NamedNode(expand(curie))
-
+from .vocab import PREFIXES, entity_iri, source_graph, term
 
 RDF_TYPE = term("rdf:type")
 PREF_LABEL = term("skos:prefLabel")

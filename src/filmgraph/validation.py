@@ -16,7 +16,7 @@ from rdflib.namespace import SH
 
 from .errors import ValidationFailed
 from .rdfio import to_rdflib
-from .vocab import PREFIXES, SHAPES_GRAPH
+from .vocab import SHAPES_GRAPH, curie
 
 
 def _prepare_queries_once() -> None:
@@ -66,10 +66,7 @@ class Violation:
 def _compact(node: rdflib.term.Node | None) -> str:
     if node is None:
         return ""
-    text = str(node)
-    for prefix, namespace in PREFIXES.items():
-        if isinstance(node, rdflib.URIRef) and text.startswith(namespace):
-            return f"{prefix}:{text[len(namespace):]}"
+    text = curie(str(node)) if isinstance(node, rdflib.URIRef) else str(node)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -54,3 +54,29 @@ def entity_iri(local_name: str) -> NamedNode:
 def fg(term: str) -> NamedNode:
     """An ontology term."""
     return NamedNode(FG + term)
+
+
+# Longest namespace first, so a CURIE names the most specific prefix if namespaces ever nest.
+_BY_LENGTH = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))
+
+
+def curie(iri: str) -> str:
+    """`fg:State` for an IRI under a known prefix, else the IRI itself (for readable JSON, tables and messages).
+
+    Only a flat local name (no `/` or `#`, not empty) is compacted, so every CURIE expands back to its IRI."""
+    for prefix, namespace in _BY_LENGTH:
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and local and "/" not in local and "#" not in local:
+            return f"{prefix}:{local}"
+    return iri
+
+
+def expand(value: str) -> str:
+    """The IRI of a CURIE under a known prefix (`fg:Planned`), else the value unchanged (an IRI, a plain id)."""
+    prefix, _, local = value.partition(":")
+    return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else value
+
+
+def term(value: str) -> NamedNode:
+    """The node of a CURIE under a known prefix (`rdf:type`), or of a full IRI."""
+    return NamedNode(expand(value))

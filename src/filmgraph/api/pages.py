@@ -32,6 +32,7 @@ from .representations import EXTENSIONS, OFFERED, RDF_FORMATS, choose_representa
 
 router = APIRouter(tags=["linked data"], responses=PROBLEMS)
 
+# The one Jinja environment of the API: every HTML page (here, /sparql, home, docs, reconcile) renders with it.
 templates = Environment(loader=PackageLoader("filmgraph.api", "templates"), autoescape=select_autoescape())
 templates.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)  # e.g. only fg: classes
 # a status CURIE (fg:Planned) -> the CSS class of its badge and highlight colour (st-planned); none -> st-none

@@ -16,7 +16,6 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
-from jinja2 import Environment, PackageLoader, select_autoescape
 from pyoxigraph import NamedNode
 
 from ..errors import (
@@ -39,12 +38,12 @@ from .auth import check_write_token
 from .deps import request_base_url
 from .federation import ServicePolicy, check_service
 from .negotiation import best_match, format_choice, negotiate, parse_accept, prefers_html
+from .pages import templates
 from .problems import filmgraph_problem
 from .request_body import decode_utf8, read_body
 from .service_description import describe_service
 
 router = APIRouter(tags=["SPARQL"])
-templates = Environment(loader=PackageLoader("filmgraph.api", "templates"), autoescape=select_autoescape())
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"

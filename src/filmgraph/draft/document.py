@@ -18,7 +18,7 @@ from ..matching import closest_ids, normalise
 from ..resolution import known_identifiers, known_names
 from ..spans import Span, split_sentences
 from ..store import Store
-from ..vocab import ID, PREFIXES
+from ..vocab import ID, curie
 from .cues import CandidateClaim, Named, sentence_candidates
 from .mentions import Mention, country_mentions, known_mentions
 from .quoting import unique_quote
@@ -133,9 +133,8 @@ def _types(store: Store, ids: set[str]) -> dict[str, frozenset[str]]:
     result: dict[str, set[str]] = {name: set() for name in ids}
     for row in run_for_nodes(store, _TYPES, "entity", (ID + name for name in ids)):
         iri = row["type"].value
-        prefix = next((prefix for prefix, namespace in PREFIXES.items() if iri.startswith(namespace)), None)
-        if prefix:
-            result[row["entity"].value.removeprefix(ID)].add(f"{prefix}:{iri[len(PREFIXES[prefix]):]}")
+        if (kind := curie(iri)) != iri:
+            result[row["entity"].value.removeprefix(ID)].add(kind)
     return {name: frozenset(kinds) for name, kinds in result.items()}
 
 
