@@ -161,3 +161,10 @@ def test_the_service_description_is_served_in_every_format_it_offers(rest, media
     rdf_format = RdfFormat.from_media_type(media_type)
     statements = list(parse(answer.content, rdf_format, base_iri="http://testserver/sparql"))
     assert any(q.object == NamedNode("http://www.w3.org/ns/sparql-service-description#Service") for q in statements)
+
+
+def test_a_wrong_method_on_sparql_is_the_projects_405_with_allow(rest):
+    refused = rest.put("/sparql", content="x")
+    assert refused.status_code == 405 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["title"] == "Method not allowed"  # errors.MethodNotAllowed, not FastAPI's HTTPException
+    assert refused.headers["allow"] == "GET, HEAD, POST"
