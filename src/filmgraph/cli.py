@@ -94,9 +94,6 @@ def draft_command(
                    f"{len(draft.times)} times, {len(draft.claims)} candidate claims", err=True)
 
 
-_QUERY_MEDIA_TYPES = {"json": "application/sparql-results+json", "csv": "text/csv", "tsv": "text/tab-separated-values"}
-
-
 def _parse_params(pairs: list[str]) -> dict[str, str]:
     params = {}
     for pair in pairs:
@@ -111,25 +108,27 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
 def query_command(
     name: str = typer.Argument(..., help="A named research question (a file stem of queries/, e.g. who-heads-what)"),
     param: list[str] = typer.Option([], "--param", "-p", help="name=value (repeatable)"),
-    output_format: str = typer.Option("table", "--format", "-f", help="table, json, csv or tsv"),
+    output_format: str = typer.Option("table", "--format", "-f", help="table, json (SPARQL results), xml, csv or tsv"),
     store_dir: Path | None = typer.Option(None, "--store", help="Embedded store directory [FILMGRAPH_STORE]"),
 ) -> None:
     """Run a named research question against the store; `filmgraph query --help` lists the options."""
     import sys  # noqa: PLC0415
 
     from .errors import FilmgraphError  # noqa: PLC0415
+    from .formats import RESULTS_FORMATS, named  # noqa: PLC0415
     from .named_queries import get_named_query, render_table, run_named_query, run_named_query_serialized  # noqa: PLC0415
 
-    if output_format not in ("table", *_QUERY_MEDIA_TYPES):
-        raise _fail(f"unknown format {output_format!r}: use table, {', '.join(_QUERY_MEDIA_TYPES)}")
+    results_format = named(output_format, "solutions", RESULTS_FORMATS)  # the names `format=` takes on /sparql
+    if output_format != "table" and results_format is None:
+        raise _fail(f"unknown format {output_format!r}: use table, {', '.join(f.name for f in RESULTS_FORMATS)}")
     settings, store = _existing_store(store_dir)
     try:
         query = get_named_query(settings.queries_dir, name)
         params = _parse_params(param)
-        if output_format == "table":
+        if results_format is None:
             typer.echo(render_table(run_named_query(store, query, params)))
         else:
-            for chunk in run_named_query_serialized(store, query, _QUERY_MEDIA_TYPES[output_format], params).body:
+            for chunk in run_named_query_serialized(store, query, results_format.media_type, params).body:
                 sys.stdout.buffer.write(chunk)
             sys.stdout.buffer.flush()
     except FilmgraphError as error:

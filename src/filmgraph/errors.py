@@ -87,8 +87,14 @@ class ResultTooLarge(FilmgraphError):
 
 
 class MethodNotAllowed(FilmgraphError):
+    """A method the resource does not answer; `allow` names those it does (the Allow header a 405 must carry)."""
+
     status_code = 405
     title = "Method not allowed"
+
+    def __init__(self, message: str, allow: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.headers = {"Allow": ", ".join(allow)} if allow else {}
 
 
 class QueryTimeout(FilmgraphError):

@@ -37,6 +37,7 @@ from pyoxigraph import (
 
 from .entities import ENTITY_ID
 from .errors import BadRequest, NotFound, UnsupportedFormat
+from .formats import JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TRIG, TURTLE, Format, named
 from .settings import get_settings
 from .store import Store
 from .vocab import BASE, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, source_graph
@@ -53,35 +54,52 @@ Progress = Callable[[int], None]
 # --- formats ----------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ExportFormat:
-    """One output format: its name on the command line and in `?format=`, and how it is written."""
+    """How one format of the registry (filmgraph.formats) is written as an export; its name is the one of the
+    command line and `?format=`."""
 
-    name: str
-    media_type: str
-    extension: str
-    rdf_format: RdfFormat | None  # pyoxigraph serialiser; None = compacted JSON-LD through rdflib
+    format: Format
     keeps_graphs: bool  # quad formats keep named graphs; triple formats merge them
     sorted: bool  # deterministic, diff-friendly output
+    compacted: bool = False  # JSON-LD compacted against the project context, through rdflib
+
+    @property
+    def rdf_format(self) -> RdfFormat | None:
+        """pyoxigraph's serialiser; None for compacted JSON-LD."""
+        return None if self.compacted else self.format.rdf
+
+    @property
+    def name(self) -> str:
+        return self.format.name
+
+    @property
+    def media_type(self) -> str:
+        return self.format.media_type
+
+    @property
+    def extension(self) -> str:
+        return self.format.extension
 
 
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
-        ExportFormat("turtle", "text/turtle", "ttl", RdfFormat.TURTLE, keeps_graphs=False, sorted=True),
-        ExportFormat("ntriples", "application/n-triples", "nt", RdfFormat.N_TRIPLES, keeps_graphs=False, sorted=False),
-        ExportFormat("trig", "application/trig", "trig", RdfFormat.TRIG, keeps_graphs=True, sorted=True),
-        ExportFormat("nquads", "application/n-quads", "nq", RdfFormat.N_QUADS, keeps_graphs=True, sorted=False),
-        ExportFormat("jsonld", "application/ld+json", "jsonld", None, keeps_graphs=False, sorted=True),
-        ExportFormat("rdfxml", "application/rdf+xml", "rdf", RdfFormat.RDF_XML, keeps_graphs=False, sorted=False),
+        ExportFormat(TURTLE, keeps_graphs=False, sorted=True),
+        ExportFormat(N_TRIPLES, keeps_graphs=False, sorted=False),
+        ExportFormat(TRIG, keeps_graphs=True, sorted=True),
+        ExportFormat(N_QUADS, keeps_graphs=True, sorted=False),
+        ExportFormat(JSON_LD, keeps_graphs=False, sorted=True, compacted=True),
+        ExportFormat(RDF_XML, keeps_graphs=False, sorted=False),
     )
 }
 
 
 def parse_format(name: str) -> ExportFormat:
-    """The format called `name`; an unknown name is a 400 that lists the valid ones."""
-    try:
-        return FORMATS[name.strip().lower()]
-    except KeyError:
-        raise UnsupportedFormat(f"unknown format {name!r}; valid formats: {', '.join(FORMATS)}") from None
+    """The format `name` means for a graph (the registry's names: `turtle`, `ttl`, `json` for JSON-LD, ...); an
+    unknown name is a 400 that lists the valid ones."""
+    found = named(name, "graph", tuple(f.format for f in FORMATS.values()))
+    if found is None:
+        raise UnsupportedFormat(f"unknown format {name!r}; valid formats: {', '.join(FORMATS)}")
+    return FORMATS[found.name]
 
 
 # --- subsets ----------------------------------------------------------------------------------------------------

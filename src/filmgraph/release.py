@@ -27,6 +27,7 @@ from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, XSD
 from . import __version__
 from .errors import BadRequest
 from .export import CONTEXT_FILE, Progress, prepare_export, write_sorted_turtle
+from .formats import HTML
 from .ontology_docs import ontology_docs_html
 from .public_url import public_base_url
 from .settings import Settings
@@ -303,7 +304,7 @@ def _fill_release(store: Store, directory: Path, settings: Settings, progress: P
     distributions = _write_data(store, directory, download_base, progress)
     shutil.copyfile(settings.ontology_dir / CONTEXT_FILE, directory / CONTEXT_FILE)
     write_ontology_docs(directory / "ontology.ttl", directory / ONTOLOGY_DOCS)
-    distributions.append(Distribution(download_base + ONTOLOGY_DOCS, "text/html", "Ontology documentation (HTML)"))
+    distributions.append(Distribution(download_base + ONTOLOGY_DOCS, HTML.media_type, "Ontology documentation (HTML)"))
     info = dataset_info(store, public_base_url(settings) + "/sparql", distributions)
     with (directory / "void.ttl").open("wb") as out:
         write_void(describe_dataset(store, info), out)

@@ -12,34 +12,21 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from rdflib import Graph
 
-from ..errors import NotAcceptable
 from ..export import CONTEXT_FILE, FORMATS, prepare_export
+from ..formats import JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TURTLE, by_media_type, media_types
 from ..release import DESCRIPTION_PREFIXES, Distribution, dataset_info, describe_dataset, write_void
 from ..settings import Settings
 from ..store import Store
 from .conditional import Validators, conditional_get
 from .deps import get_settings, get_store, request_base_url
-from .negotiation import best_match, parse_accept
+from .negotiation import choose
 
 router = APIRouter(tags=["export"])
 
-EXPORT_MEDIA_TYPES = {f.media_type: f.name for f in FORMATS.values()}
-VOID_MEDIA_TYPES = {  # media type -> rdflib serialiser
-    "text/turtle": "turtle",
-    "application/ld+json": "json-ld",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "xml",
-}
-JSONLD_MEDIA_TYPE = "application/ld+json"
-TURTLE_MEDIA_TYPE = "text/turtle"
-
-
-def negotiate_media_type(accept: str | None, offered: tuple[str, ...]) -> str:
-    """The offered media type the client prefers (the first one when it accepts anything); 406 if none fits."""
-    chosen = best_match(parse_accept(accept), offered)
-    if chosen is None:
-        raise NotAcceptable(f"none of the accepted media types is offered; offered: {', '.join(offered)}")
-    return chosen
+EXPORT_FORMATS = tuple(f.format for f in FORMATS.values())  # in the export's order of preference
+EXPORT_MEDIA_TYPES = media_types(EXPORT_FORMATS)
+VOID_FORMATS = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)  # written by rdflib
+VOID_MEDIA_TYPES = media_types(VOID_FORMATS)
 
 
 @router.get(
@@ -61,7 +48,7 @@ def export(
 ) -> StreamingResponse:
     """Turtle and TriG are sorted and byte-stable; triple formats merge named graphs, TriG/N-Quads keep them."""
     accept = request.headers.get("accept")
-    name = format_name or EXPORT_MEDIA_TYPES[negotiate_media_type(accept, tuple(EXPORT_MEDIA_TYPES))]
+    name = format_name or by_media_type(choose(accept, EXPORT_MEDIA_TYPES), EXPORT_FORMATS).name
     prepared = prepare_export(store, name, subset)  # 400/404 happen here, before the first byte
     return StreamingResponse(
         prepared.chunks(),
@@ -82,8 +69,10 @@ def _void_graph(request: Request, store: Store, settings: Settings) -> Graph:
     if cached and cached[0] == key:
         return cached[1]
     dumps = [
-        Distribution(f"{base}/export?format=turtle", "text/turtle", "The whole graph, named graphs merged (Turtle)"),
-        Distribution(f"{base}/export?format=nquads", "application/n-quads", "The whole graph with its named graphs"),
+        Distribution(f"{base}/export?format={TURTLE.name}", TURTLE.media_type,
+                     "The whole graph, named graphs merged (Turtle)"),
+        Distribution(f"{base}/export?format={N_QUADS.name}", N_QUADS.media_type,
+                     "The whole graph with its named graphs"),
     ]
     graph = describe_dataset(store, dataset_info(store, f"{base}/sparql", dumps))
     request.app.state.void_cache = (key, graph)
@@ -91,12 +80,12 @@ def _void_graph(request: Request, store: Store, settings: Settings) -> Graph:
 
 
 def _render(graph: Graph, media_type: str) -> bytes:
-    if media_type == TURTLE_MEDIA_TYPE:  # the same sorted Turtle as a release's void.ttl
+    if media_type == TURTLE.media_type:  # the same sorted Turtle as a release's void.ttl
         buffer = io.BytesIO()
         write_void(graph, buffer)
         return buffer.getvalue()
-    options = {"context": DESCRIPTION_PREFIXES} if media_type == JSONLD_MEDIA_TYPE else {}
-    return graph.serialize(format=VOID_MEDIA_TYPES[media_type], encoding="utf-8", **options)
+    options = {"context": DESCRIPTION_PREFIXES} if media_type == JSON_LD.media_type else {}
+    return graph.serialize(format=by_media_type(media_type, VOID_FORMATS).rdflib, encoding="utf-8", **options)
 
 
 @router.get(
@@ -110,11 +99,11 @@ def void(
     settings: Settings = Depends(get_settings),
     validators: Validators = Depends(conditional_get),
 ) -> Response:
-    media_type = negotiate_media_type(request.headers.get("accept"), tuple(VOID_MEDIA_TYPES))
+    media_type = choose(request.headers.get("accept"), VOID_MEDIA_TYPES)
     graph = _void_graph(request, store, settings)
     return Response(_render(graph, media_type), media_type=media_type, headers={"Vary": "Accept", **validators.headers})
 
 
 @router.get("/context.jsonld", summary="The published JSON-LD context (the project prefixes)")
 def context(settings: Settings = Depends(get_settings)) -> FileResponse:
-    return FileResponse(settings.ontology_dir / CONTEXT_FILE, media_type=JSONLD_MEDIA_TYPE)
+    return FileResponse(settings.ontology_dir / CONTEXT_FILE, media_type=JSON_LD.media_type)

@@ -13,20 +13,21 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pyoxigraph import NamedNode, Triple
 
-from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
+from ..errors import BadRequest, NotFound, UnsupportedMediaType
+from ..formats import TRIPLE_FORMATS, media_types
 from ..ownership import refuse_owned
 from ..settings import Settings
 from ..store import Store
 from ..store.rdf_files import UploadLimits, graph_format, parse_upload
 from .auth import require_writer
 from .deps import get_settings, get_store
-from .negotiation import best_match, parse_accept
+from .negotiation import choose
 from .request_body import read_body
 
 router = APIRouter(tags=["Graph Store"])
 
 # One graph at a time: the formats that carry triples, in the server's order of preference.
-GRAPH_FORMATS = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")
+GRAPH_FORMATS = media_types(TRIPLE_FORMATS)
 GraphParam = Annotated[str | None, Query(description="IRI of the named graph")]
 DefaultParam = Annotated[str | None, Query(description="present (no value) to address the default graph")]
 
@@ -66,9 +67,7 @@ async def read_graph(
     default: DefaultParam = None,
 ) -> Response:
     name = target_graph(graph, default)
-    media_type = best_match(parse_accept(request.headers.get("accept")), GRAPH_FORMATS)
-    if media_type is None:
-        raise NotAcceptable(f"a graph is served as one of {', '.join(GRAPH_FORMATS)}")
+    media_type = choose(request.headers.get("accept"), GRAPH_FORMATS, "a graph is served as one of {offered}")
     await run_in_threadpool(_existing, store, name)
     result = await run_in_threadpool(store.dump_graph, name, media_type)
     return Response(b"".join(result.body), media_type=result.media_type, headers={"Vary": "Accept"})

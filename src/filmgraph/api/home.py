@@ -11,17 +11,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..domain import sources
-from ..errors import NotAcceptable
+from ..formats import HTML, PLAIN_JSON, media_types
 from ..store import Store
 from .deps import get_store
 from .models import PROBLEMS
-from .negotiation import best_match, parse_accept
-from .pages import HTML, templates
+from .negotiation import choose
+from .pages import templates
 
 router = APIRouter(tags=["linked data"], responses=PROBLEMS)
 
-JSON = "application/json"
-OFFERED = (HTML, JSON)
+OFFERED = media_types((HTML, PLAIN_JSON))
 ENTRY_POINTS = (
     ("/docs", "REST API documentation (OpenAPI)"),
     ("/sparql", "Query editor (every research question as a tab) and SPARQL 1.1 endpoint"),
@@ -43,11 +42,9 @@ def _links(store: Store) -> list[dict[str, str]]:
 
 @router.get("/", summary="Landing page: the service's entry points (HTML or JSON by Accept)")
 def home(request: Request, store: Annotated[Store, Depends(get_store)]) -> Response:
-    chosen = best_match(parse_accept(request.headers.get("accept")), OFFERED)
-    if chosen is None:
-        raise NotAcceptable(f"offered: {', '.join(OFFERED)}")
+    chosen = choose(request.headers.get("accept"), OFFERED, "offered: {offered}")
     links = _links(store)
     headers = {"Vary": "Accept"}
-    if chosen == JSON:
+    if chosen == PLAIN_JSON.media_type:
         return JSONResponse({"title": "filmgraph", "links": links}, headers=headers)
     return HTMLResponse(templates.get_template("home.html").render(links=links), headers=headers)

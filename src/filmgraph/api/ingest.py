@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 
 from ..build import BuildPaths
 from ..errors import BadRequest, InvalidParameter, UnsupportedMediaType
+from ..formats import PLAIN_JSON
 from ..ingest import IngestReport, ingest_texts
 from ..settings import Settings
 from ..store import Store
@@ -28,7 +29,7 @@ from .request_body import decode_utf8, read_body
 
 router = APIRouter(tags=["Sources"])
 
-JSON = "application/json"
+JSON = PLAIN_JSON.media_type
 MULTIPART = "multipart/form-data"
 FIELDS = ("curation", "text")
 _TEXT_FIELD = {"type": "string", "description": "UTF-8 text"}

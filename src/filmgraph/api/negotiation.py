@@ -1,7 +1,9 @@
-"""Content negotiation for SPARQL results: an `Accept` header (or a `format=` parameter) -> media types.
+"""Content negotiation, for every route: an `Accept` header (or a `format=` parameter) -> the media type to answer.
 
-The query's kind (SELECT/ASK vs CONSTRUCT/DESCRIBE) is only known once the engine has parsed it, so we choose
-one media type for each kind up front and let the store use the one that fits (see `Store.query_serialized`).
+`choose` is the one "best offered media type, or 406" of the API: each router says what it offers (formats from
+filmgraph.formats, in its order of preference) and calls it. On /sparql the query's kind (SELECT/ASK vs
+CONSTRUCT/DESCRIBE) is only known once the engine has parsed it, so `negotiate` chooses one media type for each kind
+up front and lets the store use the one that fits (see `Store.query_serialized`).
 """
 
 from __future__ import annotations
@@ -10,55 +12,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..errors import NotAcceptable, UnsupportedFormat
+from ..formats import FORMATS, HTML, SPARQL_GRAPH_TYPES, SPARQL_RESULTS_TYPES, TURTLE, named
 
-# Offered media types in the server's order of preference (ties in the client's q-values go to the first).
-RESULTS_MEDIA_TYPES: tuple[str, ...] = (
-    "application/sparql-results+json",
-    "application/json",
-    "application/sparql-results+xml",
-    "application/xml",
-    "text/csv",
-    "text/tab-separated-values",
-)
-GRAPH_MEDIA_TYPES: tuple[str, ...] = (
-    "text/turtle",
-    "application/n-triples",
-    "application/ld+json",
-    "application/rdf+xml",
-    "application/trig",
-    "application/n-quads",
-    "text/plain",
-)
-HTML = "text/html"
-
-# The `format=` parameter for browsers and curl users: short name -> (results type, graph type).
-FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
-    "json": ("application/sparql-results+json", "application/ld+json"),
-    "xml": ("application/sparql-results+xml", "application/rdf+xml"),
-    "csv": ("text/csv", None),
-    "tsv": ("text/tab-separated-values", None),
-    "turtle": (None, "text/turtle"),
-    "ttl": (None, "text/turtle"),
-    "ntriples": (None, "application/n-triples"),
-    "nt": (None, "application/n-triples"),
-    "jsonld": (None, "application/ld+json"),
-    "rdfxml": (None, "application/rdf+xml"),
-    "trig": (None, "application/trig"),
-    "nquads": (None, "application/n-quads"),
-    # the names SPARQLWrapper and other clients send
-    "json-ld": (None, "application/ld+json"),
-    "rdf+xml": (None, "application/rdf+xml"),
-    "rdf": (None, "application/rdf+xml"),
-    "n3": (None, "text/turtle"),  # Turtle is N3's RDF subset
-}
+# What /sparql offers for each kind of result (order of preference), and the `format=` names it takes.
+RESULTS_MEDIA_TYPES = SPARQL_RESULTS_TYPES
+GRAPH_MEDIA_TYPES = SPARQL_GRAPH_TYPES
+SPARQL_NAMES = frozenset(name for f in FORMATS if f.forms for name in f.names)
+NOT_OFFERED = "none of the accepted media types is offered; offered: {offered}"
 
 
 def format_choice(value: str) -> tuple[str | None, str | None] | None:
-    """What a `format=` value asks for: a format name, or a media type we offer; None if neither."""
-    value = value.strip().lower()
-    if value in FORMAT_NAMES:
-        return FORMAT_NAMES[value]
-    media_type = value.split(";")[0].strip()
+    """What a `format=` value asks for on /sparql: a format name (registry, filmgraph.formats) or a media type
+    we offer, as (results type, graph type); None if neither."""
+    results, graph = named(value, "solutions"), named(value, "graph")
+    if results or graph:
+        return (results.media_type if results else None, graph.media_type if graph else None)
+    media_type = value.strip().lower().split(";")[0].strip()
     if media_type in RESULTS_MEDIA_TYPES:
         return (media_type, None)
     if media_type in GRAPH_MEDIA_TYPES:
@@ -131,27 +100,35 @@ def best_match(ranges: list[MediaRange], offered: tuple[str, ...]) -> str | None
     return best
 
 
+def choose(accept: str | None, offered: tuple[str, ...], refusal: str = NOT_OFFERED) -> str:
+    """The offered media type the client prefers (the first one when it accepts anything, or sends no Accept);
+    406 if none fits, its detail `refusal` with the offered types filled in."""
+    chosen = best_match(parse_accept(accept), offered)
+    if chosen is None:
+        raise NotAcceptable(refusal.format(offered=", ".join(offered)))
+    return chosen
+
+
 @lru_cache(maxsize=512)  # clients repeat their Accept header; this runs on every query
 def negotiate(accept: str | None, format_name: str | None = None) -> Negotiated:
     """Pick the results and graph media types; `format=` wins over Accept. Raises 406/400 when nothing fits."""
     if format_name:
         choice = format_choice(format_name)
         if choice is None:
-            names = ", ".join(sorted(FORMAT_NAMES))
+            names = ", ".join(sorted(SPARQL_NAMES))
             raise UnsupportedFormat(f"unknown format {format_name!r}; use one of {names} or a media type") from None
         return Negotiated(*choice)
     ranges = parse_accept(accept)
     chosen = Negotiated(best_match(ranges, RESULTS_MEDIA_TYPES), best_match(ranges, GRAPH_MEDIA_TYPES))
     if chosen.results is None and chosen.graph is None:
-        offered = ", ".join(RESULTS_MEDIA_TYPES + GRAPH_MEDIA_TYPES)
-        raise NotAcceptable(f"none of the accepted media types is offered; offered: {offered}")
+        choose(accept, RESULTS_MEDIA_TYPES + GRAPH_MEDIA_TYPES)  # raises the 406
     return chosen
 
 
 def prefers_html(accept: str | None) -> bool:
     """Whether a browser asked: text/html is accepted at least as much as Turtle."""
     ranges = parse_accept(accept)
-    html = quality(ranges, HTML)
+    html = quality(ranges, HTML.media_type)
     return html > 0 and any(r.type == "text" and r.subtype == "html" for r in ranges) and html >= quality(
-        ranges, "text/turtle"
+        ranges, TURTLE.media_type
     )

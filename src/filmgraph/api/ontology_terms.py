@@ -18,14 +18,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..errors import NotFound
 from ..export import prepare_export
+from ..formats import HTML, TURTLE, Format
 from ..ontology_docs import ontology_docs_html
 from ..store import Store
 from ..vocab import BASE, ONTOLOGY
 from .conditional import Validators, conditional_get
 from .deps import get_store
 from .models import PROBLEMS
-from .negotiation import HTML
-from .representations import EXTENSIONS, OFFERED, RDF_FORMATS, choose_representation
+from .representations import EXTENSIONS, OFFERED, by_file_extension, choose_representation
 
 router = APIRouter(tags=["linked data"], responses=PROBLEMS)
 
@@ -42,13 +42,13 @@ def _ontology(store: Store, format_name: str) -> bytes:
     return prepare_export(store, format_name, "ontology").to_bytes()
 
 
-async def _answer(store: Store, media_type: str, validators: Validators) -> Response:
+async def _answer(store: Store, representation: Format, validators: Validators) -> Response:
     headers = {**validators.headers, "Vary": "Accept"}
-    if media_type == HTML:
-        turtle = await run_in_threadpool(_ontology, store, "turtle")
+    if representation == HTML:
+        turtle = await run_in_threadpool(_ontology, store, TURTLE.name)
         return HTMLResponse(await run_in_threadpool(_page, turtle), headers=headers)
-    body = await run_in_threadpool(_ontology, store, RDF_FORMATS[media_type])
-    return Response(body, media_type=media_type, headers=headers)
+    body = await run_in_threadpool(_ontology, store, representation.name)
+    return Response(body, media_type=representation.media_type, headers=headers)
 
 
 @router.get(ONTOLOGY_PATH, summary="Dereference the ontology and its terms (HTML docs, Turtle, ...)",
@@ -71,6 +71,7 @@ async def ontology_file(
     validators: Annotated[Validators, Depends(conditional_get)],
 ) -> Response:
     """The same, in the format the extension names (`/ontology.ttl`, `/ontology.html`, ...), whatever Accept says."""
-    if extension not in EXTENSIONS:
+    forced = by_file_extension(extension)
+    if forced is None:
         raise NotFound(f"no ontology file {ONTOLOGY_PATH}.{extension}; extensions: {', '.join(EXTENSIONS)}")
-    return await _answer(store, EXTENSIONS[extension], validators)
+    return await _answer(store, forced, validators)

@@ -20,12 +20,12 @@ from pydantic.json_schema import models_json_schema
 
 from . import home
 from .conditional import conditional_get
-from .export import JSONLD_MEDIA_TYPE
+from ..formats import HTML, JSON_LD, PLAIN_JSON
 from .graph_store import GRAPH_FORMATS
 from .models import InvalidParameters, Problem
-from .negotiation import GRAPH_MEDIA_TYPES, HTML, RESULTS_MEDIA_TYPES
+from .negotiation import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
 from .problems import PROBLEM_MEDIA_TYPE
-from .sparql import RDFLIB_FORMATS
+from .sparql import DESCRIPTION_TYPES
 
 PROBLEMS: dict[int, str] = {
     400: "A query, update or body that does not parse, or a malformed graph address.",
@@ -43,7 +43,8 @@ PROBLEMS: dict[int, str] = {
     "see Retry-After.",
     507: "The disk under the store is full; the body's `written` says whether the write was made.",
 }
-SPARQL_ANSWERS = (*RESULTS_MEDIA_TYPES, *GRAPH_MEDIA_TYPES, HTML, *RDFLIB_FORMATS)
+SPARQL_ANSWERS = (*RESULTS_MEDIA_TYPES, *GRAPH_MEDIA_TYPES, HTML.media_type, *DESCRIPTION_TYPES)
+JSON = PLAIN_JSON.media_type
 EVERY_OPERATION = frozenset({503})
 STORELESS = frozenset({"/healthz", "/context.jsonld"})  # answer without asking the store (no 502)
 
@@ -59,7 +60,7 @@ class Answers:
 
 _SPARQL = Answers(frozenset({400, 403, 406, 409, 413, 415, 422}), {200: SPARQL_ANSWERS})
 _UPLOAD = Answers(frozenset({400, 401, 403, 413, 415, 507}), {201: (), 204: ()})
-_RECONCILE = Answers(frozenset({400, 413, 422}), {200: ("application/json", "application/javascript")})  # JSONP
+_RECONCILE = Answers(frozenset({400, 413, 422}), {200: (JSON, "application/javascript")})  # JSONP
 OPERATIONS: dict[tuple[str, str], Answers] = {
     ("get", "/sparql"): _SPARQL,
     ("post", "/sparql"): Answers(_SPARQL.problems | {401, 404, 507}, {200: SPARQL_ANSWERS, 204: ()}),
@@ -67,15 +68,15 @@ OPERATIONS: dict[tuple[str, str], Answers] = {
     ("put", "/graph-store"): _UPLOAD,
     ("post", "/graph-store"): _UPLOAD,
     ("delete", "/graph-store"): Answers(frozenset({400, 401, 403, 404, 507}), {204: ()}),
-    ("get", "/readyz"): Answers(frozenset(), {200: ("application/json",), 503: ("application/json",)}),
+    ("get", "/readyz"): Answers(frozenset(), {200: (JSON,), 503: (JSON,)}),
     ("get", "/api/agreements"): Answers(frozenset({422})),
     ("get", "/export"): Answers(frozenset({400})),
-    ("get", "/context.jsonld"): Answers(frozenset(), {200: (JSONLD_MEDIA_TYPE,)}),
+    ("get", "/context.jsonld"): Answers(frozenset(), {200: (JSON_LD.media_type,)}),
     ("get", "/"): Answers(frozenset(), {200: home.OFFERED}),
     **{("get", "/reconcile" + path): _RECONCILE for path in ("", "/suggest/entity", "/suggest/type",
                                                              "/suggest/property", "/propose_properties")},
-    ("post", "/reconcile"): Answers(frozenset({400, 413, 415, 422}), {200: ("application/json",)}),
-    ("get", "/reconcile/preview"): Answers(frozenset({404, 422}), {200: ("text/html",)}),
+    ("post", "/reconcile"): Answers(frozenset({400, 413, 415, 422}), {200: (JSON,)}),
+    ("get", "/reconcile/preview"): Answers(frozenset({404, 422}), {200: (HTML.media_type,)}),
 }
 
 
@@ -127,13 +128,13 @@ def _negotiates(responses: dict[str, Any]) -> bool:
 def _replace_success(responses: dict[str, Any], success: dict[int, tuple[str, ...]]) -> None:
     if not success:
         return
-    json_schema = responses.get("200", {}).get("content", {}).get("application/json", {})
+    json_schema = responses.get("200", {}).get("content", {}).get(JSON, {})
     for status in [s for s in responses if s.startswith("2") or int(s) in success]:
         del responses[status]
     for status, media_types in success.items():
         answer: dict[str, Any] = {"description": _SUCCESS.get(status, "Success.")}
         if media_types:
-            answer["content"] = {m: (json_schema if m == "application/json" else {}) for m in media_types}
+            answer["content"] = {m: (json_schema if m == JSON else {}) for m in media_types}
         responses[str(status)] = answer
 
 
@@ -151,8 +152,8 @@ def _problems_as_problem_json(responses: dict[str, Any]) -> None:
     """Errors are RFC 9457 problem+json (api/problems.py), not the application/json FastAPI assumes."""
     for status, entry in responses.items():
         content = entry.get("content", {})
-        if status[0] in "45" and "application/json" in content:
-            del content["application/json"]
+        if status[0] in "45" and JSON in content:
+            del content[JSON]
             content[PROBLEM_MEDIA_TYPE] = {"schema": _problem_schema(int(status))}
 
 

@@ -20,6 +20,7 @@ from pyoxigraph import NamedNode, Quad
 from ..domain import source_detail
 from ..entities import ENTITY_ID, entity_card, entity_node
 from ..export import FORMATS, Export, Subset, entity_quads
+from ..formats import HTML, Format
 from ..lookup import SPARQL_PREFIXES
 from ..records import ClaimRecord, SourceDetail
 from ..store import Store
@@ -27,8 +28,7 @@ from .conditional import Validators, conditional_get
 from .deps import get_store
 from .entity_view import first_screen, status_legend
 from .models import PROBLEMS
-from .negotiation import HTML
-from .representations import EXTENSIONS, OFFERED, RDF_FORMATS, choose_representation
+from .representations import OFFERED, RDF_REPRESENTATIONS, by_file_extension, choose_representation
 
 router = APIRouter(tags=["linked data"], responses=PROBLEMS)
 
@@ -54,19 +54,18 @@ def description_quads(store: Store, local: str) -> list[Quad]:
     labels = [Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows if isinstance(row["g"], NamedNode)]
     return list(dict.fromkeys([*quads, *labels]))
 
-def _split_extension(name: str) -> tuple[str, str | None]:
+def _split_extension(name: str) -> tuple[str, Format | None]:
     stem, dot, extension = name.rpartition(".")
-    if dot and extension in EXTENSIONS:
-        return stem, EXTENSIONS[extension]
-    return name, None
+    forced = by_file_extension(extension) if dot else None
+    return (stem, forced) if forced else (name, None)
 
-def _choose(request: Request, forced: str | None) -> str:
+def _choose(request: Request, forced: Format | None) -> Format:
     return forced or choose_representation(request.headers.get("accept"))
 
-def _rdf(store: Store, local: str, media_type: str, headers: dict[str, str]) -> Response:
+def _rdf(store: Store, local: str, representation: Format, headers: dict[str, str]) -> Response:
     quads = description_quads(store, local)
-    document = Export(FORMATS[RDF_FORMATS[media_type]], Subset("entity", local), lambda: quads, len(quads))
-    return Response(document.to_bytes(), media_type=media_type, headers=headers)
+    document = Export(FORMATS[representation.name], Subset("entity", local), lambda: quads, len(quads))
+    return Response(document.to_bytes(), media_type=representation.media_type, headers=headers)
 
 @dataclass(frozen=True)
 class Passage:
@@ -120,8 +119,6 @@ def evidence_segments(text: str, passages: list[Passage]) -> list[Segment]:
         segments.append(Segment(start, text[start:end], tuple(covering)))
     return segments
 
-RDF_FORMATS_BY_EXTENSION = {extension: media for extension, media in EXTENSIONS.items() if media != HTML}
-
 def render_page(template: str, **context) -> HTMLResponse:
     return HTMLResponse(templates.get_template(template).render(**context))
 
@@ -133,11 +130,11 @@ def _html(store: Store, local: str, headers: dict[str, str]) -> HTMLResponse:
         passages = evidence_passages(source)
         page = templates.get_template("source.html").render(
             source=source, passages=passages, segments=evidence_segments(source.text or "", passages),
-            formats=RDF_FORMATS_BY_EXTENSION, legend=legend,
+            formats=RDF_REPRESENTATIONS, legend=legend,
         )  # fmt: skip
     else:
         page = templates.get_template("entity.html").render(
-            card=card, screen=first_screen(store, card), formats=RDF_FORMATS_BY_EXTENSION, legend=legend
+            card=card, screen=first_screen(store, card), formats=RDF_REPRESENTATIONS, legend=legend
         )
     return HTMLResponse(page, headers=headers)
 
@@ -159,8 +156,8 @@ def dereference(
     """The entity whose IRI is `https://w3id.org/filmgraph/id/{name}`, in the format the client asks for."""
     local, forced = _split_extension(name)
     entity_node(local)  # 422 for a malformed name before any work
-    media_type = _choose(request, forced)
+    representation = _choose(request, forced)
     headers = {**validators.headers, "Vary": "Accept"}
-    if media_type == HTML:
+    if representation == HTML:
         return _html(store, local, headers)
-    return _rdf(store, local, media_type, headers)
+    return _rdf(store, local, representation, headers)

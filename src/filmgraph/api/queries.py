@@ -1,8 +1,10 @@
 """Research questions as endpoints: every `queries/*.rq` becomes `GET /api/queries/{name}`.
 
 Each file's header (parsed by `filmgraph.named_queries`) becomes the route's documented, typed query parameters;
-values are bound as RDF terms by `bind_parameters` and `with_parameters`, never spliced. Answers come as plain JSON, or in the SPARQL
-results formats (CSV, TSV, SPARQL JSON/XML) serialised by the engine, chosen by `?format=` or `Accept`.
+values are bound as RDF terms by `bind_parameters` and `with_parameters`, never spliced. Answers come as plain JSON
+rows (the default, `Accept: application/json`, `?format=rows`), or in the SPARQL results formats serialised by the
+engine, chosen by `?format=` or `Accept`. `format=` names mean what they mean everywhere (filmgraph.formats): `json`
+is SPARQL results JSON here too, as on /sparql and in the CLI.
 """
 
 from __future__ import annotations
@@ -14,25 +16,20 @@ from fastapi import APIRouter, Depends, Path as PathParam, Request
 from fastapi.responses import Response, StreamingResponse
 from pyoxigraph import Literal, NamedNode, Triple
 
-from ..errors import InvalidParameter, NotAcceptable, NotFound
+from ..errors import InvalidParameter, NotFound
+from ..formats import CSV, PLAIN_JSON, SPARQL_JSON, SPARQL_XML, TSV, Format, by_media_type, media_types, named
 from ..named_queries import NamedQuery, QueryParameter, bind_parameters, load_named_queries, with_parameters
 from ..store import Store
 from ..store.base import QueryResult, Term
 from .conditional import Validators, conditional_get
 from .deps import get_store
 from .models import PROBLEMS, QueryAnswer, QueryInfo, QueryList, QueryParameterInfo
-from .negotiation import best_match, parse_accept
+from .negotiation import choose
 
-JSON = "application/json"
-# `?format=` names -> media types; JSON is ours (records), the rest are the SPARQL results formats.
-FORMATS: dict[str, str] = {
-    "json": JSON,
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "srj": "application/sparql-results+json",
-    "srx": "application/sparql-results+xml",
-}
-OFFERED = tuple(FORMATS.values())
+# Plain rows are ours (the default); the rest are the SPARQL results formats. This order breaks Accept ties.
+ANSWER_FORMATS = (PLAIN_JSON, CSV, TSV, SPARQL_JSON, SPARQL_XML)
+OFFERED = media_types(ANSWER_FORMATS)
+FORMAT_NAMES = tuple(name for f in ANSWER_FORMATS for name in f.names)
 _OPENAPI_TYPES: dict[str, dict[str, str]] = {
     "iri": {"type": "string", "description": "IRI"},
     "string": {"type": "string"},
@@ -68,23 +65,21 @@ FORMAT_PARAMETER = {
     "name": "format",
     "in": "query",
     "required": False,
-    "description": "json (default), csv, tsv, srj (SPARQL JSON) or srx (SPARQL XML); overrides Accept.",
-    "schema": {"type": "string", "enum": list(FORMATS)},
+    "description": "rows (plain JSON rows, the default), csv, tsv, json or srj (SPARQL results JSON), xml or srx "
+    "(SPARQL results XML); overrides Accept.",
+    "schema": {"type": "string", "enum": list(FORMAT_NAMES)},
 }
 
 
-def _media_type(request: Request) -> str:
+def _answer_format(request: Request) -> Format:
+    """`?format=` wins over Accept; without either, plain rows."""
     name = request.query_params.get("format")
     if name is not None:
-        if name not in FORMATS:
-            raise InvalidParameter(f"format must be one of {', '.join(FORMATS)}, not {name!r}")
-        return FORMATS[name]
-    if "accept" not in request.headers:
-        return JSON
-    chosen = best_match(parse_accept(request.headers["accept"]), OFFERED)
-    if chosen is None:
-        raise NotAcceptable(f"offered: {', '.join(OFFERED)}")
-    return chosen
+        chosen = named(name, among=ANSWER_FORMATS)
+        if chosen is None:
+            raise InvalidParameter(f"format must be one of {', '.join(FORMAT_NAMES)}, not {name!r}")
+        return chosen
+    return by_media_type(choose(request.headers.get("accept"), OFFERED, "offered: {offered}"), ANSWER_FORMATS)
 
 
 def _parameters(request: Request) -> dict[str, str]:
@@ -126,12 +121,12 @@ def _endpoint(query: NamedQuery):
         validators: Annotated[Validators, Depends(conditional_get)],
     ) -> Response:
         sparql = with_parameters(query, bind_parameters(query, _parameters(request), store))
-        media_type = _media_type(request)
+        answer_format = _answer_format(request)
         headers = {**validators.headers, "Vary": "Accept"}  # the format follows Accept: caches must key on it
-        if media_type == JSON:
+        if answer_format == PLAIN_JSON:
             body = _answer(query, store.query(sparql)).model_dump_json()
-            return Response(body, media_type=JSON, headers=headers)
-        result = store.query_serialized(sparql, media_type)
+            return Response(body, media_type=PLAIN_JSON.media_type, headers=headers)
+        result = store.query_serialized(sparql, answer_format.media_type)
         return StreamingResponse(iter(result.body), media_type=result.media_type, headers=headers)
 
     answer.__name__ = "query_" + query.name.replace("-", "_")

@@ -10,27 +10,15 @@ from __future__ import annotations
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
+from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, W3C_FORMATS
 from ..store.base import DEFAULT_GRAPH_IRI, UNION_GRAPH_IRI
 
-from .negotiation import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
-
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-FORMATS = Namespace("http://www.w3.org/ns/formats/")
+FORMATS = Namespace(W3C_FORMATS)
 
-# W3C format IRIs (http://www.w3.org/ns/formats/) of what negotiation offers.
-FORMAT_IRIS: dict[str, URIRef] = {
-    "application/sparql-results+json": FORMATS.SPARQL_Results_JSON,
-    "application/sparql-results+xml": FORMATS.SPARQL_Results_XML,
-    "text/csv": FORMATS.SPARQL_Results_CSV,
-    "text/tab-separated-values": FORMATS.SPARQL_Results_TSV,
-    "text/turtle": FORMATS.Turtle,
-    "application/n-triples": FORMATS["N-Triples"],
-    "application/ld+json": FORMATS["JSON-LD"],
-    "application/rdf+xml": FORMATS.RDF_XML,
-    "application/trig": FORMATS.TriG,
-    "application/n-quads": FORMATS["N-Quads"],
-}
-assert set(FORMAT_IRIS) <= set(RESULTS_MEDIA_TYPES + GRAPH_MEDIA_TYPES)
+# W3C format IRIs of what the endpoint's negotiation offers.
+FORMAT_IRIS = tuple(URIRef(f.iri) for f in (*RESULTS_FORMATS, *GRAPH_FORMATS))
+
 RESERVED_GRAPHS = {
     DEFAULT_GRAPH_IRI: "the store's own default graph (usable in FROM, default-graph-uri and GRAPH)",
     UNION_GRAPH_IRI: "the RDF merge of all graphs, the default graph included (usable in FROM, default-graph-uri "
@@ -57,7 +45,7 @@ def describe_service(
         graph.add((service, SD.feature, SD.UnionDefaultGraph))
     if federated:
         graph.add((service, SD.feature, SD.BasicFederatedQuery))
-    for iri in FORMAT_IRIS.values():
+    for iri in FORMAT_IRIS:
         graph.add((service, SD.resultFormat, iri))
     graph.add((service, SD.defaultDataset, _dataset(graph, named_graphs)))
     return graph

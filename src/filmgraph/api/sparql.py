@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -22,12 +22,13 @@ from ..errors import (
     BadRequest,
     FilmgraphError,
     Forbidden,
-    NotAcceptable,
+    MethodNotAllowed,
     OwnedGraphWrite,
     PayloadTooLarge,
     UnsupportedMediaType,
     UploadTooLarge,
 )
+from ..formats import GRAPH_FORMATS, N_QUADS, N_TRIPLES, RESULTS_FORMATS, by_media_type, media_types
 from ..ownership import refuse_owned_update
 from ..settings import Settings
 from ..sparql_text import check_depth, is_small_data_update, longest_string, may_contain_keyword
@@ -37,7 +38,7 @@ from ..store.base import DEFAULT_GRAPH_IRI, UNION_GRAPH_IRI
 from .auth import check_write_token
 from .deps import request_base_url
 from .federation import ServicePolicy, check_service
-from .negotiation import best_match, format_choice, negotiate, parse_accept, prefers_html
+from .negotiation import choose, format_choice, negotiate, prefers_html
 from .pages import templates
 from .problems import filmgraph_problem
 from .request_body import decode_utf8, read_body
@@ -48,15 +49,8 @@ router = APIRouter(tags=["SPARQL"])
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
-# media type -> rdflib format name, for the service description
-RDFLIB_FORMATS = {
-    "text/turtle": "turtle",
-    "application/n-triples": "nt",
-    "application/ld+json": "json-ld",
-    "application/rdf+xml": "xml",
-    "application/trig": "trig",
-    "application/n-quads": "nquads",
-}
+DESCRIPTION_TYPES = media_types(GRAPH_FORMATS)  # the service description, written by rdflib
+ALLOWED_METHODS = ("GET", "HEAD", "POST")
 
 
 @dataclass
@@ -210,10 +204,11 @@ def service_description_response(request: Request, store: Store, settings: Setti
             endpoint=endpoint, description=graph.serialize(format="turtle")
         )
         return HTMLResponse(page, headers={"Vary": "Accept"})
-    media_type = best_match(parse_accept(accept), tuple(RDFLIB_FORMATS))
-    if media_type is None:
-        raise NotAcceptable(f"the service description is served as HTML or one of {', '.join(RDFLIB_FORMATS)}")
-    body = graph.serialize(format=RDFLIB_FORMATS[media_type], encoding="utf-8")
+    media_type = choose(accept, DESCRIPTION_TYPES, "the service description is served as HTML or one of {offered}")
+    chosen = by_media_type(media_type, GRAPH_FORMATS)
+    # rdflib writes N-Quads only from a context-aware store (a plain graph was a 500); a graph's N-Triples lines
+    # are its N-Quads, in the default graph
+    body = graph.serialize(format=N_TRIPLES.rdflib if chosen == N_QUADS else chosen.rdflib, encoding="utf-8")
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
 
@@ -236,7 +231,7 @@ PARAMETERS = [
     {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
     {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
     {"name": "format", "in": "query", "schema": {"type": "string"},
-     "description": "json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, trig, nquads (instead of Accept)"},
+     "description": ", ".join(f.name for f in (*RESULTS_FORMATS, *GRAPH_FORMATS)) + " (instead of Accept)"},
 ]  # fmt: skip
 
 
@@ -255,7 +250,7 @@ async def sparql_post(request: Request) -> Response:
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH", "OPTIONS"], include_in_schema=False)
 async def sparql_other_methods(request: Request) -> Response:
     """405 naming every method the endpoint answers (the router would name only the first route's)."""
-    raise HTTPException(405, f"{request.method} is not allowed on /sparql", headers={"Allow": "GET, HEAD, POST"})
+    raise MethodNotAllowed(f"{request.method} is not allowed on /sparql", ALLOWED_METHODS)
 
 
 class SparqlProtocolMiddleware:

@@ -22,6 +22,7 @@ from pyoxigraph import NamedNode, Quad, QueryResultsFormat, RdfFormat, Store as 
 from ..errors import FilmgraphError, QueryTimeout
 from ..settings import Settings
 from ..store import open_store
+from ..formats import N_TRIPLES, SPARQL_JSON
 from ..store.base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
 from ..store.embedded import EmbeddedStore, serialized
 from ..store.evaluation import Evaluated, QueryTask
@@ -32,7 +33,7 @@ from .choice import CopyChoice
 from .inline import InlineLane, blank_constants, inline_shape
 from .memory_copy import ServerCopy
 
-TERMS_MEDIA_TYPES = "application/sparql-results+json, application/n-triples"
+TERMS_MEDIA_TYPES = f"{SPARQL_JSON.media_type}, {N_TRIPLES.media_type}"
 
 
 def terms_of(done: Evaluated) -> QueryResult:

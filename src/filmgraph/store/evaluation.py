@@ -23,6 +23,7 @@ from pyoxigraph import (
 )
 
 from ..errors import BadRequest, NotAcceptable, NotExecutable, QuerySyntaxError, ResultTooLarge
+from ..formats import PLAIN_TEXT
 from ..sparql_text import ENGINE_MAX_DEPTH, check_depth
 from .base import Dataset, QueryKind, Term
 from .dataset import engine_dataset
@@ -148,7 +149,7 @@ def result_kind(result) -> QueryKind:
 
 # pyoxigraph reads text/plain as CSV for solutions, but it is offered as N-Triples for graphs (as in RDF 1.0): a
 # client accepting only text/plain gets a graph, or 406 for solutions, never CSV under another name.
-NOT_FOR_SOLUTIONS = frozenset({"text/plain"})
+NOT_FOR_SOLUTIONS = frozenset({PLAIN_TEXT})
 
 
 def pick_format(kind: QueryKind, media_types: str) -> QueryResultsFormat | RdfFormat:

@@ -40,6 +40,7 @@ from ..errors import (
     QueryTimeout,
     UnsupportedFormat,
 )
+from ..formats import N_TRIPLES as N_TRIPLES_FORMAT
 from ..settings import Settings
 from ..sparql_text import query_form, where_group_start
 from .refusals import remote_refusal
@@ -48,8 +49,8 @@ from .evaluation import pick_format
 from .remote_dataset import NO_GRAPH, GraphScope, Params
 from .remote_engines import JSON_RESULTS, Engine, engine_of
 
-TERMS_ACCEPT = f"{JSON_RESULTS}, application/n-triples;q=0.9"
-N_TRIPLES = "application/n-triples"
+N_TRIPLES = N_TRIPLES_FORMAT.media_type
+TERMS_ACCEPT = f"{JSON_RESULTS}, {N_TRIPLES};q=0.9"
 
 
 def with_values(sparql: str, bindings: Mapping[str, Term] | None, at_head: bool = False) -> str:

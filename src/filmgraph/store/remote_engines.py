@@ -34,8 +34,9 @@ from dataclasses import dataclass
 import httpx
 
 from ..errors import QueryTimeout
+from ..formats import SPARQL_JSON
 
-JSON_RESULTS = "application/sparql-results+json"
+JSON_RESULTS = SPARQL_JSON.media_type
 _VIRTUOSO_BNODE = "nodeID://"
 _ASK_COLUMN = "__ASK_RETVAL"
 _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
