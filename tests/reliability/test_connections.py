@@ -128,6 +128,28 @@ def test_a_slow_but_steady_body_is_read(strict_server: ServerURL) -> None:
     assert response.json()["boolean"] is True
 
 
+def test_headers_beyond_the_cap_are_refused_with_431(strict_server: ServerURL) -> None:
+    """llhttp has no limit of its own on a request's headers (h11 had one): the protocol's cap, 64 KiB."""
+    with _connect(strict_server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 70_000)  # never ends: only the cap stops it
+        answer = _read_until_closed(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431")
+    assert b"content-type: application/problem+json" in head.lower()
+    assert json.loads(body)["status"] == 431
+
+
+def test_headers_within_the_cap_and_pipelined_requests_are_answered(strict_server: ServerURL) -> None:
+    """An 8 KB header passes; two requests sent at once are answered in order on the same connection."""
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 8000 + b"\r\n\r\n"
+    with _connect(strict_server) as sock:
+        sock.sendall(request + request.replace(b"GET", b"HEAD", 1))
+        answer = _read_until_closed(sock)  # closed after the keep-alive timeout, 1 s
+    assert answer.count(b"HTTP/1.1 200") == 2, answer
+    assert answer.index(b"HTTP/1.1 200") == 0
+    assert answer.endswith(b"\r\n\r\n")  # the second answers HEAD: headers only
+
+
 def _in_flight(base: str) -> socket.socket:
     """A connection whose request is in flight: its headers are in, its body is still to come."""
     sock = _connect(base)

@@ -1,12 +1,15 @@
-"""Connection hygiene at the HTTP protocol level: deadlines for reading a request and a cap on connections.
+"""Connection hygiene at the HTTP protocol level: deadlines for reading a request, a cap on its headers, a cap on
+connections.
 
 uvicorn closes a keep-alive connection only after a response (`timeout_keep_alive`), and has no deadline of its
 own for reading a request's headers or body: a connection that never sends a byte, sends headers a byte a second
 (slowloris) or trickles its body holds its socket for ever (issue 13: 300 slow and 1,500 idle connections were
-never closed). This protocol, uvicorn's h11 one plus three timers, closes them:
+never closed). This protocol, uvicorn's httptools one (llhttp, in C: under h11, parsing a small request and writing
+its answer in Python cost more than the write it carried, issue 14) plus three timers and a cap, closes them:
 
 - a new connection that sends nothing is closed after `timeout_keep_alive`, like one idle after a response;
-- the request line and headers must arrive within `header_timeout` of their first byte (else 408, closed);
+- the request line and headers must arrive within `header_timeout` of their first byte (else 408, closed), and
+  within `max_header_bytes` (else 431, closed: llhttp has no limit of its own, h11 had one);
 - the body must arrive within `body_timeout` plus one second per `min_body_rate` bytes received (a large upload
   on a slow but steady link passes, a trickle is cut); time while the app does not read (flow control) is free;
 - a request arriving beyond `max_connections` open connections closes the longest-idle one (no request in
@@ -14,6 +17,10 @@ never closed). This protocol, uvicorn's h11 one plus three timers, closes them:
   cannot lock the others out of the shared cap; only when every connection has a request in flight is a request
   answered 503 problem+json with `Retry-After`, and its connection closed, so that a flood cannot exhaust the
   workers (idle sockets beyond the cap last at most `timeout_keep_alive`).
+
+The parser's callbacks say which part of a request is being read (`_reading`); after each chunk of data `_track`
+starts, keeps or stops the deadline of that part. A request that arrives in one chunk, as nearly all do, never
+arms a timer.
 """
 
 from __future__ import annotations
@@ -24,9 +31,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import h11
 from uvicorn.config import Config
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from .problems import PROBLEM_MEDIA_TYPE
@@ -39,7 +45,7 @@ def _problem_bytes(status: int, title: str, detail: str) -> bytes:
 
 
 def _raw_response(status: int, reason: str, detail: str) -> bytes:
-    """A complete HTTP/1.1 answer that closes the connection, for when h11 has no request to answer yet."""
+    """A complete HTTP/1.1 answer that closes the connection, for when there is no request to answer yet."""
     body = _problem_bytes(status, reason, detail)
     head = [f"HTTP/1.1 {status} {reason}".encode(), b"content-type: " + PROBLEM_MEDIA_TYPE.encode(),
             b"content-length: " + str(len(body)).encode(), b"connection: close"]  # fmt: skip
@@ -48,26 +54,33 @@ def _raw_response(status: int, reason: str, detail: str) -> bytes:
 
 @dataclass(frozen=True)
 class ConnectionLimits:
-    """The limits of `GuardedH11Protocol`; set on uvicorn's `Config` as `connection_limits` (it travels, pickled
-    with the config, to the server process)."""
+    """The limits of `GuardedHttpToolsProtocol`; set on uvicorn's `Config` as `connection_limits` (it travels,
+    pickled with the config, to the server process)."""
 
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     min_body_rate: float = 16 * 1024
     max_connections: int = 256
+    max_header_bytes: int = 64 * 1024
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with read deadlines and a connection cap."""
+HEADERS, BODY = "headers", "body"  # the parts of a request a deadline times
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with read deadlines, a header cap and a connection cap."""
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any], _loop=None) -> None:
         super().__init__(config, server_state, app_state, _loop)
         limits: ConnectionLimits = getattr(config, "connection_limits", ConnectionLimits())
         self.header_timeout, self.body_timeout = limits.header_timeout, limits.body_timeout
         self.min_body_rate, self.max_connections = limits.min_body_rate, limits.max_connections
+        self.max_header_bytes = limits.max_header_bytes
         self.app = self._capped(self.app)
         self._deadline: asyncio.TimerHandle | None = None
-        self._phase: object | None = None  # h11.IDLE (headers) or h11.SEND_BODY
+        self._reading: str | None = None  # the part the parser is in (its callbacks say): HEADERS, BODY or None
+        self._header_bytes = 0  # received since the request began, while its headers are not complete
+        self._phase: str | None = None  # the part the deadline times
         self._phase_start = 0.0
         self._body_bytes = 0
         self._last_check = 0.0
@@ -97,11 +110,24 @@ class GuardedH11Protocol(H11Protocol):
         open_ = [c for c in self.connections if not c.transport.is_closing()]
         if len(open_) <= self.max_connections:
             return True
-        idle = [c for c in open_ if c is not self and isinstance(c, GuardedH11Protocol) and c._is_idle()]
+        idle = [c for c in open_ if c is not self and isinstance(c, GuardedHttpToolsProtocol) and c._is_idle()]
         if not idle:
             return False
         min(idle, key=lambda c: c._idle_since).transport.close()
         return True
+
+    # --- what the parser is reading (its callbacks, during `data_received`) ----------------------------------
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._reading, self._header_bytes = HEADERS, 0
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self._reading = BODY
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._reading = None
 
     # --- deadlines ------------------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -115,6 +141,12 @@ class GuardedH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
+        if self._reading is HEADERS:
+            self._header_bytes += len(data)
+            if self._header_bytes > self.max_header_bytes and not self.transport.is_closing():
+                detail = f"the request line and headers are longer than {self.max_header_bytes} bytes"
+                self.transport.write(_raw_response(431, "Request Header Fields Too Large", detail))
+                self.transport.close()
         self._track(len(data))
 
     def on_response_complete(self) -> None:
@@ -123,10 +155,8 @@ class GuardedH11Protocol(H11Protocol):
         self._track(0)  # a pipelined request may have started reading
 
     def _track(self, received: int) -> None:
-        """Start, keep or stop the deadline of the phase the request is in after these bytes."""
-        state = self.conn.their_state
-        reading_headers = state is h11.IDLE and bool(self.conn.trailing_data[0])
-        phase = h11.IDLE if reading_headers else h11.SEND_BODY if state is h11.SEND_BODY else None
+        """Start, keep or stop the deadline of the part the request is in after these bytes."""
+        phase = None if self.transport.is_closing() else self._reading
         if phase is None:
             self._disarm()
             return
@@ -135,11 +165,11 @@ class GuardedH11Protocol(H11Protocol):
             self._phase, self._phase_start, self._body_bytes = phase, time.monotonic(), 0
             self._last_check = self._phase_start
             self._arm(min(self._allowed() - self._phase_start, 1.0))  # checked each second: see _check_deadline
-        elif phase is h11.SEND_BODY:
+        elif phase is BODY:
             self._body_bytes += received
 
     def _allowed(self) -> float:
-        if self._phase is h11.IDLE:
+        if self._phase is HEADERS:
             return self._phase_start + self.header_timeout
         return self._phase_start + self.body_timeout + self._body_bytes / self.min_body_rate
 
@@ -162,7 +192,7 @@ class GuardedH11Protocol(H11Protocol):
         if now < self._allowed():
             self._arm(min(self._allowed() - now, 1.0))
             return
-        if self._phase is h11.IDLE:
+        if self._phase is HEADERS:
             detail = f"the request line and headers did not arrive within {self.header_timeout:g} s"
             self.transport.write(_raw_response(408, "Request Timeout", detail))
         else:

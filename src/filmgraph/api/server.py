@@ -5,7 +5,7 @@ lane's watchdog exits it when an inline query outlives the timeout, the only way
 serving/inline.py). uvicorn's supervisor then starts a new one on the same socket, and the service answers again
 once it has opened the store. One server process: the query workers give the parallelism (see architecture.md).
 
-Connections are read by `connections.GuardedH11Protocol` (deadlines, a cap). On SIGTERM requests in flight get
+Connections are read by `connections.GuardedHttpToolsProtocol` (deadlines, a cap). On SIGTERM requests in flight get
 `shutdown_timeout` seconds; the supervisor then waits a little longer for the server process and kills what is
 left of its process tree, so that a stop takes seconds whatever the load (issue 13: it took 30 s).
 """
@@ -28,7 +28,7 @@ from ..settings import Settings
 from ..serving.serving_store import open_serving_store
 from ..store import Store
 from .app import create_app
-from .connections import ConnectionLimits, GuardedH11Protocol
+from .connections import ConnectionLimits, GuardedHttpToolsProtocol
 
 SETTINGS_VARIABLE = "FILMGRAPH_SERVE_SETTINGS"  # the settings, flags included, handed to the server process
 STOP_MARGIN_S = 3.0  # beyond shutdown_timeout, for the app to close the store and its workers to exit
@@ -44,13 +44,13 @@ def serve(settings: Settings, *, access_log: bool = False) -> int:
         host=settings.host,
         port=settings.port,
         workers=1,
-        http=GuardedH11Protocol,
+        http=GuardedHttpToolsProtocol,
         timeout_keep_alive=settings.timeout_keep_alive,  # type: ignore[arg-type]  # a float works
         timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]
         access_log=access_log,
         log_level="info",
     )
-    config.connection_limits = ConnectionLimits(  # type: ignore[attr-defined]  # read by GuardedH11Protocol
+    config.connection_limits = ConnectionLimits(  # type: ignore[attr-defined]  # read by GuardedHttpToolsProtocol
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,
         min_body_rate=settings.min_body_rate,

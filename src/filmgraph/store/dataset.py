@@ -4,8 +4,11 @@ graph of the mode (the union of all graphs, or the store's own default graph), w
 
 The union is an RDF merge: a triple held in several graphs is one triple of it. pyoxigraph 0.5's union (and its
 list of default graphs) yields such a triple once per graph, so a query whose answer depends on multiplicity
-runs on a merged view (store/merged.py) when, and only when, the store holds such a triple at all: whether it
-does is one ASK per generation (about 1 s at 1M quads, asked only when a duplicate-sensitive union query comes).
+runs on a merged view (store/merged.py) when, and only when, the store holds such a triple at all. Whether it
+does is known per generation: after small ground writes (`is_replayable`) from what they wrote, a few lookups;
+after any other write one ASK over the store (0.35 s at 100k quads, about 1 s at 1M), asked only when a
+duplicate-sensitive union query comes. Before, that ASK followed every write: with reads mixed into small writes,
+each read after a write paid it (BENCHMARKS.md, "## Writes").
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from dataclasses import dataclass, field
 from pyoxigraph import DefaultGraph, NamedNode, Store as OxStore
 
 from ..errors import BadRequest, NotExecutable
-from ..sparql_text import blank_spans, has_dataset_clause, named_terms, solutions_ignore_duplicates
+from ..sparql_text import (
+    blank_spans, has_dataset_clause, may_contain_keyword, named_terms, solutions_ignore_duplicates,
+)
 from .base import DEFAULT_GRAPH_IRI, UNION_GRAPH_IRI, Dataset
 
 RESERVED = (DEFAULT_GRAPH_IRI, UNION_GRAPH_IRI)
@@ -124,14 +129,22 @@ def holds_duplicate_triples(store: OxStore) -> bool:
     return bool(store.query(_DUPLICATE_TRIPLE))
 
 
+# Small writes remembered between two questions; beyond that the ASK is cheaper than the lookups.
+MAX_REMEMBERED_WRITES = 1000
+
+
 class DuplicateWatch:
     """Whether union queries need the merged view, knowing per generation whether the store holds a triple in
-    several graphs; the store is asked (`holds_duplicate_triples`) only when a union query that depends on
-    multiplicity meets a generation not yet asked about."""
+    several graphs; asked (`merge_needed`) only when a union query that depends on multiplicity meets a generation
+    not yet asked about. The answer of the last generation asked about carries over the small ground writes since
+    (`written`): a deletion never makes a triple appear in a second graph, and an insertion makes one only if a
+    triple it wrote is now in two, which a lookup per written quad tells (`_writes_duplicate`). Only when that
+    cannot tell (another kind of write, or a deletion while some triple was duplicated) is the store asked whole."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._generation, self._present = -1, False
+        self._since: list[str] | None = []  # the replayable updates committed since `_generation`; None: others too
 
     def known_no_merge(self, sparql: str, dataset: Dataset | None, generation: int) -> bool | None:
         """Whether to merge, when that is known without asking the store; None when it must be asked."""
@@ -146,7 +159,8 @@ class DuplicateWatch:
     def merge_needed(
         self, sparql: str, dataset: Dataset | None, generation: int, ask: Callable[[], tuple[int, bool]]
     ) -> bool:
-        """`ask` returns (the store's generation, whether it holds a triple in several graphs)."""
+        """`ask` returns (the store's generation, whether it holds a triple in several graphs): `present` under the
+        store's write lock."""
         known = self.known_no_merge(sparql, dataset, generation)
         if known is not None:
             return known
@@ -154,3 +168,41 @@ class DuplicateWatch:
             if self._generation < generation:
                 self._generation, self._present = ask()
             return self._present
+
+    def written(self, replay: str | None) -> None:
+        """A write committed a new generation (called under the store's write lock); `replay`: the update, when it
+        is a small ground INSERT/DELETE DATA (`is_replayable`)."""
+        if self._since is not None:
+            if replay is None or len(self._since) >= MAX_REMEMBERED_WRITES:
+                self._since = None
+            else:
+                self._since.append(replay)
+
+    def present(self, store: OxStore) -> bool:
+        """Whether `store` holds a triple in several graphs now (under its write lock, for `ask`): from the answer
+        of the generation last asked about and the writes since, when they tell, else from the store whole."""
+        present = self._carried_over(store)
+        if present is None:
+            present = holds_duplicate_triples(store)
+        self._since = []  # only once answered: a failed answer leaves the next question to the store whole
+        return present
+
+    def _carried_over(self, store: OxStore) -> bool | None:
+        since = self._since
+        if since is None or self._generation < 0:
+            return None
+        if not self._present:
+            return any(_writes_duplicate(store, update) for update in since)
+        return True if not any(may_contain_keyword(update, "delete") for update in since) else None
+
+
+def _writes_duplicate(store: OxStore, update: str) -> bool:
+    """Whether a triple that the ground `update` inserts is held in several graphs of `store` (which it was applied
+    to). What it inserts: the update applied to an empty store (~10 µs for a triple)."""
+    written = OxStore()
+    written.update(update)
+    for quad in written:
+        graphs = {found.graph_name for found in store.quads_for_pattern(quad.subject, quad.predicate, quad.object)}
+        if len(graphs) > 1:
+            return True
+    return False

@@ -23,7 +23,7 @@ from ..errors import QuerySyntaxError, StorageError, StoreInUse, UnsupportedForm
 from ..settings import Settings
 from ..sparql_text import is_replayable, is_small_data_update
 from .base import Dataset, QueryResult, SerializedResult, Store
-from .dataset import DuplicateWatch, holds_duplicate_triples
+from .dataset import DuplicateWatch
 from .durability import PeriodicSync, WalSync
 from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
 from .merged import MergedViews
@@ -146,7 +146,7 @@ class EmbeddedStore(Store):
     def _holds_duplicates(self) -> tuple[int, bool]:
         """(generation, whether a triple is in several graphs), read under the write lock so the two agree."""
         with self._write_lock:
-            return self._generation, holds_duplicate_triples(self._store)
+            return self._generation, self._duplicates.present(self._store)
 
     def evaluate(self, task: QueryTask) -> Evaluated:
         """Evaluate and serialise in this process, on the merged view when the task asks for it."""
@@ -417,6 +417,7 @@ class EmbeddedStore(Store):
             else:
                 self._periodic_sync.written()
         self._generation += 1
+        self._duplicates.written(replay)
         if self._follower is not None:
             self._follower.written(replay, self._generation)
         return ticket
