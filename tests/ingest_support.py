@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from pyoxigraph import RdfFormat, serialize
 
 from filmgraph.build import BuildPaths, build_store
@@ -65,3 +67,24 @@ def build_again(paths: BuildPaths, root: Path) -> bytes:
         return nquads(store)
     finally:
         store.close()
+
+
+def world_fixtures(name: str, prepare: Callable[[Path], None] = lambda root: None) -> tuple[Callable, Callable]:
+    """The `template` fixture (the real data built once per module into a temporary `name` directory, then
+    `prepare`d) and the `world` fixture (a fresh writable copy of it per test, closed after). A test module
+    takes both: `template, world = world_fixtures("ingest-template")`."""
+
+    @pytest.fixture(scope="module")
+    def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        root = tmp_path_factory.mktemp(name)
+        built_world(root)
+        prepare(root)
+        return root
+
+    @pytest.fixture
+    def world(template: Path, tmp_path: Path) -> Iterator[World]:
+        opened = open_world(template, tmp_path / "world")
+        yield opened
+        opened.store.close()
+
+    return template, world

@@ -10,8 +10,9 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
+from filmgraph import build
 from filmgraph.build import build_store
-from filmgraph.errors import BuildError
+from filmgraph.errors import BuildError, StoreInUse, is_held_elsewhere
 
 HOLD = "import sys, time, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); print('open', flush=True); time.sleep(60)"
 
@@ -41,3 +42,30 @@ def test_build_replaces_a_store_nobody_holds(built_store_path: Path, tmp_path: P
     shutil.copytree(built_store_path, store)
     report = build_store(store)
     assert quad_count(store) == report.total
+
+
+def test_the_one_lock_check_tells_a_held_store_from_other_failures() -> None:
+    """errors.is_held_elsewhere is the one "is the store locked?" test (store, build, CLI) (issue 16 item 2)."""
+    held = OSError("IO error: While lock file: /tmp/s/LOCK: Resource temporarily unavailable")  # RocksDB's words
+    assert is_held_elsewhere(held)
+    assert is_held_elsewhere(StoreInUse("the store /tmp/s is already open"))
+    assert not is_held_elsewhere(OSError("IO error: No space left on device"))
+
+
+def test_build_says_cannot_open_for_a_failure_that_is_no_lock(
+    built_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(built_store_path, store)
+
+    engine = build.OxStore
+
+    def refuse_the_old_store(path: str, *args, **kwargs):  # the new store is opened as usual
+        if path == str(store):
+            raise OSError(f"IO error: Permission denied: {path}/CURRENT")
+        return engine(path, *args, **kwargs)
+
+    monkeypatch.setattr(build, "OxStore", refuse_the_old_store)
+    with pytest.raises(BuildError, match="cannot open the store at .* to replace it") as caught:
+        build_store(store)
+    assert "in use" not in str(caught.value)

@@ -7,11 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ingest_support import SECOND, SECOND_ID, World, build_again, built_world, open_world
+from ingest_support import SECOND, SECOND_ID, World, build_again, world_fixtures
 
 from filmgraph.errors import IngestError
 from filmgraph.ingest import ingest_files, ingest_texts
@@ -24,18 +23,7 @@ PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>
 """
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("ingest-template")
-    built_world(root)
-    return root
-
-
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    opened = open_world(template, tmp_path / "world")
-    yield opened
-    opened.store.close()
+template, world = world_fixtures("ingest-template")
 
 
 def edited(tmp_path: Path, old: str, new: str, text: str | None = None) -> Path:

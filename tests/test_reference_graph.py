@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from ingest_support import World, build_again, built_world, open_world
+from ingest_support import World, build_again, world_fixtures
 
 from filmgraph.ingest import ingest_files
 from filmgraph.vocab import ID, REFERENCE_GRAPH, source_graph
@@ -38,20 +36,12 @@ claims: []
 """
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("reference-template")
-    built_world(root)
+def _add_latvia(root: Path) -> None:
     with (root / "data" / "reference" / "external-ids.tsv").open("a", encoding="utf-8") as table:
         table.write("Latvia\tState\tQ211\tLV\tLVA\tfor the test\n")
-    return root
 
 
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    opened = open_world(template, tmp_path / "world")
-    yield opened
-    opened.store.close()
+template, world = world_fixtures("reference-template", _add_latvia)
 
 
 def _ingest(world: World, tmp_path: Path, reference: str) -> None:

@@ -18,7 +18,7 @@ import rdflib
 from pyoxigraph import DefaultGraph, NamedNode, Quad, Store as OxStore, Triple
 
 from .claims import Curation, check_terms, load_curations, load_external_ids
-from .errors import BuildError
+from .errors import BuildError, is_held_elsewhere
 from .ownership import user_graphs
 from .rdfio import canonical_quads, read_turtle
 from .settings import Settings
@@ -161,6 +161,8 @@ def _refuse_a_store_in_use(store_path: Path) -> None:
     try:
         probe = OxStore(str(store_path))
     except OSError as error:
+        if not is_held_elsewhere(error):
+            raise BuildError(f"cannot open the store at {store_path} to replace it ({error})") from None
         raise BuildError(
             f"the store at {store_path} is in use by another process (a running `filmgraph serve`?): "
             f"stop it first, or build into another --store ({error})"

@@ -158,6 +158,7 @@ def _fail(error: Exception | str) -> typer.Exit:
 def _existing_store(store_dir: Path | None, served_by: str = "its GET /export", **flags: object):
     """Settings and the store to use; an embedded store must exist (exporting nothing helps nobody).
     `served_by` names what a running server offers instead, for when it holds the store."""
+    from .errors import is_held_elsewhere  # noqa: PLC0415
     from .store import open_store  # noqa: PLC0415
 
     settings = _serving_settings(store=store_dir, **flags)
@@ -166,7 +167,7 @@ def _existing_store(store_dir: Path | None, served_by: str = "its GET /export", 
     try:
         return settings, open_store(settings)
     except OSError as error:  # RocksDB allows one process per store directory
-        in_use = "lock" in str(error).lower()
+        in_use = is_held_elsewhere(error)
         hint = f": stop `filmgraph serve`, or use {served_by}" if in_use else ""
         raise _fail(f"cannot open the store {settings.store}{hint} ({error})") from error
 
@@ -352,7 +353,9 @@ def _check_store_opens(store: Path) -> None:
 
 
 def _store_open_failure(store: Path, error: OSError) -> str:
-    if "lock" in str(error).lower():
+    from .errors import is_held_elsewhere  # noqa: PLC0415
+
+    if is_held_elsewhere(error):
         return f"the store {store} is in use by another process (a running `filmgraph serve`?): stop it first ({error})"
     return f"cannot open the store {store} ({error})"
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from weakref import WeakKeyDictionary
 
 from pyoxigraph import NamedNode
 
 from .lookup import RDF_TYPE, SPARQL_PREFIXES, is_inferred_graph, run_for_nodes
 from .store import Store
+from .store.derived import PerVersion
 from .vocab import ONTOLOGY_GRAPH, curie
 
 Edge = tuple[str, str, str]
@@ -106,17 +106,13 @@ class Derivation:
     rules: list[str] = field(default_factory=list)
 
 
-_RULES_OF: WeakKeyDictionary[Store, tuple[int, dict[str, list[Rule]]]] = WeakKeyDictionary()
+_RULES_OF: PerVersion[dict[str, list[Rule]]] = PerVersion()
 
 
 def property_rules(store: Store) -> dict[str, list[Rule]]:
     """The ontology's rules, by the property or class they conclude; read once per store and ontology (its size
     tells a rebuilt ontology apart: a card should not pay two ontology queries)."""
-    size = store.count(ONTOLOGY_GRAPH)
-    cached = _RULES_OF.get(store)
-    if cached is None or cached[0] != size:
-        cached = _RULES_OF[store] = (size, _read_rules(store))
-    return cached[1]
+    return _RULES_OF.get(store, lambda: _read_rules(store), version=store.count(ONTOLOGY_GRAPH))
 
 
 def _read_rules(store: Store) -> dict[str, list[Rule]]:

@@ -122,6 +122,12 @@ class StoreInUse(FilmgraphError, OSError):
     title = "Store in use"
 
 
+def is_held_elsewhere(error: OSError) -> bool:
+    """Whether a store directory failed to open because another process holds it (RocksDB's directory lock, or
+    the `StoreInUse` made of it): the one "is the store locked?" test of the CLI, the build and the store."""
+    return isinstance(error, StoreInUse) or "lock" in str(error).lower()
+
+
 class BuildError(FilmgraphError):
     """The build refused its input; the message names the file and line or the offending node."""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from weakref import WeakKeyDictionary
 
 from pyoxigraph import Literal, NamedNode
 
@@ -23,6 +22,7 @@ from .lookup import PROVENANCE_TYPES, SPARQL_PREFIXES, literal_int, local_id, te
 from .matching import Entry, Match, Matcher, text
 from .records import EntityRef, MatchReason, SearchHit
 from .store import Store
+from .store.derived import PerVersion
 from .vocab import ID, PREFIXES, curie
 
 MAX_QUERY_LENGTH = 200
@@ -79,7 +79,7 @@ class Index:
     matcher: Matcher
 
 
-_cache: WeakKeyDictionary[Store, tuple[int, Index]] = WeakKeyDictionary()
+_INDEX: PerVersion[Index] = PerVersion()
 
 
 def _preferred(names: dict[str, set[str]]) -> str:
@@ -152,12 +152,7 @@ def _is_bookkeeping(candidate: Candidate) -> bool:
 
 def search_index(store: Store) -> Index:
     """The candidates and their matcher, cached per store generation."""
-    generation = store.generation
-    cached = _cache.get(store)
-    if cached is None or cached[0] != generation:
-        cached = (generation, _read_index(store))
-        _cache[store] = cached
-    return cached[1]
+    return _INDEX.get(store, lambda: _read_index(store))
 
 
 def check_query(q: str) -> None:

@@ -17,12 +17,14 @@ from ..formats import JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TURTLE, by_media_typ
 from ..release import DESCRIPTION_PREFIXES, Distribution, dataset_info, describe_dataset, write_void
 from ..settings import Settings
 from ..store import Store
+from ..store.derived import PerVersion
 from .conditional import Validators, conditional_get
 from .deps import get_settings, get_store, request_base_url
 from .negotiation import choose
 
 router = APIRouter(tags=["export"])
 
+_VOID: PerVersion[Graph] = PerVersion()  # recomputed only when the store's content or the public base changes
 EXPORT_FORMATS = tuple(f.format for f in FORMATS.values())  # in the export's order of preference
 EXPORT_MEDIA_TYPES = media_types(EXPORT_FORMATS)
 VOID_FORMATS = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)  # written by rdflib
@@ -62,21 +64,19 @@ def export(
 
 
 def _void_graph(request: Request, store: Store, settings: Settings) -> Graph:
-    """The VoID + DCAT description, recomputed only when the store's content or the public base changes."""
+    """The VoID + DCAT description of the store as served at this request's public base."""
     base = request_base_url(request, settings)
-    key = (id(store), store.generation, base)
-    cached = getattr(request.app.state, "void_cache", None)
-    if cached and cached[0] == key:
-        return cached[1]
     dumps = [
         Distribution(f"{base}/export?format={TURTLE.name}", TURTLE.media_type,
                      "The whole graph, named graphs merged (Turtle)"),
         Distribution(f"{base}/export?format={N_QUADS.name}", N_QUADS.media_type,
                      "The whole graph with its named graphs"),
     ]
-    graph = describe_dataset(store, dataset_info(store, f"{base}/sparql", dumps))
-    request.app.state.void_cache = (key, graph)
-    return graph
+
+    def describe() -> Graph:
+        return describe_dataset(store, dataset_info(store, f"{base}/sparql", dumps))
+
+    return _VOID.get(store, describe, version=(store.generation, base))
 
 
 def _render(graph: Graph, media_type: str) -> bytes:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, Store as OxStore, Triple
 
-from ..errors import QuerySyntaxError, StorageError, StoreInUse, UnsupportedFormat
+from ..errors import QuerySyntaxError, StorageError, StoreInUse, UnsupportedFormat, is_held_elsewhere
 from ..settings import Settings
 from ..sparql_text import is_replayable, is_small_data_update
 from .base import Dataset, QueryResult, SerializedResult, Store
@@ -54,7 +54,7 @@ def _open_engine(path: Path) -> OxStore:
     try:
         return OxStore(str(path))
     except OSError as error:
-        if "lock" not in str(error).lower():
+        if not is_held_elsewhere(error):
             raise
         raise StoreInUse(f"the store {path} is already open (a running `filmgraph serve`, another notebook?): the "
                          "embedded store opens in one process at a time (its directory lock); close or stop that "
