@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import statistics
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from run import (
     measure,
     oxigraph_server,
     process_tree,
+    results_in,
     running,
 )
 
@@ -78,8 +79,7 @@ def oxigraph_in_memory(data: Path):
 
 
 def post_data(port: int, data: Path) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    with data.open("rb") as body:
+    with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=600)) as connection, data.open("rb") as body:
         connection.request("POST", "/store", body=body, headers={
             "Content-Type": "application/n-quads", "Content-Length": str(data.stat().st_size)})
         response = connection.getresponse()
@@ -93,26 +93,17 @@ def counts(server: Server, query: GeneratedQuery) -> list[int] | None:
     which rows the engine picked."""
     if query.kind == "construct" and "LIMIT" in query.variants[0].rsplit("}", 1)[-1]:
         return None
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
-    found = []
-    for text in query.texts()[:3]:
-        payload = ask(connection, server, text, query.kind)
-        if query.kind == "construct":
-            found.append(len([line for line in payload.splitlines() if line.strip()]))
-        else:
-            document = json.loads(payload)
-            found.append(int(document["boolean"]) if "boolean" in document else len(document["results"]["bindings"]))
-    return found
+    with closing(http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)) as connection:
+        return [results_in(ask(connection, server, text, query.kind), query.kind) for text in query.texts()[:3]]
 
 
 def measure_server(server: Server, queries: list[GeneratedQuery], args: argparse.Namespace, figures: Figures) -> None:
     top = max(args.clients)
     for query in queries:
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
-        started = time.perf_counter()
-        ask(connection, server, query.texts()[-1], query.kind)  # the first time this server sees the shape
-        figures.cold[query.name] = (time.perf_counter() - started) * 1000
-        connection.close()
+        with closing(http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)) as connection:
+            started = time.perf_counter()
+            ask(connection, server, query.texts()[-1], query.kind)  # the first time this server sees the shape
+            figures.cold[query.name] = (time.perf_counter() - started) * 1000
         measure(server, query, top, WARM_UP * top, 1.0, first=1)
         figures.latency[query.name] = measure(server, query, 1, args.requests, args.seconds / 2, first=WARM_UP * top)
         figures.load[query.name] = measure(server, query, top, args.requests, args.seconds, first=0)

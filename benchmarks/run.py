@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,10 +72,10 @@ def _wait_ready(port: int, path: str, process: subprocess.Popen, seconds: float 
         if process.poll() is not None:
             raise RuntimeError(f"server on port {port} exited with {process.returncode}")
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", path)
-            if connection.getresponse().status < 500:
-                return
+            with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=5)) as connection:
+                connection.request("GET", path)
+                if connection.getresponse().status < 500:
+                    return
         except OSError:
             pass
         time.sleep(0.2)
@@ -182,15 +182,14 @@ def measure(server: Server, query: BenchQuery, clients: int, requests: int, seco
     deadline = time.monotonic() + seconds
 
     def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
-        for index in counter:
-            if time.monotonic() > deadline:
-                break
-            started = time.perf_counter()
-            ask(connection, server, texts[index % len(texts)], query.kind)
-            with lock:
-                latencies.append(time.perf_counter() - started)
-        connection.close()
+        with closing(http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)) as connection:
+            for index in counter:
+                if time.monotonic() > deadline:
+                    break
+                started = time.perf_counter()
+                ask(connection, server, texts[index % len(texts)], query.kind)
+                with lock:
+                    latencies.append(time.perf_counter() - started)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     cpu_before = process_tree_cpu(server.process.pid)
@@ -205,30 +204,31 @@ def measure(server: Server, query: BenchQuery, clients: int, requests: int, seco
     return Measurement(latencies, elapsed, cpu)
 
 
+def results_in(payload: bytes, kind: str) -> int:
+    """How many results an answer holds: rows, 0/1 for ASK, triples for CONSTRUCT (N-Triples)."""
+    if kind == "construct":
+        return len([line for line in payload.splitlines() if line.strip()])
+    document = json.loads(payload)
+    return int(document["boolean"]) if "boolean" in document else len(document["results"]["bindings"])
+
+
 def result_count(server: Server, query: BenchQuery) -> list[int]:
     """Number of results per parameter value (rows, 0/1 for ASK, triples for CONSTRUCT)."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
-    counts = []
-    for text in query.texts()[-5:]:  # the end of the cycle: measurements start at its beginning
-        payload = ask(connection, server, text, query.kind)
-        if query.kind == "construct":
-            counts.append(len([line for line in payload.splitlines() if line.strip()]))
-        else:
-            document = json.loads(payload)
-            counts.append(int(document["boolean"]) if "boolean" in document else len(document["results"]["bindings"]))
-    return counts
+    with closing(http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)) as connection:
+        # the end of the cycle: measurements start at its beginning
+        return [results_in(ask(connection, server, text, query.kind), query.kind) for text in query.texts()[-5:]]
 
 
 def export_seconds(server: Server) -> float:
     """Time to fetch the whole dataset as N-Quads (filmgraph: /export; Oxigraph: its Graph Store /store)."""
     path = "/export?format=nquads&subset=all" if "filmgraph" in server.name else "/store"
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
     started = time.perf_counter()
-    connection.request("GET", path, headers={"Accept": "application/n-quads"})
-    response = connection.getresponse()
-    size = 0
-    while chunk := response.read(1 << 20):
-        size += len(chunk)
+    with closing(http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)) as connection:
+        connection.request("GET", path, headers={"Accept": "application/n-quads"})
+        response = connection.getresponse()
+        size = 0
+        while chunk := response.read(1 << 20):
+            size += len(chunk)
     if response.status != 200 or size == 0:
         raise RuntimeError(f"{server.name} export answered {response.status}")
     return time.perf_counter() - started

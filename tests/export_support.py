@@ -98,7 +98,7 @@ def rdflib_parse(data: bytes, rdflib_format: str, keep_graphs: bool) -> dict[str
     dataset = rdflib.Dataset()
     dataset.parse(data=data, format=rdflib_format)
     graphs = {}
-    for context in dataset.contexts():
+    for context in dataset.graphs():
         name = "" if context.identifier == DATASET_DEFAULT_GRAPH_ID else str(context.identifier)
         if len(context):
             graphs[name] = context

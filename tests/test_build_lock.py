@@ -32,7 +32,7 @@ def test_build_refuses_a_store_held_by_another_process(built_store_path: Path, t
             build_store(store)
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()  # waits, and closes its stdout
     assert quad_count(store) == before
     assert not list(tmp_path.glob(".store.*")), "no half-built or retired directory is left behind"
 

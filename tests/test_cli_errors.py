@@ -33,7 +33,7 @@ def test_serve_and_load_on_a_store_in_use(built_store_path: Path, tmp_path: Path
         assert ingested.returncode == 2 and "POST /api/sources" in ingested.stderr, ingested.stderr
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()  # waits, and closes its stdout
 
 
 def test_load_refuses_a_graph_name_that_is_not_an_iri(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -126,6 +128,42 @@ def test_an_engine_error_during_evaluation_is_a_409_in_process_too(tmp_path):
     try:
         with pytest.raises(NotExecutable, match="failed during evaluation"):
             store.query_serialized("SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }", "text/csv")
+    finally:
+        store.close()
+
+
+RUNS_THEN_FAILS = "SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }"  # parses; fails while evaluated
+
+
+@pytest.mark.parametrize("read", ["query", "query_serialized"])
+def test_a_query_failing_in_one_thread_leaves_no_engine_iterator_to_another(tmp_path, monkeypatch, read):
+    """pyoxigraph's solutions may be dropped only by the thread that made them; an error raised from a route's
+    thread reaches the event loop's, and its traceback's frames held them there."""
+    import sys  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    unraisable: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda hook: unraisable.append(str(hook.exc_value)))
+    store = EmbeddedStore(tmp_path / "store")
+    failed: list[BaseException] = []
+
+    def fail() -> None:
+        try:
+            if read == "query":
+                store.query(RUNS_THEN_FAILS)
+            else:
+                store.query_serialized(RUNS_THEN_FAILS, "text/csv")
+        except Exception as error:  # noqa: BLE001 - handed to the main thread, as to_thread does
+            failed.append(error)
+
+    try:
+        thread = threading.Thread(target=fail)
+        thread.start()
+        thread.join()
+        assert len(failed) == 1  # the engine's error, from its evaluation
+        failed.clear()  # dropped here, on another thread than the one that evaluated
+        gc.collect()
+        assert unraisable == []
     finally:
         store.close()
 

@@ -10,6 +10,7 @@ import re
 import shutil
 import os
 import stat
+import sys
 import threading
 
 import pyoxigraph
@@ -210,6 +211,18 @@ def test_a_reader_that_stops_early_stops_the_serialiser(large_store):
     next(stream)
     stream.close()
     assert not [t for t in threading.enumerate() if t.name == "filmgraph-export"]
+
+
+def test_an_abandoned_export_drops_the_stores_iterators_on_the_thread_that_made_them(large_store, monkeypatch):
+    """pyoxigraph's iterators may be dropped only by their own thread: the serialiser's error, raised when the
+    reader went away, carried them (in its chained tracebacks) to the reader's thread or the garbage collector."""
+    unraisable: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda hook: unraisable.append(str(hook.exc_value)))
+    stream = prepare_export(large_store, "nquads", "all").chunks()
+    next(stream)
+    stream.close()
+    gc.collect()
+    assert unraisable == []
 
 
 # --- the command line -------------------------------------------------------------------------------------------

@@ -117,6 +117,7 @@ def test_a_push_killed_half_way_is_run_again_to_completion(export_store_dir, bui
     finally:
         proxy.release.set()
         proxy.shutdown()
+        proxy.server_close()
     remote = remote_store_at(stale_oxigraph)
     try:
         with pytest.raises(PushMismatch):  # half pushed: the check says which graphs differ

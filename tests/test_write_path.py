@@ -89,7 +89,7 @@ def test_in_process_mode_an_acknowledged_write_survives_kill_9(tmp_path):
         assert writer.stdout.readline().strip() == "acknowledged"
         os.kill(writer.pid, signal.SIGKILL)
     finally:
-        writer.wait(10)
+        writer.communicate(timeout=10)  # waits, and closes its stdout
     assert OxStore(str(path)).query(ask_probe(3))
 
 

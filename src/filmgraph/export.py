@@ -16,7 +16,6 @@ import json
 import os
 import queue
 import threading
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from .errors import BadRequest, NotFound, UnsupportedFormat
 from .formats import JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TRIG, TURTLE, Format, named
 from .settings import get_settings
 from .store import Store
+from .store.unsendable import release_frames
 from .vocab import BASE, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, source_graph
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
@@ -406,10 +406,7 @@ def _stream(write: Callable[[BinaryIO], None]) -> Iterator[bytes]:
             with io.BufferedWriter(_QueueWriter(chunks, cancelled), CHUNK_SIZE) as out:
                 write(out)
         except BaseException as error:  # noqa: BLE001 - handed to the reader, which re-raises it
-            # The traceback's frames hold the store's iterators, which pyoxigraph lets only this thread drop:
-            # keep the trace as text and free the frames here.
-            error.add_note("".join(traceback.format_tb(error.__traceback__)))
-            chunks.put(error.with_traceback(None))
+            chunks.put(release_frames(error))  # the frames hold the store's iterators: dropped in this thread
         else:
             chunks.put(_DONE)
 

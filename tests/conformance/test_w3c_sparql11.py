@@ -55,7 +55,10 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Outcome]
     settings = {"FILMGRAPH_UNION_DEFAULT_GRAPH": "false", "FILMGRAPH_RESULT_CACHE_SIZE": "0"}
     with filmgraph_server(directory, "--workers", "1", settings=settings) as base:
         endpoint = Endpoint(base, f"Bearer {TOKEN}")
-        yield [run(endpoint, case) for case in cases()]
+        try:
+            yield [run(endpoint, case) for case in cases()]
+        finally:
+            endpoint.close()
 
 
 def test_the_suite_passes_but_for_the_expected_failures(outcomes):

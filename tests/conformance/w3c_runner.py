@@ -124,6 +124,9 @@ class Endpoint:
         self.sparql, self.graph_store = f"{base}/sparql", f"{base}/graph-store"
         self.client = httpx.Client(timeout=timeout, headers={"Authorization": authorization})
 
+    def close(self) -> None:
+        self.client.close()
+
     def prepare(self, default: list[Path], named: list[tuple[Path, str]]) -> None:
         """Empty the store and load a test's data in one update (one write per test, not one per file)."""
         steps = ["DROP ALL"] + [f"CREATE SILENT GRAPH <{name}>" for _, name in named]

@@ -68,12 +68,15 @@ async def _fields_of_form(request: Request, body: bytes, limit: int) -> dict[str
 
     form = await Request(request.scope, replay).form(max_files=len(FIELDS), max_fields=len(FIELDS), max_part_size=limit)
     fields: dict[str, str] = {}
-    for name in FIELDS:
-        value = form.get(name)
-        if isinstance(value, UploadFile):
-            value = decode_utf8(await value.read())
-        if value is not None:
-            fields[name] = value
+    try:
+        for name in FIELDS:
+            value = form.get(name)
+            if isinstance(value, UploadFile):
+                value = decode_utf8(await value.read())
+            if value is not None:
+                fields[name] = value
+    finally:
+        await form.close()  # its files: Starlette closes only the form of the route's own request
     return fields
 
 

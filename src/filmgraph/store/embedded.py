@@ -30,6 +30,7 @@ from .merged import MergedViews
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .refusals import engine_refusal
 from .storage_health import WriteHealth, is_storage_failure, storage_failure
+from .unsendable import releasing_frames
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,7 @@ class EmbeddedStore(Store):
         """Evaluate and serialise in this process, on the merged view when the task asks for it."""
         return evaluate(self._merged.of(self._store, self._generation) if task.merge_union else self._store, task)
 
+    @releasing_frames  # an error leaves with the engine's solutions dropped here, whichever thread it reaches
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
         merge = self.merge_needed(sparql, dataset)
         source = self._merged.of(self._store, self._generation) if merge else self._store

@@ -27,6 +27,7 @@ from ..formats import PLAIN_TEXT
 from ..sparql_text import ENGINE_MAX_DEPTH, check_depth
 from .base import Dataset, QueryKind, Term
 from .dataset import engine_dataset
+from .unsendable import releasing_frames
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def pick_format(kind: QueryKind, media_types: str) -> QueryResultsFormat | RdfFo
     raise NotAcceptable(f"cannot serialise a {kind.upper()} result as {media_types}")
 
 
+@releasing_frames  # an error leaves with the engine's solutions dropped here, whichever thread it reaches
 def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> Evaluated:
     """Evaluate and serialise. With a `deadline` (`time.thread_time()`: CPU, which the engine's evaluation in this
     thread counts towards, not the wall clock, which on a busy machine measures the neighbours), a result still

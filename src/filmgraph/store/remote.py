@@ -48,6 +48,7 @@ from .base import Dataset, QueryResult, SerializedResult, Store, Term
 from .evaluation import pick_format
 from .remote_dataset import NO_GRAPH, GraphScope, Params
 from .remote_engines import JSON_RESULTS, Engine, engine_of
+from .unsendable import releasing_frames
 
 N_TRIPLES = N_TRIPLES_FORMAT.media_type
 TERMS_ACCEPT = f"{JSON_RESULTS}, {N_TRIPLES};q=0.9"
@@ -221,11 +222,13 @@ class RemoteStore(Store):
             raise BackendUnavailable(f"the remote endpoint's answer broke off: {error}") from error
 
     # --- reads -----------------------------------------------------------------------------------------
+    @releasing_frames  # an error leaves with the engine's parsed solutions dropped here, whichever thread it reaches
     def query(self, sparql, bindings=None, dataset=None, timeout=None) -> QueryResult:
         accept = _rewritten_accept(sparql, N_TRIPLES) if self.engine.fix_results else TERMS_ACCEPT
         response = self._query(sparql, accept, bindings, self._dataset(sparql, dataset), timeout)
         return self._parsed(response, _terms)
 
+    @releasing_frames
     def query_serialized(self, sparql, media_type, bindings=None, dataset=None, timeout=None) -> SerializedResult:
         accept = _rewritten_accept(sparql, media_type) if self.engine.fix_results else media_type
         response = self._query(sparql, accept, bindings, self._dataset(sparql, dataset), timeout)
@@ -237,12 +240,9 @@ class RemoteStore(Store):
             pick_format("select", media_type)  # the same rule as the embedded engine: text/plain never means CSV
             return SerializedResult("select", answered, [response.content])
         solutions = self._parsed(response, _solutions)  # written again by pyoxigraph, as the embedded store does
-        try:
-            kind = "select" if hasattr(solutions, "variables") else "ask"
-            chosen = pick_format(kind, media_type)
-            return SerializedResult(kind, chosen.media_type, [solutions.serialize(format=chosen)])
-        finally:
-            del solutions  # pyoxigraph's solutions must be dropped on the thread that made them
+        kind = "select" if hasattr(solutions, "variables") else "ask"
+        chosen = pick_format(kind, media_type)
+        return SerializedResult(kind, chosen.media_type, [solutions.serialize(format=chosen)])
 
     def _rows(self, sparql: str, bindings: Mapping[str, Term] | None, params: Params) -> list[dict[str, Term]]:
         """Rows of a query sent with exactly these dataset parameters (the scope's own listing and probes)."""
