@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from .. import errors
 from ..errors import (
     BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout, ShuttingDown, StorageError, WorkersUnavailable,
 )
@@ -716,8 +715,5 @@ def _unpack(reply: tuple) -> Evaluated:
     if reply[0] == "ok":
         _, kind, media_type, body, spooled, seconds, copy, cold = reply
         return Evaluated(kind, media_type, body, spooled, seconds, copy, cold)
-    _, name, message = reply
-    error_type = getattr(errors, name, errors.BadRequest)
-    if not (isinstance(error_type, type) and issubclass(error_type, FilmgraphError)):
-        error_type = errors.BadRequest
-    raise error_type(message)
+    _, module, qualname, message = reply
+    raise worker.raised_error(module, qualname, message)
