@@ -41,13 +41,8 @@ def terms_of(done: Evaluated) -> QueryResult:
     if done.spooled is not None:
         done = Evaluated(done.kind, done.media_type, b"".join(done.chunks()))
     if done.kind == "construct":
-        return QueryResult("construct", triples=[q.triple for q in parse(done.body, format=RdfFormat.N_TRIPLES)])
-    parsed = parse_query_results(done.body, format=QueryResultsFormat.JSON)
-    if done.kind == "ask":
-        return QueryResult("ask", boolean=bool(parsed))
-    variables = [v.value for v in parsed.variables]
-    rows = [{name: row[name] for name in variables if row[name] is not None} for row in parsed]
-    return QueryResult("select", variables=variables, rows=rows)
+        return QueryResult.of(parse(done.body, format=RdfFormat.N_TRIPLES))
+    return QueryResult.of(parse_query_results(done.body, format=QueryResultsFormat.JSON))
 
 
 class ServingStore(Store):

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal as TypingLiteral
 
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Triple, parse, serialize
+from pyoxigraph import (
+    BlankNode, DefaultGraph, Literal, NamedNode, Quad, QueryBoolean, QuerySolutions, Triple, parse, serialize,
+)
 
 from ..errors import UnsupportedFormat
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
@@ -21,6 +23,13 @@ from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_f
 Term = NamedNode | BlankNode | Literal | Triple
 Row = dict[str, Term]
 QueryKind = TypingLiteral["select", "ask", "construct"]
+
+
+def result_kind(result: object) -> QueryKind:
+    """The kind of pyoxigraph's answer: a query's result, or results parsed (`parse_query_results`, `parse`)."""
+    if isinstance(result, QueryBoolean):
+        return "ask"
+    return "select" if isinstance(result, QuerySolutions) else "construct"
 
 
 @dataclass
@@ -32,6 +41,19 @@ class QueryResult:
     rows: list[Row] = field(default_factory=list)
     boolean: bool | None = None
     triples: list[Triple] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: QueryBoolean | QuerySolutions | Iterable[Triple | Quad]) -> QueryResult:
+        """Read pyoxigraph's answer whole: a query's result (solutions, boolean, triples), or one parsed from the
+        wire (`parse_query_results`; `parse`, whose quads give their triples). The one conversion to terms."""
+        kind = result_kind(result)
+        if kind == "ask":
+            return cls("ask", boolean=bool(result))
+        if kind == "select":
+            variables = [v.value for v in result.variables]
+            rows = [{name: row[name] for name in variables if row[name] is not None} for row in result]
+            return cls("select", variables=variables, rows=rows)
+        return cls("construct", triples=[item.triple if isinstance(item, Quad) else item for item in result])
 
 
 @dataclass

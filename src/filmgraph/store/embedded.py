@@ -25,7 +25,7 @@ from ..sparql_text import is_replayable, is_small_data_update
 from .base import Dataset, QueryResult, SerializedResult, Store
 from .dataset import DuplicateWatch
 from .durability import PeriodicSync, WalSync
-from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
+from .evaluation import Evaluated, QueryTask, evaluate, evaluation_failure, run_query
 from .merged import MergedViews
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .refusals import engine_refusal
@@ -158,14 +158,10 @@ class EmbeddedStore(Store):
         merge = self.merge_needed(sparql, dataset)
         source = self._merged.of(self._store, self._generation) if merge else self._store
         result = run_query(source, sparql, bindings, dataset, merged=merge)
-        kind = result_kind(result)
-        if kind == "ask":
-            return QueryResult(kind="ask", boolean=bool(result))
-        if kind == "select":
-            variables = [v.value for v in result.variables]
-            rows = [{name: row[name] for name in variables if row[name] is not None} for row in result]
-            return QueryResult(kind="select", variables=variables, rows=rows)
-        return QueryResult(kind="construct", triples=list(result))
+        try:
+            return QueryResult.of(result)
+        except (OSError, ValueError, RuntimeError) as error:  # evaluation is lazy: the engine fails while read
+            raise evaluation_failure(error) from error
 
     def query_serialized(self, sparql, media_type, bindings=None, dataset=None, timeout=None) -> SerializedResult:
         """`media_type` may list several types (comma-separated, preferred first): the first that fits is used."""

@@ -13,19 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import (
-    QueryBoolean,
-    QueryResultsFormat,
-    QuerySolutions,
-    RdfFormat,
-    Store as OxStore,
-    Variable,
-)
+from pyoxigraph import QueryResultsFormat, RdfFormat, Store as OxStore, Variable
 
-from ..errors import BadRequest, NotAcceptable, NotExecutable, QuerySyntaxError, ResultTooLarge
+from ..errors import BadRequest, FilmgraphError, NotAcceptable, NotExecutable, QuerySyntaxError, ResultTooLarge
 from ..formats import PLAIN_TEXT
 from ..sparql_text import ENGINE_MAX_DEPTH, check_depth
-from .base import Dataset, QueryKind, Term
+from .base import Dataset, QueryKind, Term, result_kind
 from .dataset import engine_dataset
 from .unsendable import releasing_frames
 
@@ -140,12 +133,16 @@ def run_query(
         raise BadRequest(str(error)) from error
     except RuntimeError as error:  # well-formed, not executable: an unknown function, a binding not projected
         raise NotExecutable(str(error)) from error
+    except OSError as error:  # an ASK is evaluated at once: its SERVICE failing, say
+        raise evaluation_failure(error) from error
 
 
-def result_kind(result) -> QueryKind:
-    if isinstance(result, QueryBoolean):
-        return "ask"
-    return "select" if isinstance(result, QuerySolutions) else "construct"
+def evaluation_failure(error: Exception) -> FilmgraphError:
+    """What the engine failing while it evaluates means to the client (evaluation is lazy: it fails while the
+    result is read or written): the result limit reached, else a well-formed query it cannot carry out (409)."""
+    if isinstance(error.__cause__, ResultTooLarge) or "larger than" in str(error):
+        return ResultTooLarge(str(error))
+    return NotExecutable(f"the query failed during evaluation: {error}")
 
 
 # pyoxigraph reads text/plain as CSV for solutions, but it is offered as N-Triples for graphs (as in RDF 1.0): a
@@ -183,9 +180,7 @@ def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> 
         raise
     except (OSError, ValueError, RuntimeError) as error:  # evaluation is lazy: the engine fails while writing
         sink.discard()
-        if isinstance(error.__cause__, ResultTooLarge) or "larger than" in str(error):
-            raise ResultTooLarge(str(error)) from error
-        raise NotExecutable(f"the query failed during evaluation: {error}") from error
+        raise evaluation_failure(error) from error
     except BaseException:
         sink.discard()
         raise

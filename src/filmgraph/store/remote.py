@@ -87,13 +87,8 @@ def _solutions(response: httpx.Response, engine: Engine):
 def _terms(response: httpx.Response, engine: Engine) -> QueryResult:
     rdf_format = RdfFormat.from_media_type(_media_type(response))
     if rdf_format is not None:
-        return QueryResult("construct", triples=[q.triple for q in parse(response.content, format=rdf_format)])
-    parsed = _solutions(response, engine)
-    if not hasattr(parsed, "variables"):
-        return QueryResult("ask", boolean=bool(parsed))
-    variables = [v.value for v in parsed.variables]
-    rows = [{name: row[name] for name in variables if row[name] is not None} for row in parsed]
-    return QueryResult("select", variables=variables, rows=rows)
+        return QueryResult.of(parse(response.content, format=rdf_format))
+    return QueryResult.of(_solutions(response, engine))
 
 
 def _rewritten_accept(sparql: str, media_types: str) -> str:
