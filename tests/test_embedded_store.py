@@ -15,7 +15,7 @@ from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore
 from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.cache import ResultCache, cache_key
-from filmgraph.store.evaluation import Evaluated
+from filmgraph.store.base import SerializedResult
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -24,11 +24,11 @@ def test_a_write_makes_cached_results_unreachable(tmp_path):
     store = ServingStore(tmp_path / "store", workers=1, result_cache_size=16)
     try:
         first = store.query_serialized(COUNT, "text/csv")
-        assert b"".join(first.body).splitlines()[1] == b"0"
+        assert first.body.splitlines()[1] == b"0"
         assert store.query_serialized(COUNT, "text/csv").body == first.body  # a hit: the same bytes
         store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("x"))])
         after = store.query_serialized(COUNT, "text/csv")
-        assert b"".join(after.body).splitlines()[1] == b"1"
+        assert after.body.splitlines()[1] == b"1"
     finally:
         store.close()
 
@@ -37,9 +37,9 @@ def test_the_cache_is_a_bounded_lru():
     cache = ResultCache(size=2, max_entry_bytes=10)
     keys = [cache_key(0, f"q{i}", "text/csv", None, None) for i in range(3)]
     for key in keys:
-        cache.put(key, Evaluated("select", "text/csv", b"x"))
+        cache.put(key, SerializedResult("select", "text/csv", b"x"))
     assert len(cache) == 2 and cache.get(keys[0]) is None and cache.get(keys[2]) is not None
-    cache.put(cache_key(0, "big", "text/csv", None, None), Evaluated("select", "text/csv", b"x" * 11))
+    cache.put(cache_key(0, "big", "text/csv", None, None), SerializedResult("select", "text/csv", b"x" * 11))
     assert cache.get(cache_key(0, "big", "text/csv", None, None)) is None
     iri, text = {"x": NamedNode("urn:a")}, {"x": Literal("urn:a")}
     assert cache_key(0, "q", "t", iri, None) != cache_key(0, "q", "t", text, None)
@@ -48,7 +48,7 @@ def test_the_cache_is_a_bounded_lru():
 
 def test_cache_size_zero_keeps_nothing():
     cache = ResultCache(size=0)
-    cache.put("k", Evaluated("select", "text/csv", b"x"))
+    cache.put("k", SerializedResult("select", "text/csv", b"x"))
     assert cache.get("k") is None
 
 
@@ -86,10 +86,10 @@ def test_large_results_stream_from_a_spool_file_that_is_then_removed(tmp_path):
     spool = tmp_path / ".store-checkpoints" / "spool"
     try:
         small = store.query_serialized("SELECT ?o WHERE { <urn:s1> ?p ?o }", "text/csv")
-        assert isinstance(small.body, list)
+        assert small.spooled is None
         large = store.query_serialized("SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s", "text/csv")
-        assert not isinstance(large.body, list) and len(list(spool.iterdir())) == 1
-        lines = b"".join(large.body).decode().splitlines()
+        assert large.spooled is not None and len(list(spool.iterdir())) == 1
+        lines = b"".join(large.chunks()).decode().splitlines()
         assert len(lines) == 201 and lines[0] == "s,o"
         assert list(spool.iterdir()) == []  # read once, then gone
         rows = store.query("SELECT ?s WHERE { ?s ?p ?o }").rows  # the terms path reads spooled results too

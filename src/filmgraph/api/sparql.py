@@ -146,9 +146,9 @@ async def _answer_query(request: Request, store: Store, settings: Settings, oper
     await _check_service(operation.query, settings, update=False)
     chosen = negotiate(request.headers.get("accept"), operation.format)
     result = await store.query_serialized_async(operation.query, chosen.preference(), None, operation.dataset)
-    if isinstance(result.body, list):  # small: one piece
-        return Response(b"".join(result.body), media_type=result.media_type, headers={"Vary": "Accept"})
-    return StreamingResponse(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+    if result.spooled is None:  # small: one piece
+        return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+    return StreamingResponse(result.chunks(), media_type=result.media_type, headers={"Vary": "Accept"})
 
 
 async def _apply_update(request: Request, store: Store, settings: Settings, operation: Operation) -> Response:

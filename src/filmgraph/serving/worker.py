@@ -16,7 +16,7 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from pyoxigraph import RdfFormat, Store as OxStore
+from pyoxigraph import Store as OxStore
 
 from ..errors import BadRequest, FilmgraphError
 from ..store.evaluation import QueryTask, evaluate

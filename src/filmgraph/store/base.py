@@ -56,13 +56,28 @@ class QueryResult:
         return cls("construct", triples=[item.triple if isinstance(item, Quad) else item for item in result])
 
 
-@dataclass
+@dataclass(frozen=True)  # one object may answer many requests (the result cache)
 class SerializedResult:
-    """A query result already serialised by the engine: what the SPARQL protocol sends on the wire."""
+    """A query result already serialised by the engine: what the SPARQL protocol sends on the wire. The one shape
+    of an answer from the engine to the HTTP response. Its bytes are `body`, or, for a large result a query worker
+    wrote to a file (serving/), that file, `spooled` (then `body` is empty): `chunks` reads either."""
 
     kind: QueryKind
     media_type: str
-    body: Iterable[bytes]
+    body: bytes = field(repr=False)
+    spooled: str | None = None
+
+    def chunks(self, size: int = 2**16) -> Iterator[bytes]:
+        """The bytes; a spooled result's read from its file, which is removed afterwards (it is read once)."""
+        if self.spooled is None:
+            yield self.body
+            return
+        try:
+            with open(self.spooled, "rb") as stream:
+                while chunk := stream.read(size):
+                    yield chunk
+        finally:
+            Path(self.spooled).unlink(missing_ok=True)
 
 
 @dataclass
@@ -172,7 +187,7 @@ class Store(ABC):
         if rdf_format is None:
             raise UnsupportedFormat(f"cannot serialise one graph as {media_type}")
         triples = (q.triple for q in self.quads(graph) if graph is not None or isinstance(q.graph_name, DefaultGraph))
-        return SerializedResult("construct", rdf_format.media_type, [serialize(triples, format=rdf_format)])
+        return SerializedResult("construct", rdf_format.media_type, serialize(triples, format=rdf_format))
 
     def load_file(
         self,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import io
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -18,7 +18,7 @@ from pyoxigraph import QueryResultsFormat, RdfFormat, Store as OxStore, Variable
 from ..errors import BadRequest, FilmgraphError, NotAcceptable, NotExecutable, QuerySyntaxError, ResultTooLarge
 from ..formats import PLAIN_TEXT
 from ..sparql_text import ENGINE_MAX_DEPTH, check_depth
-from .base import Dataset, QueryKind, Term, result_kind
+from .base import Dataset, QueryKind, SerializedResult, Term, result_kind
 from .dataset import engine_dataset
 from .unsendable import releasing_frames
 
@@ -39,34 +39,6 @@ class QueryTask:
     spill_bytes: int = 2**20
     merge_union: bool = False  # evaluate on a merged view (store/merged.py): its default graph is the union
     copy: str = "memory"  # the copy a worker answers from, when it has both (choice.py); else the disk
-
-
-@dataclass
-class Evaluated:
-    """A serialised result: in `body`, or in the file `spooled` (then `body` is empty) when it was large.
-    `seconds`: the engine's CPU time (evaluation and serialisation), where it was measured; `copy`: the copy of
-    the graph a worker answered from (`memory` or `disk`); `cold` when that was the first query on a newly opened
-    checkpoint (its files read cold)."""
-
-    kind: QueryKind
-    media_type: str
-    body: bytes = field(repr=False)
-    spooled: str | None = None
-    seconds: float | None = None
-    copy: str | None = None
-    cold: bool = False
-
-    def chunks(self, size: int = 2**16) -> Iterator[bytes]:
-        """The bytes, read from the spool file and removing it afterwards when there is one."""
-        if self.spooled is None:
-            yield self.body
-            return
-        try:
-            with open(self.spooled, "rb") as stream:
-                while chunk := stream.read(size):
-                    yield chunk
-        finally:
-            Path(self.spooled).unlink(missing_ok=True)
 
 
 class Overrun(Exception):
@@ -103,11 +75,11 @@ class _Sink(io.RawIOBase):
             self.buffer = bytearray()
         return len(data)
 
-    def finish(self, kind: QueryKind, media_type: str) -> Evaluated:
+    def finish(self, kind: QueryKind, media_type: str) -> SerializedResult:
         if self.file is None:
-            return Evaluated(kind, media_type, bytes(self.buffer))
+            return SerializedResult(kind, media_type, bytes(self.buffer))
         self.file.close()
-        return Evaluated(kind, media_type, b"", self.file.name)
+        return SerializedResult(kind, media_type, b"", self.file.name)
 
     def discard(self) -> None:
         if self.file is not None:
@@ -164,7 +136,7 @@ def pick_format(kind: QueryKind, media_types: str) -> QueryResultsFormat | RdfFo
 
 
 @releasing_frames  # an error leaves with the engine's solutions dropped here, whichever thread it reaches
-def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> Evaluated:
+def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> SerializedResult:
     """Evaluate and serialise. With a `deadline` (`time.thread_time()`: CPU, which the engine's evaluation in this
     thread counts towards, not the wall clock, which on a busy machine measures the neighbours), a result still
     being written then raises `Overrun`: the engine writes every 8 KB, so only a query that produces nothing for
