@@ -37,6 +37,7 @@ from ..errors import (
 )
 from . import worker
 from .checkpoints import Checkpoint, Checkpoints
+from .choice import Copy
 from ..store.base import SerializedResult
 from ..store.evaluation import QueryTask
 from .answer import Answer
@@ -360,7 +361,7 @@ class QueryPool:
 
     def _send_warm_up(self, chosen: _Worker) -> None:
         generation, path = self._move_to_current(chosen)
-        write_frame(chosen.requests.fileno(), (generation, path, None))
+        write_frame(chosen.requests.fileno(), (generation, path, None, None))
 
     def _finish_warm_up(self, chosen: _Worker, deadline: float) -> None:
         """Wait for the worker to open its checkpoint; one it could not open is retried with the current one."""
@@ -567,12 +568,13 @@ class QueryPool:
             raise BackendUnavailable("the query workers are not running")
 
     # --- queries from threads --------------------------------------------------------------------------
-    def run(self, task: QueryTask, timeout: float) -> Answer:
-        """Answer `task` in a worker; raise QueryTimeout (worker killed) or Overloaded (queue full/no worker).
-        While the server's loop runs in another thread, the query goes through it (it watches the pipes)."""
+    def run(self, task: QueryTask, timeout: float, copy: Copy = "memory") -> Answer:
+        """Answer `task` in a worker, from its `copy` (`memory`, when it has one, or `disk`: choice.py); raise
+        QueryTimeout (worker killed) or Overloaded (queue full/no worker). While the server's loop runs in another
+        thread, the query goes through it (it watches the pipes)."""
         home = self._home
         if home is not None and home.is_running() and not _in_loop_thread(home):
-            handed = asyncio.run_coroutine_threadsafe(self.run_async(task, timeout), home)
+            handed = asyncio.run_coroutine_threadsafe(self.run_async(task, timeout, copy), home)
             try:
                 return handed.result(timeout + _HAND_OVER_GRACE)
             except concurrent.futures.TimeoutError:
@@ -591,14 +593,14 @@ class QueryPool:
             remaining = self._time_left(chosen, timeout, time.monotonic() - started)
             _unwatch(chosen)  # a loop that still watches it (not the running `_home`) would take our reply
             self._ready(chosen)  # after the clock was read: loading a checkpoint is not the query's time
-            return self._dispatch(chosen, task, remaining, timeout)
+            return self._dispatch(chosen, task, copy, remaining, timeout)
         finally:
             self._leave()
 
-    def _dispatch(self, chosen: _Worker, task: QueryTask, remaining: float, timeout: float) -> Answer:
+    def _dispatch(self, chosen: _Worker, task: QueryTask, copy: Copy, remaining: float, timeout: float) -> Answer:
         generation, path = chosen.checkpoint  # the one it has opened (leased): at least as new as the request
         try:
-            write_frame(chosen.requests.fileno(), (generation, path, task))
+            write_frame(chosen.requests.fileno(), (generation, path, task, copy))
             try:
                 reply = read_frame(chosen.reply_fd, chosen.frames, time.monotonic() + remaining)
             except TimeoutError:
@@ -611,7 +613,7 @@ class QueryPool:
         return _unpack(reply)
 
     # --- queries from the event loop -------------------------------------------------------------------
-    async def run_async(self, task: QueryTask, timeout: float) -> Answer:
+    async def run_async(self, task: QueryTask, timeout: float, copy: Copy = "memory") -> Answer:
         """`run` for the event loop: waits on futures and the worker's pipe, never on a thread."""
         self._admit()
         try:
@@ -623,7 +625,7 @@ class QueryPool:
             remaining = self._time_left(chosen, timeout, loop.time() - started)
             if self.checkpoints.behind() or chosen.generation != self.checkpoints.current[0]:
                 await self._ready_async(loop, chosen)  # taking and loading a checkpoint is not the query's time
-            return await self._dispatch_async(loop, chosen, task, loop.time() + remaining, timeout)
+            return await self._dispatch_async(loop, chosen, task, copy, loop.time() + remaining, timeout)
         finally:
             self._leave()
 
@@ -668,13 +670,14 @@ class QueryPool:
             raise
 
     async def _dispatch_async(
-        self, loop: asyncio.AbstractEventLoop, chosen: _Worker, task: QueryTask, deadline: float, timeout: float
+        self, loop: asyncio.AbstractEventLoop, chosen: _Worker, task: QueryTask, copy: Copy, deadline: float,
+        timeout: float,
     ) -> Answer:
         generation, path = chosen.checkpoint  # the one it has opened (leased): at least as new as the request
         try:
             _watch(loop, chosen)
             chosen.reply = reply = loop.create_future()
-            write_frame(chosen.requests.fileno(), (generation, path, task))
+            write_frame(chosen.requests.fileno(), (generation, path, task, copy))
             expiry = loop.call_at(deadline, _expire, reply)
             try:
                 answer = await reply

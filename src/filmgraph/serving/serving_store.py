@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import shutil
 import threading
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from ..store.rdf_files import UploadLimits
 from .answer import Answer
 from .cache import ResultCache, cache_key
 from .checkpoints import Checkpoints
-from .choice import CopyChoice
+from .choice import Copy, CopyChoice
 from .inline import InlineLane, blank_constants, inline_shape
 from .memory_copy import ServerCopy
 
@@ -182,9 +181,9 @@ class ServingStore(Store):
         shape = blank_constants(task.sparql)
         done = self._inline_first(shape, task, timeout, from_thread=True)
         if done is None:
-            task = self._with_copy(shape, task)
-            with self._unanswered(shape, task, timeout):
-                done = self.pool.run(task, timeout)
+            copy = self._copy_for(shape)
+            with self._unanswered(shape, copy, timeout):
+                done = self.pool.run(task, timeout, copy)
             self._learn(shape, done)
         return done
 
@@ -197,21 +196,18 @@ class ServingStore(Store):
             return self.inline.run(lane_shape, task, timeout, self._current_copy(), from_thread)
         return None
 
-    def _with_copy(self, shape: str, task: QueryTask) -> QueryTask:
-        """The task, naming the copy (memory or disk) its shape runs faster on (choice.py)."""
-        if self._choice is None:
-            return task
-        wanted = self._choice.pick(shape)
-        return task if wanted == task.copy else dataclasses.replace(task, copy=wanted)
+    def _copy_for(self, shape: str) -> Copy:
+        """The copy of a worker's graph (memory or disk) the shape runs faster on (choice.py)."""
+        return "memory" if self._choice is None else self._choice.pick(shape)
 
     @contextlib.contextmanager
-    def _unanswered(self, shape: str, task: QueryTask, timeout: float) -> Iterator[None]:
+    def _unanswered(self, shape: str, copy: Copy, timeout: float) -> Iterator[None]:
         """Around a worker's query: one that got no answer still ends a try of its copy (choice.py)."""
         try:
             yield
         except FilmgraphError as error:
             if self._choice is not None:
-                self._choice.failed(shape, task.copy, timeout if isinstance(error, QueryTimeout) else None)
+                self._choice.failed(shape, copy, timeout if isinstance(error, QueryTimeout) else None)
             raise
 
     def _learn(self, shape: str, done: Answer) -> None:
@@ -241,9 +237,9 @@ class ServingStore(Store):
         shape = blank_constants(task.sparql)
         done = self._inline_first(shape, task, timeout)
         if done is None:
-            task = self._with_copy(shape, task)
-            with self._unanswered(shape, task, timeout):
-                done = await self.pool.run_async(task, timeout)
+            copy = self._copy_for(shape)
+            with self._unanswered(shape, copy, timeout):
+                done = await self.pool.run_async(task, timeout, copy)
             self._learn(shape, done)
         return done
 

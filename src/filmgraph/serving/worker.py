@@ -20,15 +20,17 @@ from pyoxigraph import Store as OxStore
 
 from ..errors import BadRequest, FilmgraphError
 from ..store.evaluation import QueryTask, evaluate
+from .choice import Copy
 from .memory_copy import WRITE_PAUSE_SECONDS, Backoff, copy_into_memory, wait_for_pause, wants_copy
 from ..store.merged import MergedViews
 
-# A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None,
-# engine seconds, copy answered from, whether it was the first query on a newly opened checkpoint) or ("error",
-# module, qualified name of the error's FilmgraphError class, message): see `error_reply` and `raised_error`. A request without a task only opens the checkpoint (a warm-up, which may
-# take seconds in memory mode): its reply is ("ready",). A checkpoint that cannot be opened (any exception:
-# pyoxigraph raises RuntimeError for a missing file) is replied ("unopened", message); the worker lives on.
-Request = tuple[int, str, QueryTask | None]
+# A request: (generation, checkpoint directory, task, the copy to answer from: `memory` or `disk`, see `Copies`).
+# A reply: ("ok", kind, media type, body, spool file or None, engine seconds, copy answered from, whether it was the
+# first query on a newly opened checkpoint) or ("error", module, qualified name of the error's FilmgraphError class,
+# message): see `error_reply` and `raised_error`. A request without a task only opens the checkpoint (a warm-up,
+# which may take seconds in memory mode): its reply is ("ready",). A checkpoint that cannot be opened (any
+# exception: pyoxigraph raises RuntimeError for a missing file) is replied ("unopened", message); the worker lives on.
+Request = tuple[int, str, QueryTask | None, Copy | None]
 
 # Frames on the raw pipes: a 4-byte length, then a pickle. No multiprocessing framing: the server reads replies on
 # its event loop from a permanently watched descriptor, chunk by chunk (64 KB reads: larger ones cost an mmap).
@@ -112,7 +114,7 @@ def _readable(fd: int, seconds: float | None) -> bool:
 
 class Copies:
     """A worker's copies of one generation: the read-only checkpoint, and (memory and auto modes) an in-memory copy
-    once built. The server says which answers a query (`QueryTask.copy`, from choice.py); until the copy exists,
+    once built. The server says which answers a query (the request's copy, from choice.py); until the copy exists,
     the disk does."""
 
     def __init__(self, disk: OxStore, memory: OxStore | None = None) -> None:
@@ -184,15 +186,16 @@ def _try_memory_copy(copies: Copies, mode: str, scratch: Path | None) -> bool:
 _MERGED = MergedViews()  # this worker's merged view of its generation, built when a task asks for it
 
 
-def answer(store: OxStore | Copies, task: QueryTask, generation: int = 0) -> tuple:
+def answer(store: OxStore | Copies, task: QueryTask, generation: int = 0, copy: Copy = "memory") -> tuple:
+    """The reply to `task`, from the copy named (`memory` or `disk`) if this worker has it."""
     if task.merge_union:  # from the disk checkpoint: a copy of its own (merged.py)
         base = store.disk if isinstance(store, Copies) else store
-        used, copy = "disk", _MERGED.of(base, generation)
+        used, source = "disk", _MERGED.of(base, generation)
     else:
-        used, copy = store.pick(task.copy) if isinstance(store, Copies) else ("disk", store)
+        used, source = store.pick(copy) if isinstance(store, Copies) else ("disk", store)
     started = time.thread_time()  # CPU: on a busy machine wall time says more about the neighbours
     try:
-        done = evaluate(copy, task)
+        done = evaluate(source, task)
     except FilmgraphError as error:
         return error_reply(error)
     except (OSError, ValueError, TypeError, RuntimeError) as error:  # the engine refusing this query
@@ -212,7 +215,7 @@ def serve(requests: Connection, replies: Connection, mode: str) -> None:
             request: Request = read_frame(inbox, frames)
         except (EOFError, OSError):
             return  # the pool is gone
-        wanted, checkpoint, task = request
+        wanted, checkpoint, task, copy = request
         if wanted != generation or store is None:
             if isinstance(store, Copies):
                 store.retired = True
@@ -228,7 +231,7 @@ def serve(requests: Connection, replies: Connection, mode: str) -> None:
         if task is None:
             write_frame(outbox, ("ready",))
             continue
-        reply = answer(store, task, generation)
+        reply = answer(store, task, generation, copy)
         if reply[0] == "ok":  # the first query on a new checkpoint reads its files cold: the lane weighs its time
             reply = (*reply, cold)  # accordingly (inline.py)
         cold = False

@@ -25,7 +25,7 @@ from .unsendable import releasing_frames
 
 @dataclass(frozen=True)
 class QueryTask:
-    """Everything a worker needs to answer a query (picklable: pyoxigraph terms pickle).
+    """Everything needed to evaluate a query, in this process or another (picklable: pyoxigraph terms pickle).
 
     With a `spool_dir`, a result larger than `spill_bytes` is written to a file there instead of being sent
     back through the pipe, so the server can stream it from disk and the worker is free at once."""
@@ -38,7 +38,6 @@ class QueryTask:
     spool_dir: str | None = None
     spill_bytes: int = 2**20
     merge_union: bool = False  # evaluate on a merged view (store/merged.py): its default graph is the union
-    copy: str = "memory"  # the copy a worker answers from, when it has both (choice.py); else the disk
 
 
 class Overrun(Exception):
