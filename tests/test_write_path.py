@@ -23,7 +23,7 @@ from filmgraph.store import EmbeddedStore, durability
 from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.memory_copy import ServerCopy
 
-from service_support import wait_for
+from service_support import checkpointed, wait_for
 
 PROBE = "a literal long enough to be stored verbatim in the write-ahead log"
 
@@ -115,12 +115,14 @@ def test_a_burst_of_writes_costs_one_copy_built_once_writes_pause(tmp_path, monk
     real = ServerCopy._attempt
 
     def counted(self):
-        builds.append(len(self._source))
-        return real(self)
+        attempt = real(self)
+        builds.append(len(attempt[1]))
+        return attempt
 
     monkeypatch.setattr(ServerCopy, "_attempt", counted)
     generation = [0]
-    copy = ServerCopy(source, "memory", lambda: generation[0], pause=0.5)
+    copy = ServerCopy(checkpointed(source, tmp_path / "c", lambda: generation[0]), "memory", lambda: generation[0],
+                      pause=0.5)  # fmt: skip
     try:
         copy.refresh().join()
         assert builds == [0]

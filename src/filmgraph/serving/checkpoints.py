@@ -6,7 +6,8 @@ not yet marked its worker: under load with writes the workers opened deleted dir
 No such file … .sst`) and died. Now a worker takes a lease on the current checkpoint, atomically with reading which
 one is current, before anything is sent to it, and gives it back only when it moves to a newer one or dies. A
 directory is removed once it is neither current nor leased; it can never be leased again (only the current one is
-handed out), so the removal cannot race.
+handed out), so the removal cannot race. Files named after a checkpoint beside it (`gen-N.nq`, the dump its
+in-memory copies are loaded from, memory_copy.py) go with it.
 
 Checkpoints are taken when a worker needs one, not after every write. A checkpoint flushes RocksDB's memtables to
 new SST files (~10 ms, measured), which made every small write cost that much; now a write only moves `latest` on,
@@ -21,8 +22,8 @@ from __future__ import annotations
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from pyoxigraph import Store as OxStore
@@ -68,7 +69,7 @@ class Checkpoints:
     def publish(self, store: OxStore, generation: int) -> None:
         """Snapshot `store` as `generation` (RocksDB hard links: cheap) and make it the one handed out from now on."""
         target = self.root / f"gen-{generation}"
-        shutil.rmtree(target, ignore_errors=True)  # left by an earlier run
+        _remove(self.root, {generation})  # left by an earlier run, with its dump
         self.root.mkdir(parents=True, exist_ok=True)
         store.backup(str(target))
         with self._lock:
@@ -84,6 +85,16 @@ class Checkpoints:
                 raise RuntimeError("no checkpoint has been published")
             self._leases[self._current[0]] += 1
             return self._current
+
+    @contextmanager
+    def leased(self) -> Iterator[Checkpoint]:
+        """The checkpoint of the store as it is now (taken if a write came since), leased while the caller reads it."""
+        self.catch_up()
+        checkpoint = self.lease()
+        try:
+            yield checkpoint
+        finally:
+            self.release(checkpoint[0])
 
     def release(self, generation: int) -> None:
         with self._lock:
@@ -107,6 +118,9 @@ class Checkpoints:
 
 
 def _remove(root: Path, generations: set[int]) -> None:
-    """Unlinks only (the files are hard links of the store's), outside the lock: milliseconds."""
+    """Unlinks only (the files are hard links of the store's, or the files named after a checkpoint beside it: its
+    dump, memory_copy.py), outside the lock: milliseconds."""
     for generation in generations:
         shutil.rmtree(root / f"gen-{generation}", ignore_errors=True)
+        for beside in root.glob(f"gen-{generation}.*"):
+            beside.unlink(missing_ok=True)
