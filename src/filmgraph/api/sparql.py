@@ -28,7 +28,7 @@ from ..errors import (
     UnsupportedMediaType,
     UploadTooLarge,
 )
-from ..formats import GRAPH_FORMATS, N_QUADS, N_TRIPLES, RESULTS_FORMATS, by_media_type, media_types
+from ..formats import GRAPH_FORMATS, N_QUADS, N_TRIPLES, RESULTS_FORMATS, TRIG, TURTLE, by_media_type, media_types
 from ..ownership import refuse_owned_update
 from ..settings import Settings
 from ..sparql_text import check_depth, is_small_data_update, longest_string, may_contain_keyword
@@ -51,6 +51,10 @@ SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 DESCRIPTION_TYPES = media_types(GRAPH_FORMATS)  # the service description, written by rdflib
 ALLOWED_METHODS = ("GET", "HEAD", "POST")
+# The description is a graph, so the dataset formats carry it in their default graph: rdflib writes a plain graph's
+# N-Quads not at all (it was a 500) and its TriG inside a graph named by a fresh blank node; a graph's N-Triples
+# lines are its N-Quads, and its Turtle is its TriG, in the default graph.
+IN_THE_DEFAULT_GRAPH = {N_QUADS: N_TRIPLES, TRIG: TURTLE}
 
 
 @dataclass
@@ -206,9 +210,7 @@ def service_description_response(request: Request, store: Store, settings: Setti
         return HTMLResponse(page, headers={"Vary": "Accept"})
     media_type = choose(accept, DESCRIPTION_TYPES, "the service description is served as HTML or one of {offered}")
     chosen = by_media_type(media_type, GRAPH_FORMATS)
-    # rdflib writes N-Quads only from a context-aware store (a plain graph was a 500); a graph's N-Triples lines
-    # are its N-Quads, in the default graph
-    body = graph.serialize(format=N_TRIPLES.rdflib if chosen == N_QUADS else chosen.rdflib, encoding="utf-8")
+    body = graph.serialize(format=IN_THE_DEFAULT_GRAPH.get(chosen, chosen).rdflib, encoding="utf-8")
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
 

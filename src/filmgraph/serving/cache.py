@@ -2,6 +2,8 @@
 
 The graph changes rarely (a build, an occasional write), so the same query over the same generation gives the same
 bytes; keys carry the store's generation, so a write makes every older entry unreachable (and it ages out).
+Not a `PerVersion` value (store/derived.py), which keeps one value per store: this keeps many results per
+generation, one per query, bounded by an LRU.
 """
 
 from __future__ import annotations
