@@ -228,3 +228,28 @@ def test_a_dump_goes_with_its_checkpoint_and_one_left_half_written_is_redone(tmp
     assert sorted(p.name for p in root.iterdir()) == ["gen-1", "gen-1.nq", "gen-1.nq.lock"]
     checkpoints.publish(source, 2)  # gen-1 is neither current nor leased: it goes
     assert sorted(p.name for p in root.iterdir()) == ["gen-2"], "the checkpoint's dump and lock went with it"
+
+
+def test_a_copy_closed_while_it_waits_for_a_checkpoint_lets_that_checkpoint_finish(tmp_path: Path):
+    """A query's checkpoint that meets a storage failure reopens the store, which closes the copy first and waits
+    for its build; the build, waiting for that very checkpoint, must give up (it waited forever: /readyz hung)."""
+    source, generation = OxStore(str(tmp_path / "store")), [1]
+    source.extend(quad(n) for n in range(10))
+    closing = threading.Event()
+
+    @contextmanager
+    def reopening() -> Iterator[tuple[OxStore, int]]:
+        closing.set()
+        time.sleep(0.3)  # the copy's build meanwhile waits for this checkpoint
+        copy.close()
+        yield source, generation[0]
+
+    checkpoints = Checkpoints(tmp_path / "checkpoints", reopening, lambda: generation[0])
+    copy = ServerCopy(checkpoints, "memory", lambda: generation[0])
+    query = threading.Thread(target=checkpoints.catch_up, daemon=True)
+    query.start()
+    closing.wait(5)
+    copy.refresh()
+    query.join(10)
+    assert not query.is_alive(), "the checkpoint waited for the copy that waited for it"
+    assert checkpoints.current[0] == 1 and copy.current(1) is None

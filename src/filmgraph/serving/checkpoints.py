@@ -55,16 +55,23 @@ class Checkpoints:
         current = self._current
         return self._latest is not None and (current is None or current[0] < self._latest())
 
-    def catch_up(self) -> None:
+    def catch_up(self, give_up: Callable[[], bool] | None = None) -> bool:
         """Take a checkpoint of the store as it is now, unless one of its generation exists: a burst of writes
-        costs one checkpoint, taken by the first query that needs it (milliseconds: RocksDB flushes first)."""
+        costs one checkpoint, taken by the first query that needs it (milliseconds: RocksDB flushes first).
+        A caller that can `give_up` stops waiting for another thread's checkpoint once it says so (False): that
+        thread may be reopening the store and waiting for this one to end (the server process's copy)."""
         if self._source is None or not self.behind():
-            return
-        with self._catching_up:
-            if not self.behind():
-                return  # taken while this thread waited
-            with self._source() as (store, generation):
-                self.publish(store, generation)
+            return True
+        while not self._catching_up.acquire(timeout=0.1 if give_up else -1):
+            if give_up():
+                return False
+        try:
+            if self.behind():  # else taken while this thread waited
+                with self._source() as (store, generation):
+                    self.publish(store, generation)
+        finally:
+            self._catching_up.release()
+        return True
 
     def publish(self, store: OxStore, generation: int) -> None:
         """Snapshot `store` as `generation` (RocksDB hard links: cheap) and make it the one handed out from now on."""
@@ -87,9 +94,12 @@ class Checkpoints:
             return self._current
 
     @contextmanager
-    def leased(self) -> Iterator[Checkpoint]:
-        """The checkpoint of the store as it is now (taken if a write came since), leased while the caller reads it."""
-        self.catch_up()
+    def leased(self, give_up: Callable[[], bool] | None = None) -> Iterator[Checkpoint | None]:
+        """The checkpoint of the store as it is now (taken if a write came since), leased while the caller reads it;
+        None if the caller gave up waiting for it (`catch_up`)."""
+        if not self.catch_up(give_up):
+            yield None
+            return
         checkpoint = self.lease()
         try:
             yield checkpoint

@@ -212,7 +212,10 @@ class ServerCopy:
         """(the generation copied, the copy or None, whether the attempt failed). Any exception: this thread must
         not die of one."""
         try:
-            with self._checkpoints.leased() as (generation, checkpoint):
+            with self._checkpoints.leased(give_up=lambda: self._closed) as held:
+                if held is None:  # closed meanwhile, by a thread reopening the store that holds the checkpoints
+                    return -1, None, False
+                generation, checkpoint = held
                 disk = OxStore.read_only(checkpoint)
                 built = copy_of_checkpoint(checkpoint, disk) if wants_copy(disk, self._mode) else None
                 del disk  # before the lease goes: the checkpoint may be removed then
