@@ -13,7 +13,8 @@ Checkpoints are taken when a worker needs one, not after every write. A checkpoi
 new SST files (~10 ms, measured), which made every small write cost that much; now a write only moves `latest` on,
 and the first query that needs a worker after it takes one checkpoint for every write since (`catch_up`, one at a
 time: queries arriving meanwhile wait for that one). Writes only, or reads answered by the inline lane (which reads
-the read-write store itself), take none. The checkpoint is taken beside the writes, not under their lock: it took
+the read-write store itself), take none, except the one the server process's in-memory copy is made of once writes
+pause (memory_copy.py). The checkpoint is taken beside the writes, not under their lock: it took
 10–50 ms on this machine, and writes waited for it.
 """
 
