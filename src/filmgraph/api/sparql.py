@@ -181,6 +181,8 @@ def _check_update_data(update: str, settings: Settings) -> None:
     XML screen and the caps (send files through the Graph Store protocol)."""
     if may_contain_keyword(update, "load"):
         raise Forbidden("LOAD is refused on this endpoint; PUT or POST the data to /graph-store instead")
+    if len(update) * 4 <= settings.max_literal_bytes:
+        return  # no literal can be longer than the whole text's UTF-8 (at most 4 bytes a character)
     longest = longest_string(update)
     if longest > settings.max_literal_bytes:
         raise UploadTooLarge(
