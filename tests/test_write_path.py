@@ -202,6 +202,11 @@ def test_the_copy_applies_the_writes_it_follows_when_it_is_next_read_in_one_upda
         for n in range(3, 3 + memory_copy.MAX_PENDING_WRITES):
             store.update(probe_update(n))
         assert follower._pending == [] and len(engine) == 3 + memory_copy.MAX_PENDING_WRITES, "a long burst applies"
+        store.update("INSERT DATA { <urn:a> <urn:b> 'ends with a semicolon' } ;")
+        store.update("INSERT DATA { <urn:a> <urn:b> 'ends in a comment' } # ;")
+        store.update("INSERT DATA { <urn:a> <urn:b> 'last' }")
+        assert store._current_copy() is engine, "joined into one update that parses: no rebuild"
+        assert len(engine) == len(store.disk.engine)
     finally:
         store.close()
 

@@ -128,7 +128,8 @@ class ServerCopy:
     def _apply_pending(self) -> bool:
         """Apply the writes waiting for the copy, as one update (under the lock). False: it failed, and the copy
         may differ from the store now; the caller rebuilds it (`refresh`, outside the lock), the disk answers."""
-        update, self._pending = " ;\n".join(self._pending), []
+        # A newline ends a comment the text may end in; a `;` it may end with is dropped (`; ;` does not parse).
+        update, self._pending = "\n;\n".join(text.rstrip().removesuffix(";") for text in self._pending), []
         try:
             self._copy[1].update(update)
         except Exception as error:  # noqa: BLE001 - whatever it is, the copy is not to be read
