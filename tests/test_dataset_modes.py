@@ -1,7 +1,8 @@
 """The query dataset (issue 14 items 1 and 2): FILMGRAPH_UNION_DEFAULT_GRAPH chooses /sparql's query default graph,
 the reserved IRIs urn:x-arq:DefaultGraph / urn:x-arq:UnionGraph work in FROM, default-graph-uri and GRAPH in both
 modes, the union is an RDF merge (a triple in several graphs counts once) for every query form, and filmgraph's own
-reads (REST, named queries, exports, VoID) answer the same in both modes."""
+reads (REST, named queries, exports, VoID) answer the same in both modes. The workers' merged view:
+serving/test_worker_merge.py."""
 
 from __future__ import annotations
 
@@ -14,18 +15,11 @@ from fastapi.testclient import TestClient
 from filmgraph.api import create_app
 from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore, Store, dataset
-from filmgraph.serving.serving_store import ServingStore
+
+from dataset_support import COUNT, DATA, UNION_TRIPLES
 
 DEFAULT, UNION = "urn:x-arq:DefaultGraph", "urn:x-arq:UnionGraph"
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
-# <urn:a> <urn:p> "1" is held three times: in the stored default graph and in both named graphs.
-DATA = """INSERT DATA {
-  <urn:a> <urn:p> "1" . <urn:d> <urn:p> "default only" .
-  GRAPH <urn:g1> { <urn:a> <urn:p> "1" . <urn:b> <urn:p> "2" . <urn:b> <urn:q> _:x . _:x <urn:p> "3" }
-  GRAPH <urn:g2> { <urn:a> <urn:p> "1" . <urn:c> <urn:p> "2" }
-}"""
-UNION_TRIPLES = 6  # distinct triples of all graphs
-COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
 @pytest.fixture(scope="module")
@@ -162,19 +156,6 @@ def test_small_writes_carry_the_duplicate_answer_over_without_asking_the_store(m
     store.update('INSERT { GRAPH <urn:g4> { ?s ?p ?o } } WHERE { GRAPH <urn:g3> { ?s ?p ?o } }')  # not ground
     counted(3, 3, True)
     store.close()
-
-
-def test_the_workers_merge_too(tmp_path):
-    """The serving configuration: the merged view is built in the worker process, a timed-out query still killed."""
-    store = ServingStore(tmp_path / "store", workers=1, query_timeout=20)
-    try:
-        store.update(DATA)
-        assert store.query(COUNT).rows[0]["n"].value == str(UNION_TRIPLES)
-        assert len(store.query('SELECT ?s WHERE { ?s <urn:p> "1" }').rows) == 1
-        store.update('DELETE DATA { <urn:a> <urn:p> "1" . GRAPH <urn:g2> { <urn:a> <urn:p> "1" } }')
-        assert store.query(COUNT).rows[0]["n"].value == str(UNION_TRIPLES)  # still in g1
-    finally:
-        store.close()
 
 
 # --- filmgraph's own reads do not depend on the mode -----------------------------------------------------------

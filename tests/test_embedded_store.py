@@ -1,10 +1,10 @@
-"""The embedded store's serving machinery: the result cache (LRU, keyed by generation) and readiness."""
+"""The plain embedded store (no workers: the CLI's, the build's and notebooks' path): engine errors, errors across
+threads, a failed bulk load."""
 
 from __future__ import annotations
 
 import gc
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import Literal, NamedNode, Triple
@@ -13,106 +13,6 @@ from filmgraph.api import create_app
 from filmgraph.errors import StorageFull
 from filmgraph.settings import Settings
 from filmgraph.store import EmbeddedStore
-from filmgraph.serving.serving_store import ServingStore
-from filmgraph.serving.cache import ResultCache, cache_key
-from filmgraph.store.evaluation import Evaluated
-
-COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-
-
-def test_a_write_makes_cached_results_unreachable(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=1, result_cache_size=16)
-    try:
-        first = store.query_serialized(COUNT, "text/csv")
-        assert b"".join(first.body).splitlines()[1] == b"0"
-        assert store.query_serialized(COUNT, "text/csv").body == first.body  # a hit: the same bytes
-        store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("x"))])
-        after = store.query_serialized(COUNT, "text/csv")
-        assert b"".join(after.body).splitlines()[1] == b"1"
-    finally:
-        store.close()
-
-
-def test_the_cache_is_a_bounded_lru():
-    cache = ResultCache(size=2, max_entry_bytes=10)
-    keys = [cache_key(0, f"q{i}", "text/csv", None, None) for i in range(3)]
-    for key in keys:
-        cache.put(key, Evaluated("select", "text/csv", b"x"))
-    assert len(cache) == 2 and cache.get(keys[0]) is None and cache.get(keys[2]) is not None
-    cache.put(cache_key(0, "big", "text/csv", None, None), Evaluated("select", "text/csv", b"x" * 11))
-    assert cache.get(cache_key(0, "big", "text/csv", None, None)) is None
-    iri, text = {"x": NamedNode("urn:a")}, {"x": Literal("urn:a")}
-    assert cache_key(0, "q", "t", iri, None) != cache_key(0, "q", "t", text, None)
-    assert cache_key(0, "q", "t", None, None) != cache_key(1, "q", "t", None, None)
-
-
-def test_cache_size_zero_keeps_nothing():
-    cache = ResultCache(size=0)
-    cache.put("k", Evaluated("select", "text/csv", b"x"))
-    assert cache.get("k") is None
-
-
-def test_health_and_readiness(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=1)
-    client = TestClient(create_app(Settings(store=store.path), store))
-    assert client.get("/healthz").json() == {"status": "ok"}
-    ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["status"] == "ready"
-    store.pool.close()  # the workers are gone: not ready, still alive
-    assert client.get("/readyz").status_code == 503
-    assert client.get("/healthz").status_code == 200
-    store.close()
-
-
-def test_live_server_health(live_server):
-    assert httpx.get(f"{live_server}/healthz").json() == {"status": "ok"}
-    assert httpx.get(f"{live_server}/readyz").json()["status"] == "ready"
-
-
-def test_workers_can_hold_the_graph_in_memory(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=1, worker_store="memory")
-    try:
-        store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("in memory"))])
-        result = store.query("SELECT ?o WHERE { <urn:a> <urn:p> ?o }")
-        assert [row["o"] for row in result.rows] == [Literal("in memory")]
-    finally:
-        store.close()
-
-
-def test_large_results_stream_from_a_spool_file_that_is_then_removed(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=1, spill_bytes=200, result_cache_size=8)
-    triples = [Triple(NamedNode(f"urn:s{i}"), NamedNode("urn:p"), Literal(f"value {i}")) for i in range(200)]
-    store.add_to_graph("urn:g", triples)
-    spool = tmp_path / ".store-checkpoints" / "spool"
-    try:
-        small = store.query_serialized("SELECT ?o WHERE { <urn:s1> ?p ?o }", "text/csv")
-        assert isinstance(small.body, list)
-        large = store.query_serialized("SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s", "text/csv")
-        assert not isinstance(large.body, list) and len(list(spool.iterdir())) == 1
-        lines = b"".join(large.body).decode().splitlines()
-        assert len(lines) == 201 and lines[0] == "s,o"
-        assert list(spool.iterdir()) == []  # read once, then gone
-        rows = store.query("SELECT ?s WHERE { ?s ?p ?o }").rows  # the terms path reads spooled results too
-        assert len(rows) == 200 and list(spool.iterdir()) == []
-        client = TestClient(create_app(Settings(store=store.path), store))
-        everything = {"query": "CONSTRUCT WHERE { ?s ?p ?o }"}
-        streamed = client.get("/sparql", params=everything, headers={"Accept": "application/n-triples"})
-        assert streamed.status_code == 200 and len(streamed.text.splitlines()) == 200
-        assert "content-length" not in streamed.headers  # chunked: streamed from the file
-        assert list(spool.iterdir()) == []
-    finally:
-        store.close()
-
-
-def test_workers_open_the_checkpoint_before_the_first_query(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=2)
-    try:
-        assert store.pool.generations_in_use() == {store.generation}  # warmed up at start, not on a timed query
-        store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("x"))])
-        assert store.query("ASK { <urn:a> ?p ?o }").boolean is True
-        assert store.generation in store.pool.generations_in_use()
-    finally:
-        store.close()
 
 
 def test_an_engine_error_during_evaluation_is_a_409_in_process_too(tmp_path):
@@ -133,6 +33,23 @@ def test_an_engine_error_during_evaluation_is_a_409_in_process_too(tmp_path):
 
 
 RUNS_THEN_FAILS = "SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }"  # parses; fails while evaluated
+
+
+@pytest.mark.parametrize("form", ["SELECT *", "ASK", "CONSTRUCT { ?s ?p ?o }"])
+def test_an_engine_error_during_evaluation_is_not_executable_on_every_read(tmp_path, form):
+    """`query` (terms) said what `query_serialized` says, 409, and an ASK (evaluated as the query starts) too:
+    before, `query` let the engine's raw OSError through (a 500), and so did an ASK on either path."""
+    from filmgraph.errors import NotExecutable  # noqa: PLC0415
+
+    sparql = f"{form} WHERE {{ SERVICE <file:///etc/passwd> {{ ?s ?p ?o }} }}"
+    store = EmbeddedStore(tmp_path / "store")
+    try:
+        with pytest.raises(NotExecutable, match="failed during evaluation"):
+            store.query(sparql)
+        with pytest.raises(NotExecutable, match="failed during evaluation"):
+            store.query_serialized(sparql, "text/csv, application/n-triples")
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("read", ["query", "query_serialized"])

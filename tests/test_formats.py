@@ -17,10 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from pyoxigraph import NamedNode, QueryResultsFormat, RdfFormat, parse
+from pyoxigraph import DefaultGraph, NamedNode, QueryResultsFormat, RdfFormat, parse
 
 import filmgraph
 from filmgraph import formats
+from filmgraph.api.export import VOID_MEDIA_TYPES
 from filmgraph.api.sparql import DESCRIPTION_TYPES
 from filmgraph.errors import UnsupportedFormat
 from filmgraph.export import FORMATS as EXPORT_FORMATS, parse_format
@@ -155,12 +156,25 @@ def test_format_json_in_the_cli_is_sparql_results_json(built_store_path, tmp_pat
 
 @pytest.mark.parametrize("media_type", DESCRIPTION_TYPES)
 def test_the_service_description_is_served_in_every_format_it_offers(rest, media_type):
-    """N-Quads was a 500: rdflib writes it only from a context-aware store."""
+    """N-Quads was a 500: rdflib writes it only from a context-aware store; TriG named its graph by a blank node."""
     answer = rest.get("/sparql", headers={"Accept": media_type})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith(media_type)
     rdf_format = RdfFormat.from_media_type(media_type)
     statements = list(parse(answer.content, rdf_format, base_iri="http://testserver/sparql"))
     assert any(q.object == NamedNode("http://www.w3.org/ns/sparql-service-description#Service") for q in statements)
+    assert {q.graph_name for q in statements} == {DefaultGraph()}  # TriG put it in a graph named by a blank node
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [("/sparql", t) for t in DESCRIPTION_TYPES] + [("/.well-known/void", t) for t in VOID_MEDIA_TYPES],
+)
+def test_the_service_description_and_void_are_the_same_bytes_each_time(rest, path, media_type):
+    """They varied from one request to the next (fresh blank node labels, rdflib's order): a description a user
+    saves and diffs, or cites, must change only when what it describes changes."""
+    first, second = (rest.get(path, headers={"Accept": media_type}) for _ in range(2))
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
 
 
 def test_a_wrong_method_on_sparql_is_the_projects_405_with_allow(rest):

@@ -72,3 +72,18 @@ def test_threads_reading_at_once_all_get_the_value_of_the_version(tmp_path: Path
         assert seen == [store.generation] * 1600
     finally:
         store.close()
+
+
+def test_kept_is_the_last_value_whatever_the_version(tmp_path: Path) -> None:
+    """What a computation that follows on from the last value reads (the conditional-GET validators)."""
+    store = EmbeddedStore(tmp_path / "store")
+    try:
+        cache: PerVersion[str] = PerVersion()
+        assert cache.kept(store) is None
+        cache.get(store, lambda: "first")
+        store.update(INSERT)
+        assert cache.kept(store) == "first", "still the last one computed, though its version has passed"
+        assert cache.get(store, lambda: f"after {cache.kept(store)}") == "after first"
+        assert cache.kept(store) == "after first"
+    finally:
+        store.close()

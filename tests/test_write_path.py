@@ -1,7 +1,6 @@
 """Issue 14.4: writes at the engine's speed. An acknowledgement means what the durability setting says (the
-write-ahead log synced, or a kill -9 survived), writes take no checkpoint until a query needs one, a read after a
-write sees it, a burst of writes costs one in-memory copy, and small updates commit on the event loop without
-changing what a rejected one leaves behind."""
+write-ahead log synced, or a kill -9 survived), and small updates commit on the event loop without changing what a
+rejected one leaves behind. What writes cost the serving engine (checkpoints, copies): serving/test_serving_writes.py."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,23 +16,11 @@ from pyoxigraph import Store as OxStore
 
 from filmgraph.api import create_app
 from filmgraph.settings import Settings
-from filmgraph.sparql_text import is_data_only, is_replayable
+from filmgraph.sparql_text import is_data_only
 from filmgraph.store import EmbeddedStore, durability
-from filmgraph.serving.serving_store import ServingStore
-from filmgraph.serving import memory_copy
-from filmgraph.serving.memory_copy import ServerCopy
 
 from service_support import wait_for
-
-PROBE = "a literal long enough to be stored verbatim in the write-ahead log"
-
-
-def probe_update(n: int) -> str:
-    return f'INSERT DATA {{ GRAPH <urn:w> {{ <urn:s{n}> <urn:p> "{PROBE} {n}" }} }}'
-
-
-def ask_probe(n: int) -> str:
-    return f'ASK {{ GRAPH <urn:w> {{ <urn:s{n}> <urn:p> "{PROBE} {n}" }} }}'
+from write_support import PROBE, ask_probe, probe_update
 
 
 def recorded_syncs(monkeypatch) -> list[bytes]:
@@ -94,50 +80,6 @@ def test_in_process_mode_an_acknowledged_write_survives_kill_9(tmp_path):
     assert OxStore(str(path)).query(ask_probe(3))
 
 
-def test_writes_take_no_checkpoint_until_a_query_needs_one_and_it_sees_them_all(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=1, worker_store="disk", query_timeout=10)
-    try:
-        before = store.pool.checkpoints.current
-        for n in range(20):
-            store.update(probe_update(n))
-        assert store.pool.checkpoints.current == before, "no checkpoint per write"
-        assert [p.name for p in store.pool.checkpoints.root.iterdir() if p.name.startswith("gen-")] == [
-            f"gen-{before[0]}"
-        ]
-        assert all(store.query(ask_probe(n)).boolean for n in (0, 19)), "a worker's read sees every write"
-        assert store.pool.checkpoints.current[0] == store.generation, "one checkpoint for the burst"
-    finally:
-        store.close()
-
-
-def test_a_burst_of_writes_costs_one_copy_built_once_writes_pause(tmp_path, monkeypatch):
-    source = OxStore(str(tmp_path / "store"))
-    builds: list[int] = []
-    real = ServerCopy._attempt
-
-    def counted(self):
-        builds.append(len(self._source))
-        return real(self)
-
-    monkeypatch.setattr(ServerCopy, "_attempt", counted)
-    generation = [0]
-    copy = ServerCopy(source, "memory", lambda: generation[0], pause=0.5)
-    try:
-        copy.refresh().join()
-        assert builds == [0]
-        for n in range(6):  # a write every 0.1 s: never a pause of 0.5 s
-            source.update(probe_update(n))
-            generation[0] += 1
-            copy.refresh(after_write=True)
-            time.sleep(0.1)
-            assert copy.current(generation[0]) is None, "a stale copy is never read"
-        assert builds == [0], "no copy while writes go on"
-        wait_for(lambda: copy.current(generation[0]) is not None, 5)
-        assert builds == [0, 6] and len(copy.current(generation[0])) == 6
-    finally:
-        copy.close()
-
-
 @pytest.mark.parametrize(
     ("update", "data_only"),
     [
@@ -170,79 +112,6 @@ def test_a_small_update_on_the_event_loop_is_checked_and_a_rejected_one_changes_
         assert store.query(ask_probe(4)).boolean
     finally:
         store.close()
-
-
-def test_small_ground_writes_keep_the_inline_copy_current_and_others_make_it_wait(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=1, inline_queries=True, worker_store="memory")
-    try:
-        for n in range(5):
-            store.update(probe_update(n))
-            copy = store._current_copy()
-            assert copy is not None, "applied to the copy as well: still current"
-            assert copy.query(ask_probe(n)) and len(copy) == len(store.disk.engine)
-        store.update("INSERT DATA { <urn:s> <urn:p> [ <urn:q> 1 ] }")  # a blank node: another label in a copy
-        assert store._current_copy() is None, "not replayed: the lane reads the disk until the copy is rebuilt"
-        wait_for(lambda: store._current_copy() is not None, 30)
-        assert len(store._current_copy()) == len(store.disk.engine) == 7
-    finally:
-        store.close()
-
-
-def test_the_copy_applies_the_writes_it_follows_when_it_is_next_read_in_one_update(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=1, inline_queries=True, worker_store="memory")
-    try:
-        wait_for(lambda: store._current_copy() is not None, 30)
-        follower, engine = store._inline_copy, store._inline_copy._copy[1]
-        for n in range(3):
-            store.update(probe_update(n))
-        assert len(follower._pending) == 3 and len(engine) == 0, "no write has paid for the copy yet"
-        copy = store._current_copy()
-        assert copy is engine and follower._pending == [] and len(copy) == len(store.disk.engine) == 3
-        assert all(copy.query(ask_probe(n)) for n in range(3)), "read-after-write on the copy"
-        for n in range(3, 3 + memory_copy.MAX_PENDING_WRITES):
-            store.update(probe_update(n))
-        assert follower._pending == [] and len(engine) == 3 + memory_copy.MAX_PENDING_WRITES, "a long burst applies"
-        store.update("INSERT DATA { <urn:a> <urn:b> 'ends with a semicolon' } ;")
-        store.update("INSERT DATA { <urn:a> <urn:b> 'ends in a comment' } # ;")
-        store.update("INSERT DATA { <urn:a> <urn:b> 'last' }")
-        assert store._current_copy() is engine, "joined into one update that parses: no rebuild"
-        assert len(engine) == len(store.disk.engine)
-    finally:
-        store.close()
-
-
-def test_writes_the_copy_cannot_apply_drop_it_until_it_is_rebuilt(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=1, inline_queries=True, worker_store="memory")
-    try:
-        wait_for(lambda: store._current_copy() is not None, 30)
-        store.update(probe_update(1))
-        follower = store._inline_copy
-
-        class Refusing:
-            def update(self, sparql: str) -> None:
-                raise RuntimeError("the copy refuses")
-
-        follower._copy = (store.generation, Refusing())
-        assert store._current_copy() is None, "never read a copy that may differ from the store"
-        wait_for(lambda: store._current_copy() is not None, 30)
-        assert store._current_copy().query(ask_probe(1)) and len(store._current_copy()) == 1
-    finally:
-        store.close()
-
-
-@pytest.mark.parametrize(
-    ("update", "replayable"),
-    [
-        (probe_update(1), True),
-        ("DELETE DATA { <urn:a> <urn:b> 'x' }", True),
-        ("INSERT DATA { _:b <urn:b> 'x' }", False),
-        ("INSERT DATA { <urn:a> <urn:b> ( 1 2 ) }", False),
-        ("INSERT DATA { <urn:a> <urn:b> [] }", False),
-        ("DELETE WHERE { <urn:a> ?p ?o }", False),
-    ],
-)
-def test_only_small_ground_data_is_replayed_on_a_copy(update, replayable):
-    assert is_replayable(update) is replayable
 
 
 def test_one_sync_covers_every_write_committed_before_it(tmp_path, monkeypatch):

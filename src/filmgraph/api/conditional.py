@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from uuid import uuid4
-from weakref import WeakKeyDictionary
 
 from fastapi import Depends, HTTPException, Request, Response
 
 from ..store import Store
+from ..store.derived import PerVersion
 from .deps import get_store
 
 
@@ -24,12 +24,11 @@ from .deps import get_store
 class _Version:
     """One generation of one store object as this process saw it: when, and a token no other version shares."""
 
-    generation: int
     since: datetime
     token: str
 
 
-_versions: WeakKeyDictionary[Store, _Version] = WeakKeyDictionary()
+_VERSIONS: PerVersion[_Version] = PerVersion()  # per store object, a new one when its generation moves on
 
 
 @dataclass(frozen=True)
@@ -49,15 +48,14 @@ class Validators:
 
 
 def _version(store: Store) -> _Version:
-    generation = store.generation
-    seen = _versions.get(store)
-    if seen is None or seen.generation != generation:
+    def first_seen() -> _Version:
         now = datetime.now(UTC).replace(microsecond=0)
-        if seen is not None and now <= seen.since:  # a change within the same second must still be newer
-            now = seen.since + timedelta(seconds=1)
-        seen = _Version(generation, now, uuid4().hex)
-        _versions[store] = seen
-    return seen
+        previous = _VERSIONS.kept(store)
+        if previous is not None and now <= previous.since:  # a change within the same second must still be newer
+            now = previous.since + timedelta(seconds=1)
+        return _Version(now, uuid4().hex)
+
+    return _VERSIONS.get(store, first_seen)
 
 
 def validators_for(request: Request, store: Store) -> Validators:

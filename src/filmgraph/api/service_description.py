@@ -2,7 +2,9 @@
 
 It tells clients which languages, formats and features the endpoint has, whether its default graph is the
 union of all graphs (sd:UnionDefaultGraph, FILMGRAPH_UNION_DEFAULT_GRAPH), the two reserved graph names (as named
-graphs of the default dataset, each with a label saying what it stands for), and the named graphs.
+graphs of the default dataset, each with a label saying what it stands for), and the named graphs. Its blank
+nodes carry fixed labels and the named graphs come sorted, so the same service is described by the same bytes in
+every format (a client can save, diff or cite it).
 """
 
 from __future__ import annotations
@@ -52,12 +54,12 @@ def describe_service(
 
 
 def _dataset(graph: Graph, named_graphs: list[str]) -> BNode:
-    dataset, default = BNode(), BNode()
+    dataset, default = BNode("dataset"), BNode("default-graph")
     graph.add((dataset, RDF.type, SD.Dataset))
     graph.add((dataset, SD.defaultGraph, default))
     graph.add((default, RDF.type, SD.Graph))
-    for name in [*RESERVED_GRAPHS, *named_graphs]:
-        named = BNode()
+    for number, name in enumerate([*RESERVED_GRAPHS, *sorted(named_graphs)], start=1):
+        named = BNode(f"named-graph-{number}")
         graph.add((dataset, SD.namedGraph, named))
         graph.add((named, RDF.type, SD.NamedGraph))
         graph.add((named, SD.name, URIRef(name)))

@@ -2,9 +2,11 @@
 POST sparql-update), and the Service Description when GET carries no query.
 
 The route only reads the request and negotiates; evaluation, limits and serialisation belong to the store, so
-the same code serves the embedded and the remote backend. `SparqlProtocolMiddleware` answers GET and POST on
-`/sparql` before FastAPI's routing and dependency layers, which cost more than a cheap query itself; the FastAPI
-routes below document the endpoint in OpenAPI and answer whatever the middleware passes on.
+the same code serves the embedded and the remote backend. GET and POST on `/sparql` are answered straight from
+ASGI, before FastAPI's routing and dependency layers, which cost more than a cheap query itself: by `SparqlEntry`
+ahead of the whole middleware stack when none of its layers would change the answer, else by
+`SparqlProtocolMiddleware` inside it; the FastAPI routes below document the endpoint in OpenAPI and answer what
+both pass on.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ..errors import (
     UnsupportedMediaType,
     UploadTooLarge,
 )
-from ..formats import GRAPH_FORMATS, N_QUADS, N_TRIPLES, RESULTS_FORMATS, by_media_type, media_types
+from ..formats import GRAPH_FORMATS, N_QUADS, N_TRIPLES, RESULTS_FORMATS, TRIG, TURTLE, by_media_type, media_types
 from ..ownership import refuse_owned_update
 from ..settings import Settings
 from ..sparql_text import check_depth, is_small_data_update, longest_string, may_contain_keyword
@@ -51,6 +53,10 @@ SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 DESCRIPTION_TYPES = media_types(GRAPH_FORMATS)  # the service description, written by rdflib
 ALLOWED_METHODS = ("GET", "HEAD", "POST")
+# The description is a graph, so the dataset formats carry it in their default graph: rdflib writes a plain graph's
+# N-Quads not at all (it was a 500) and its TriG inside a graph named by a fresh blank node; a graph's N-Triples
+# lines are its N-Quads, and its Turtle is its TriG, in the default graph.
+IN_THE_DEFAULT_GRAPH = {N_QUADS: N_TRIPLES, TRIG: TURTLE}
 
 
 @dataclass
@@ -146,9 +152,9 @@ async def _answer_query(request: Request, store: Store, settings: Settings, oper
     await _check_service(operation.query, settings, update=False)
     chosen = negotiate(request.headers.get("accept"), operation.format)
     result = await store.query_serialized_async(operation.query, chosen.preference(), None, operation.dataset)
-    if isinstance(result.body, list):  # small: one piece
-        return Response(b"".join(result.body), media_type=result.media_type, headers={"Vary": "Accept"})
-    return StreamingResponse(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+    if result.spooled is None:  # small: one piece
+        return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+    return StreamingResponse(result.chunks(), media_type=result.media_type, headers={"Vary": "Accept"})
 
 
 async def _apply_update(request: Request, store: Store, settings: Settings, operation: Operation) -> Response:
@@ -208,9 +214,7 @@ def service_description_response(request: Request, store: Store, settings: Setti
         return HTMLResponse(page, headers={"Vary": "Accept"})
     media_type = choose(accept, DESCRIPTION_TYPES, "the service description is served as HTML or one of {offered}")
     chosen = by_media_type(media_type, GRAPH_FORMATS)
-    # rdflib writes N-Quads only from a context-aware store (a plain graph was a 500); a graph's N-Triples lines
-    # are its N-Quads, in the default graph
-    body = graph.serialize(format=N_TRIPLES.rdflib if chosen == N_QUADS else chosen.rdflib, encoding="utf-8")
+    body = graph.serialize(format=IN_THE_DEFAULT_GRAPH.get(chosen, chosen).rdflib, encoding="utf-8")
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
 

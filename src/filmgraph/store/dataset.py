@@ -9,6 +9,10 @@ does is known per generation: after small ground writes (`is_replayable`) from w
 after any other write one ASK over the store (0.35 s at 100k quads, about 1 s at 1M), asked only when a
 duplicate-sensitive union query comes. Before, that ASK followed every write: with reads mixed into small writes,
 each read after a write paid it (BENCHMARKS.md, "## Writes").
+
+`DuplicateWatch` is not a `PerVersion` value (store/derived.py): its answer is carried over from one generation to
+the next by the writes in between, and asked for under the store's write lock with the generation read there, where
+`PerVersion` recomputes from nothing for whatever generation the store shows.
 """
 
 from __future__ import annotations

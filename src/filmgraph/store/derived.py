@@ -2,7 +2,8 @@
 
 The search index, the ontology's rules and the VoID description are each read with queries that take long enough
 to matter on every request; they stay valid until the store's content moves on. `version` is what says so: the
-store's generation by default, or something narrower a caller knows (the ontology graph's size for the rules)."""
+store's generation by default, or something narrower a caller knows (the ontology graph's size for the rules).
+The conditional-GET validators (api/conditional.py) are kept here too: a new one starts from the last (`kept`)."""
 
 from __future__ import annotations
 
@@ -38,3 +39,9 @@ class PerVersion(Generic[T]):
         with self._lock:
             self._values[store] = (version, value)
         return value
+
+    def kept(self, store: Store) -> T | None:
+        """The value last computed for `store`, whatever its version (for a computation that follows on from it)."""
+        with self._lock:
+            kept = self._values.get(store)
+        return None if kept is None else kept[1]

@@ -25,7 +25,7 @@ from ..sparql_text import is_replayable, is_small_data_update
 from .base import Dataset, QueryResult, SerializedResult, Store
 from .dataset import DuplicateWatch
 from .durability import PeriodicSync, WalSync
-from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
+from .evaluation import QueryTask, evaluate, evaluation_failure, run_query
 from .merged import MergedViews
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .refusals import engine_refusal
@@ -41,12 +41,6 @@ def _graph_name(graph: str | None) -> NamedNode | DefaultGraph:
 
 def _as_quad(item: Quad | Triple, graph: NamedNode | DefaultGraph) -> Quad:
     return Quad(item.subject, item.predicate, item.object, graph)
-
-
-def serialized(done: Evaluated) -> SerializedResult:
-    """An engine-serialised result as the `Store` interface hands it on (a spooled one streamed from its file)."""
-    body = [done.body] if done.spooled is None else done.chunks()
-    return SerializedResult(done.kind, done.media_type, body)
 
 
 def _open_engine(path: Path) -> OxStore:
@@ -149,7 +143,7 @@ class EmbeddedStore(Store):
         with self._write_lock:
             return self._generation, self._duplicates.present(self._store)
 
-    def evaluate(self, task: QueryTask) -> Evaluated:
+    def evaluate(self, task: QueryTask) -> SerializedResult:
         """Evaluate and serialise in this process, on the merged view when the task asks for it."""
         return evaluate(self._merged.of(self._store, self._generation) if task.merge_union else self._store, task)
 
@@ -158,19 +152,15 @@ class EmbeddedStore(Store):
         merge = self.merge_needed(sparql, dataset)
         source = self._merged.of(self._store, self._generation) if merge else self._store
         result = run_query(source, sparql, bindings, dataset, merged=merge)
-        kind = result_kind(result)
-        if kind == "ask":
-            return QueryResult(kind="ask", boolean=bool(result))
-        if kind == "select":
-            variables = [v.value for v in result.variables]
-            rows = [{name: row[name] for name in variables if row[name] is not None} for row in result]
-            return QueryResult(kind="select", variables=variables, rows=rows)
-        return QueryResult(kind="construct", triples=list(result))
+        try:
+            return QueryResult.of(result)
+        except (OSError, ValueError, RuntimeError) as error:  # evaluation is lazy: the engine fails while read
+            raise evaluation_failure(error) from error
 
     def query_serialized(self, sparql, media_type, bindings=None, dataset=None, timeout=None) -> SerializedResult:
         """`media_type` may list several types (comma-separated, preferred first): the first that fits is used."""
         merge = self.merge_needed(sparql, dataset)
-        return serialized(self.evaluate(QueryTask(sparql, media_type, bindings, dataset, merge_union=merge)))
+        return self.evaluate(QueryTask(sparql, media_type, bindings, dataset, merge_union=merge))
 
     def quads(self, graph=None) -> Iterator[Quad]:
         if graph:
@@ -194,7 +184,7 @@ class EmbeddedStore(Store):
         if rdf_format is None:
             raise UnsupportedFormat(f"cannot serialise one graph as {media_type}")
         body = self._store.dump(format=rdf_format, from_graph=_graph_name(graph))
-        return SerializedResult("construct", rdf_format.media_type, [body])
+        return SerializedResult("construct", rdf_format.media_type, body)
 
     @property
     def generation(self) -> int:

@@ -1,6 +1,10 @@
 """A merged view of a store, for union queries whose answer depends on multiplicity while some triple is held in
 several graphs (store/dataset.py): an in-memory store whose default graph is the RDF merge of all graphs, its
-named graphs as they are. Built from the store in one pass (bulk loads), kept per generation by its user."""
+named graphs as they are. Built from the store in one pass (bulk loads), kept per generation by its user.
+
+`MergedViews` is not a `PerVersion` value (store/derived.py): a view is a whole copy of the graph, so the old one is
+let go before the next is built (`PerVersion` keeps it while computing, and may compute twice at once), and it is
+kept for a pyoxigraph engine with the generation its caller read (a worker's checkpoint is not a `Store`)."""
 
 from __future__ import annotations
 

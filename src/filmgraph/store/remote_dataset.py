@@ -11,6 +11,9 @@ list the named graphs (the engine's own left out). A query with its own FROM / F
 The reserved IRIs of the embedded store (Jena's names) work here too: `urn:x-arq:UnionGraph` as a default graph
 means the union of the named graphs, `urn:x-arq:DefaultGraph` the engine's own default graph (reachable only on an
 engine whose default graph is not the union).
+
+The listing of the named graphs (`GraphScope.graphs`) is not a `PerVersion` value (store/derived.py): it also
+expires with time (`GRAPH_LIST_SECONDS`), since the generation counts only this client's writes, not another's.
 """
 
 from __future__ import annotations
