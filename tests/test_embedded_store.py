@@ -35,6 +35,23 @@ def test_an_engine_error_during_evaluation_is_a_409_in_process_too(tmp_path):
 RUNS_THEN_FAILS = "SELECT * { SERVICE <file:///etc/passwd> { ?s ?p ?o } }"  # parses; fails while evaluated
 
 
+@pytest.mark.parametrize("form", ["SELECT *", "ASK", "CONSTRUCT { ?s ?p ?o }"])
+def test_an_engine_error_during_evaluation_is_not_executable_on_every_read(tmp_path, form):
+    """`query` (terms) said what `query_serialized` says, 409, and an ASK (evaluated as the query starts) too:
+    before, `query` let the engine's raw OSError through (a 500), and so did an ASK on either path."""
+    from filmgraph.errors import NotExecutable  # noqa: PLC0415
+
+    sparql = f"{form} WHERE {{ SERVICE <file:///etc/passwd> {{ ?s ?p ?o }} }}"
+    store = EmbeddedStore(tmp_path / "store")
+    try:
+        with pytest.raises(NotExecutable, match="failed during evaluation"):
+            store.query(sparql)
+        with pytest.raises(NotExecutable, match="failed during evaluation"):
+            store.query_serialized(sparql, "text/csv, application/n-triples")
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("read", ["query", "query_serialized"])
 def test_a_query_failing_in_one_thread_leaves_no_engine_iterator_to_another(tmp_path, monkeypatch, read):
     """pyoxigraph's solutions may be dropped only by the thread that made them; an error raised from a route's

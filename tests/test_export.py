@@ -317,7 +317,7 @@ def exported_to_oxigraph(export_store_dir, tmp_path_factory):
 
 
 def _answers(store: Store, query: NamedQuery, params: dict[str, str]) -> list[tuple]:
-    return result_set(b"".join(run_named_query_serialized(store, query, JSON_RESULTS, params).body))
+    return result_set(run_named_query_serialized(store, query, JSON_RESULTS, params).body)
 
 
 @pytest.mark.parametrize("name", sorted(QUESTIONS))

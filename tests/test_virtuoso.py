@@ -51,7 +51,7 @@ def test_virtuoso_ask_is_a_boolean(virtuoso_server, virtuoso_remote_store):
     assert virtuoso_remote_store.query("ASK { ?s ?p ?o }").boolean is True
     assert virtuoso_remote_store.query("ASK { <urn:nothing> ?p ?o }").boolean is False
     answer = virtuoso_remote_store.query_serialized("ASK { ?s ?p ?o }", "application/sparql-results+xml")
-    assert b"<boolean>true</boolean>" in b"".join(answer.body)
+    assert b"<boolean>true</boolean>" in answer.body
 
 
 def test_virtuoso_booleans_and_cast_expressions_are_booleans(virtuoso_server, virtuoso_remote_store):

@@ -128,7 +128,7 @@ def query_command(
         if results_format is None:
             typer.echo(render_table(run_named_query(store, query, params)))
         else:
-            for chunk in run_named_query_serialized(store, query, results_format.media_type, params).body:
+            for chunk in run_named_query_serialized(store, query, results_format.media_type, params).chunks():
                 sys.stdout.buffer.write(chunk)
             sys.stdout.buffer.flush()
     except FilmgraphError as error:

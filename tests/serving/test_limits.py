@@ -186,7 +186,7 @@ def test_queued_requests_on_the_event_loop_wait_their_turn_and_a_waiter_that_giv
             asks = [QueryTask(f"SELECT ({n} AS ?n) WHERE {{}}", "text/csv") for n in range(12)]
             done = await asyncio.gather(*(store.pool.run_async(task, 30) for task in asks))
             assert threading.active_count() == threads_before
-            return [each.body for each in done]
+            return [each.result.body for each in done]
 
         bodies = asyncio.run(many())
         assert [body.decode().split()[1] for body in bodies] == [str(n) for n in range(12)]
@@ -225,9 +225,9 @@ def test_opening_a_new_checkpoint_is_not_charged_to_the_query(tmp_path, monkeypa
         store.load_file(SAMPLE, None)
         workers = store.pool.pids()
         answered = asyncio.run(store.pool.run_async(QueryTask(QUICK, "text/csv"), 1.0))
-        assert answered.body.strip().endswith(b"true")
+        assert answered.result.body.strip().endswith(b"true")
         store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")  # a new generation: the thread path reopens too
-        assert store.pool.run(QueryTask(QUICK, "text/csv"), 1.0).body.strip().endswith(b"true")
+        assert store.pool.run(QueryTask(QUICK, "text/csv"), 1.0).result.body.strip().endswith(b"true")
         assert store.pool.pids() == workers, "no worker was killed"
     finally:
         store.close()
@@ -251,7 +251,7 @@ def test_a_worker_handed_over_as_its_request_is_cancelled_goes_back_to_the_pool(
                 await request
 
         asyncio.run(hand_over_and_cancel())
-        assert store.pool.run(QueryTask(QUICK, "text/csv"), 1.0).body.strip().endswith(b"true")
+        assert store.pool.run(QueryTask(QUICK, "text/csv"), 1.0).result.body.strip().endswith(b"true")
         assert store.pool.pending == 0
     finally:
         store.close()
@@ -266,7 +266,7 @@ def test_while_the_loop_runs_a_thread_hands_its_query_to_it(tmp_path):
     try:
         with loop_in_a_thread() as loop:
             first = asyncio.run_coroutine_threadsafe(store.pool.run_async(QueryTask(QUICK, "text/csv"), 10), loop)
-            assert first.result(10).body.strip().endswith(b"true")
+            assert first.result(10).result.body.strip().endswith(b"true")
             (watched,) = store.pool._workers
             assert watched.loop is loop, "the loop keeps watching the worker's replies"
             answers = [store.query(f"SELECT ({n} AS ?n) WHERE {{}}", timeout=10).rows[0]["n"].value for n in range(5)]
@@ -294,7 +294,7 @@ def test_a_worker_that_dies_while_idle_is_replaced_before_the_next_query(tmp_pat
             (victim,) = store.pool.pids()
             os.kill(victim, signal.SIGKILL)
             await asyncio.sleep(0.3)  # the loop sees the pipe close while the worker is idle
-            answered = (await store.pool.run_async(QueryTask(QUICK, "text/csv"), 10)).body
+            answered = (await store.pool.run_async(QueryTask(QUICK, "text/csv"), 10)).result.body
             assert victim not in store.pool.pids()
             assert store.pool.state()["alive"] == 1
             return answered
@@ -318,7 +318,7 @@ def test_a_thread_never_reads_a_worker_that_another_running_loop_watches(tmp_pat
             workers = store.pool.pids()
             for n in range(20):
                 done = store.pool.run(QueryTask(f"SELECT ({n} AS ?n) WHERE {{}}", "text/csv"), 2)
-                assert done.body.decode().split()[1] == str(n)
+                assert done.result.body.decode().split()[1] == str(n)
             assert store.pool.pids() == workers, "no healthy worker was killed"
     finally:
         store.close()
@@ -340,7 +340,7 @@ def test_threads_of_the_loops_own_executor_do_not_starve_the_warm_up_they_wait_f
             store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")  # the next query opens a new checkpoint
             asks = [QueryTask(f"SELECT ({n} AS ?n) WHERE {{}}", "text/csv") for n in range(2)]
             done = await asyncio.gather(*(asyncio.to_thread(store.pool.run, task, 3) for task in asks))
-            return [each.body for each in done]
+            return [each.result.body for each in done]
 
         bodies = asyncio.run(scenario())
         assert [body.decode().split()[1] for body in bodies] == ["0", "1"]

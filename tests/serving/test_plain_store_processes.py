@@ -22,7 +22,7 @@ directory = Path(sys.argv[1])
 store = open_store(Settings(store=directory / "store"))
 store.update('INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:p> "1" } }')
 asked = store.query("ASK { <urn:a> <urn:p> ?o }").boolean
-body = b"".join(store.query_serialized("SELECT * WHERE { ?s ?p ?o }", "text/csv").body)
+body = store.query_serialized("SELECT * WHERE { ?s ?p ?o }", "text/csv").body
 store.close()
 del store  # its engine holds the directory lock until it is freed
 cli = CliRunner().invoke(filmgraph.cli.app, ["query", "--store", str(directory / "store"), "agreements"])

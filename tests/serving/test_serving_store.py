@@ -4,6 +4,7 @@ the graph, large results spooled to a file."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -11,7 +12,7 @@ from filmgraph.api import create_app
 from filmgraph.settings import Settings
 from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.cache import ResultCache, cache_key
-from filmgraph.store.evaluation import Evaluated
+from filmgraph.store.base import SerializedResult
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -20,11 +21,11 @@ def test_a_write_makes_cached_results_unreachable(tmp_path):
     store = ServingStore(tmp_path / "store", workers=1, result_cache_size=16)
     try:
         first = store.query_serialized(COUNT, "text/csv")
-        assert b"".join(first.body).splitlines()[1] == b"0"
+        assert first.body.splitlines()[1] == b"0"
         assert store.query_serialized(COUNT, "text/csv").body == first.body  # a hit: the same bytes
         store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("x"))])
         after = store.query_serialized(COUNT, "text/csv")
-        assert b"".join(after.body).splitlines()[1] == b"1"
+        assert after.body.splitlines()[1] == b"1"
     finally:
         store.close()
 
@@ -33,9 +34,9 @@ def test_the_cache_is_a_bounded_lru():
     cache = ResultCache(size=2, max_entry_bytes=10)
     keys = [cache_key(0, f"q{i}", "text/csv", None, None) for i in range(3)]
     for key in keys:
-        cache.put(key, Evaluated("select", "text/csv", b"x"))
+        cache.put(key, SerializedResult("select", "text/csv", b"x"))
     assert len(cache) == 2 and cache.get(keys[0]) is None and cache.get(keys[2]) is not None
-    cache.put(cache_key(0, "big", "text/csv", None, None), Evaluated("select", "text/csv", b"x" * 11))
+    cache.put(cache_key(0, "big", "text/csv", None, None), SerializedResult("select", "text/csv", b"x" * 11))
     assert cache.get(cache_key(0, "big", "text/csv", None, None)) is None
     iri, text = {"x": NamedNode("urn:a")}, {"x": Literal("urn:a")}
     assert cache_key(0, "q", "t", iri, None) != cache_key(0, "q", "t", text, None)
@@ -44,7 +45,7 @@ def test_the_cache_is_a_bounded_lru():
 
 def test_cache_size_zero_keeps_nothing():
     cache = ResultCache(size=0)
-    cache.put("k", Evaluated("select", "text/csv", b"x"))
+    cache.put("k", SerializedResult("select", "text/csv", b"x"))
     assert cache.get("k") is None
 
 
@@ -82,10 +83,10 @@ def test_large_results_stream_from_a_spool_file_that_is_then_removed(tmp_path):
     spool = tmp_path / ".store-checkpoints" / "spool"
     try:
         small = store.query_serialized("SELECT ?o WHERE { <urn:s1> ?p ?o }", "text/csv")
-        assert isinstance(small.body, list)
+        assert small.spooled is None
         large = store.query_serialized("SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s", "text/csv")
-        assert not isinstance(large.body, list) and len(list(spool.iterdir())) == 1
-        lines = b"".join(large.body).decode().splitlines()
+        assert large.spooled is not None and len(list(spool.iterdir())) == 1
+        lines = b"".join(large.chunks()).decode().splitlines()
         assert len(lines) == 201 and lines[0] == "s,o"
         assert list(spool.iterdir()) == []  # read once, then gone
         rows = store.query("SELECT ?s WHERE { ?s ?p ?o }").rows  # the terms path reads spooled results too
@@ -107,5 +108,18 @@ def test_workers_open_the_checkpoint_before_the_first_query(tmp_path):
         store.add_to_graph("urn:g", [Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("x"))])
         assert store.query("ASK { <urn:a> ?p ?o }").boolean is True
         assert store.generation in store.pool.generations_in_use()
+    finally:
+        store.close()
+
+
+def test_an_ask_failing_in_a_worker_is_not_executable_either(tmp_path):
+    """A worker answered an ASK whose SERVICE fails 400 (its catch-all for the engine's OSError): it is a 409, as
+    in process (tests/test_embedded_store.py)."""
+    from filmgraph.errors import NotExecutable  # noqa: PLC0415
+
+    store = ServingStore(tmp_path / "store", workers=1)
+    try:
+        with pytest.raises(NotExecutable, match="failed during evaluation"):
+            store.query_serialized("ASK { SERVICE <file:///etc/passwd> { ?s ?p ?o } }", "text/csv")
     finally:
         store.close()

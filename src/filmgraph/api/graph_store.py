@@ -70,7 +70,7 @@ async def read_graph(
     media_type = choose(request.headers.get("accept"), GRAPH_FORMATS, "a graph is served as one of {offered}")
     await run_in_threadpool(_existing, store, name)
     result = await run_in_threadpool(store.dump_graph, name, media_type)
-    return Response(b"".join(result.body), media_type=result.media_type, headers={"Vary": "Accept"})
+    return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
 
 
 async def _upload(request: Request, store: Store, settings: Settings, name: str | None, replace: bool) -> Response:

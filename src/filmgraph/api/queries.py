@@ -127,7 +127,7 @@ def _endpoint(query: NamedQuery):
             body = _answer(query, store.query(sparql)).model_dump_json()
             return Response(body, media_type=PLAIN_JSON.media_type, headers=headers)
         result = store.query_serialized(sparql, answer_format.media_type)
-        return StreamingResponse(iter(result.body), media_type=result.media_type, headers=headers)
+        return StreamingResponse(result.chunks(), media_type=result.media_type, headers=headers)
 
     answer.__name__ = "query_" + query.name.replace("-", "_")
     answer.__doc__ = query.description

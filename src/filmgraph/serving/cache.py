@@ -12,8 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 
-from ..store.base import Dataset, Term
-from ..store.evaluation import Evaluated
+from ..store.base import Dataset, SerializedResult, Term
 
 
 def cache_key(
@@ -25,21 +24,21 @@ def cache_key(
 
 
 class ResultCache:
-    """Thread-safe LRU of `Evaluated` results; results above `max_entry_bytes` are not kept."""
+    """Thread-safe LRU of serialised results; spooled ones (read once) and those above `max_entry_bytes` are not kept."""
 
     def __init__(self, size: int, max_entry_bytes: int = 2**20) -> None:
         self.size, self.max_entry_bytes = size, max_entry_bytes
-        self._entries: OrderedDict[Hashable, Evaluated] = OrderedDict()
+        self._entries: OrderedDict[Hashable, SerializedResult] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> Evaluated | None:
+    def get(self, key: Hashable) -> SerializedResult | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
             return found
 
-    def put(self, key: Hashable, value: Evaluated) -> None:
+    def put(self, key: Hashable, value: SerializedResult) -> None:
         if self.size <= 0 or value.spooled is not None or len(value.body) > self.max_entry_bytes:
             return
         with self._lock:

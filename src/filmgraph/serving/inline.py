@@ -33,7 +33,8 @@ from collections.abc import Callable
 
 from pyoxigraph import Store as OxStore
 
-from ..store.evaluation import Evaluated, Overrun, QueryTask, evaluate
+from ..store.evaluation import Overrun, QueryTask, evaluate
+from .answer import Answer
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ class InlineLane:
 
     def run(
         self, shape: str, task: QueryTask, timeout: float, store: OxStore | None = None, from_thread: bool = False
-    ) -> Evaluated | None:
+    ) -> Answer | None:
         """Evaluate inline, on `store` if given (an in-memory copy of this generation) else on the store itself;
         None when the run overran its budget, or while the store is being reopened (then the caller asks a worker)."""
         store = self._store if store is None else store
@@ -144,19 +145,19 @@ class InlineLane:
         self._running[me] = (shape, started + timeout)
         budget = self.thread_budget_seconds if from_thread else self.budget_seconds
         try:
-            done = evaluate(store, task, deadline=cpu + budget)
+            result = evaluate(store, task, deadline=cpu + budget)
         except Overrun:
             self._bar(shape, "overran its budget")
             return None
         finally:
             self._running.pop(me, None)
-        done.seconds = time.thread_time() - cpu
+        seconds = time.thread_time() - cpu
         bar = self.thread_fast_seconds if from_thread else self.fast_seconds
-        if done.seconds > bar and is_blocking(shape):
+        if seconds > bar and is_blocking(shape):
             self._bar(shape, "a blocking shape ran slow inline")
         else:
-            self._observe(shape, done.seconds, count=False)  # a slow inline run sends its shape back to the workers
-        return done
+            self._observe(shape, seconds, count=False)  # a slow inline run sends its shape back to the workers
+        return Answer(result, seconds)
 
     def _observe(self, shape: str, seconds: float, count: bool) -> None:
         """Reset each lane's streak that `seconds` breaks; with `count`, lengthen those it keeps."""

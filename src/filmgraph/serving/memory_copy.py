@@ -4,8 +4,8 @@ pyoxigraph's in-memory store answers most queries 2–3× faster than its on-dis
 workers copy their read-only checkpoint (worker.py); the server process copies the same checkpoint for the inline
 lane (`ServerCopy`). The engine builds a copy from a dump to N-Quads by a bulk load (both release the GIL): about
 0.45 GB per million quads. One dump per checkpoint serves every copy of it (`copy_of_checkpoint`): the dump is
-most of a copy's time (at 1M quads ~6 s of one core, the load ~3 s), and three copies each dumping for itself made
-load → ready three dumps long. `FILMGRAPH_WORKER_STORE` decides: `disk` never copies, `memory` always does, `auto`
+most of a copy's time (at 1M quads ~4 s of one core, the load ~3 s), and three copies each dumping for itself spent
+three dumps' CPU. `FILMGRAPH_WORKER_STORE` decides: `disk` never copies, `memory` always does, `auto`
 (the default) for graphs of up to AUTO_MEMORY_MAX_QUADS quads.
 """
 
@@ -30,6 +30,10 @@ AUTO_MEMORY_MAX_QUADS = 2_000_000  # `auto` copies graphs up to this size into m
 # A copy after writes is built once they pause this long: a copy is a whole dump and load (~1 s per 100k quads), and
 # rebuilt after each of a burst of small writes it kept a core busy for copies already stale (BENCHMARKS.md).
 WRITE_PAUSE_SECONDS = 1.0
+# Small ground writes wait in `ServerCopy` until the copy is next read, then go in as one update: applied one by one
+# they cost the write ~10 µs each (an update of the in-memory store, in the write's answer time), and a burst of
+# writes with no read between them need not pay that at all. Past this many the write applies them itself.
+MAX_PENDING_WRITES = 64
 
 
 def wait_for_pause(last_write: Callable[[], float], pause: float, stop: Callable[[], bool]) -> None:
@@ -112,7 +116,8 @@ class ServerCopy:
     new generation has been built, on a thread, one build at a time (a write during a build queues one more), once
     writes have paused for `pause` seconds (a burst of writes costs one copy, not one each). A build that fails
     (any exception, MemoryError included) is retried with backoff while the lane reads the disk; `state` says which
-    of these is the case, for `/readyz`.
+    of these is the case, for `/readyz`. Small ground writes the copy follows wait in `_pending` until it is read
+    (`MAX_PENDING_WRITES`): the tag counts them, and `current` applies them before it hands the copy out.
     """
 
     def __init__(
@@ -126,7 +131,8 @@ class ServerCopy:
         self._checkpoints, self._mode, self._generation = checkpoints, mode, generation
         self._pause, self._waits = pause, 0.0  # how long writes must pause before this build starts
         self._last_refresh = 0.0
-        self._copy: tuple[int, OxStore] | None = None
+        self._copy: tuple[int, OxStore] | None = None  # the generation it holds once `_pending` is applied
+        self._pending: list[str] = []  # replayable updates the copy follows, not yet applied to it
         self._lock = threading.Lock()
         self._building = self._again = self._closed = False
         self._builder: threading.Thread | None = None
@@ -134,9 +140,32 @@ class ServerCopy:
         self.last_error: str | None = None  # of the latest attempt, None once one succeeded
 
     def current(self, generation: int) -> OxStore | None:
-        """The copy, if it holds `generation`."""
+        """The copy, if it holds `generation` (the writes it follows applied first)."""
         copy = self._copy
-        return copy[1] if copy is not None and copy[0] == generation else None
+        if copy is None or copy[0] != generation:
+            return None
+        if self._pending:
+            with self._lock:
+                if self._copy is not copy:
+                    return None
+                applied = self._apply_pending()
+            if not applied:
+                self.refresh(after_write=True)
+                return None
+        return copy[1]
+
+    def _apply_pending(self) -> bool:
+        """Apply the writes waiting for the copy, as one update (under the lock). False: it failed, and the copy
+        may differ from the store now; the caller rebuilds it (`refresh`, outside the lock), the disk answers."""
+        # A newline ends a comment the text may end in; a `;` it may end with is dropped (`; ;` does not parse).
+        update, self._pending = "\n;\n".join(text.rstrip().removesuffix(";") for text in self._pending), []
+        try:
+            self._copy[1].update(update)
+        except Exception as error:  # noqa: BLE001 - whatever it is, the copy is not to be read
+            log.warning("could not apply writes to the in-memory copy (rebuilding it): %s", error)
+            self._copy = None
+            return False
+        return True
 
     @property
     def state(self) -> str:
@@ -152,7 +181,7 @@ class ServerCopy:
         """Copy the store as it is now (at start; `after_write`: once writes pause); the older copy is dropped at
         once. Returns the thread that builds it, unless a build under way takes the request."""
         with self._lock:
-            self._copy = None
+            self._copy, self._pending = None, []
             self._last_refresh = time.monotonic()
             if self._closed:
                 return None
@@ -168,26 +197,23 @@ class ServerCopy:
             return self._builder
 
     def follow(self, update: str | None, generation: int) -> None:
-        """After a write that made `generation`: apply `update` to the copy too when it holds the generation just
+        """After a write that made `generation`: the copy follows `update` too when it holds the generation just
         before and `update` is replayable (sparql_text.is_replayable: the same ground data, the same result), so a
-        burst of small writes keeps the copy current (microseconds each); else rebuild it once writes pause. The
-        copy is tagged with `generation` only once the update is in it."""
+        burst of small writes keeps the copy current; else rebuild it once writes pause. The update waits for the
+        next read of the copy (`current`), or for MAX_PENDING_WRITES more."""
         with self._lock:
             copy = self._copy
             if update is not None and copy is not None and copy[0] == generation - 1 and not self._closed:
-                try:
-                    copy[1].update(update)
-                except Exception as error:  # noqa: BLE001 - the copy may differ now: rebuild it, the disk answers
-                    log.warning("could not apply a write to the in-memory copy (rebuilding it): %s", error)
-                else:
-                    self._copy = (generation, copy[1])
+                self._pending.append(update)
+                self._copy = (generation, copy[1])
+                if len(self._pending) < MAX_PENDING_WRITES or self._apply_pending():
                     return
         self.refresh(after_write=True)
 
     def close(self) -> None:
         """Drop the copy and wait for a build under way: it holds the store, which may be reopened next."""
         with self._lock:
-            self._closed, self._copy = True, None
+            self._closed, self._copy, self._pending = True, None, []
             builder = self._builder
         if builder is not None and builder is not threading.current_thread():
             builder.join()
@@ -200,7 +226,7 @@ class ServerCopy:
             generation, built, failed = self._attempt()
             with self._lock:
                 if built is not None and not (self._closed or self._again):  # else it is already stale
-                    self._copy = (generation, built)
+                    self._copy, self._pending = (generation, built), []
                 retry = failed and not (self._closed or self._again)
                 if not (self._again or retry) or self._closed:
                     self._building = False

@@ -32,13 +32,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from .. import errors
 from ..errors import (
     BackendUnavailable, FilmgraphError, Overloaded, QueryTimeout, ShuttingDown, StorageError, WorkersUnavailable,
 )
 from . import worker
 from .checkpoints import Checkpoint, Checkpoints
-from ..store.evaluation import Evaluated, QueryTask
+from ..store.base import SerializedResult
+from ..store.evaluation import QueryTask
+from .answer import Answer
 from .worker import CHUNK, Frames, read_frame, write_frame
 
 _CONTEXT = multiprocessing.get_context("forkserver")
@@ -566,7 +567,7 @@ class QueryPool:
             raise BackendUnavailable("the query workers are not running")
 
     # --- queries from threads --------------------------------------------------------------------------
-    def run(self, task: QueryTask, timeout: float) -> Evaluated:
+    def run(self, task: QueryTask, timeout: float) -> Answer:
         """Answer `task` in a worker; raise QueryTimeout (worker killed) or Overloaded (queue full/no worker).
         While the server's loop runs in another thread, the query goes through it (it watches the pipes)."""
         home = self._home
@@ -594,7 +595,7 @@ class QueryPool:
         finally:
             self._leave()
 
-    def _dispatch(self, chosen: _Worker, task: QueryTask, remaining: float, timeout: float) -> Evaluated:
+    def _dispatch(self, chosen: _Worker, task: QueryTask, remaining: float, timeout: float) -> Answer:
         generation, path = chosen.checkpoint  # the one it has opened (leased): at least as new as the request
         try:
             write_frame(chosen.requests.fileno(), (generation, path, task))
@@ -610,7 +611,7 @@ class QueryPool:
         return _unpack(reply)
 
     # --- queries from the event loop -------------------------------------------------------------------
-    async def run_async(self, task: QueryTask, timeout: float) -> Evaluated:
+    async def run_async(self, task: QueryTask, timeout: float) -> Answer:
         """`run` for the event loop: waits on futures and the worker's pipe, never on a thread."""
         self._admit()
         try:
@@ -668,7 +669,7 @@ class QueryPool:
 
     async def _dispatch_async(
         self, loop: asyncio.AbstractEventLoop, chosen: _Worker, task: QueryTask, deadline: float, timeout: float
-    ) -> Evaluated:
+    ) -> Answer:
         generation, path = chosen.checkpoint  # the one it has opened (leased): at least as new as the request
         try:
             _watch(loop, chosen)
@@ -712,12 +713,9 @@ def _close_pipes(dead: _Worker) -> None:
     dead.replies.close()
 
 
-def _unpack(reply: tuple) -> Evaluated:
+def _unpack(reply: tuple) -> Answer:
     if reply[0] == "ok":
         _, kind, media_type, body, spooled, seconds, copy, cold = reply
-        return Evaluated(kind, media_type, body, spooled, seconds, copy, cold)
-    _, name, message = reply
-    error_type = getattr(errors, name, errors.BadRequest)
-    if not (isinstance(error_type, type) and issubclass(error_type, FilmgraphError)):
-        error_type = errors.BadRequest
-    raise error_type(message)
+        return Answer(SerializedResult(kind, media_type, body, spooled), seconds, copy, cold)
+    _, module, qualname, message = reply
+    raise worker.raised_error(module, qualname, message)

@@ -23,10 +23,11 @@ from ..errors import FilmgraphError, QueryTimeout
 from ..settings import Settings
 from ..store import open_store
 from ..formats import N_TRIPLES, SPARQL_JSON
-from ..store.base import Dataset, HealthCheck, QueryResult, SerializedResult, Store
-from ..store.embedded import EmbeddedStore, serialized
-from ..store.evaluation import Evaluated, QueryTask
+from ..store.base import HealthCheck, QueryResult, SerializedResult, Store
+from ..store.embedded import EmbeddedStore
+from ..store.evaluation import QueryTask
 from ..store.rdf_files import UploadLimits
+from .answer import Answer
 from .cache import ResultCache, cache_key
 from .checkpoints import Checkpoints
 from .choice import CopyChoice
@@ -36,18 +37,12 @@ from .memory_copy import ServerCopy
 TERMS_MEDIA_TYPES = f"{SPARQL_JSON.media_type}, {N_TRIPLES.media_type}"
 
 
-def terms_of(done: Evaluated) -> QueryResult:
-    """Parse engine-serialised bytes back into terms (the worker path of `Store.query`)."""
-    if done.spooled is not None:
-        done = Evaluated(done.kind, done.media_type, b"".join(done.chunks()))
-    if done.kind == "construct":
-        return QueryResult("construct", triples=[q.triple for q in parse(done.body, format=RdfFormat.N_TRIPLES)])
-    parsed = parse_query_results(done.body, format=QueryResultsFormat.JSON)
-    if done.kind == "ask":
-        return QueryResult("ask", boolean=bool(parsed))
-    variables = [v.value for v in parsed.variables]
-    rows = [{name: row[name] for name in variables if row[name] is not None} for row in parsed]
-    return QueryResult("select", variables=variables, rows=rows)
+def terms_of(result: SerializedResult) -> QueryResult:
+    """Parse engine-serialised bytes (TERMS_MEDIA_TYPES) back into terms (the worker path of `Store.query`)."""
+    body = b"".join(result.chunks())
+    if result.kind == "construct":
+        return QueryResult.of(parse(body, format=RdfFormat.N_TRIPLES))
+    return QueryResult.of(parse_query_results(body, format=QueryResultsFormat.JSON))
 
 
 class ServingStore(Store):
@@ -171,19 +166,18 @@ class ServingStore(Store):
         spool = self._spool if self.pool is not None else None
         return QueryTask(sparql, media_types, bindings, dataset, self.max_result_bytes, spool, self.spill_bytes, merge)
 
-    def _evaluate(self, task: QueryTask, timeout: float | None) -> Evaluated:
+    def _evaluate(self, task: QueryTask, timeout: float | None) -> SerializedResult:
         key = cache_key(self.generation, task.sparql, task.media_types, task.bindings, task.dataset)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        if self.pool is not None:
-            done = self._evaluate_pooled(task, timeout or self.query_timeout)
-        else:
-            done = self.disk.evaluate(task)
-        self._cache.put(key, done)
-        return done
+        result = self._cache.get(key)
+        if result is None:
+            if self.pool is not None:
+                result = self._evaluate_pooled(task, timeout or self.query_timeout).result
+            else:
+                result = self.disk.evaluate(task)
+            self._cache.put(key, result)
+        return result
 
-    def _evaluate_pooled(self, task: QueryTask, timeout: float) -> Evaluated:
+    def _evaluate_pooled(self, task: QueryTask, timeout: float) -> Answer:
         """A thread's query (REST routes): inline if its shape is known cheap, so that lookups are answered even
         while runaway queries hold every worker; else by a worker."""
         shape = blank_constants(task.sparql)
@@ -195,7 +189,7 @@ class ServingStore(Store):
             self._learn(shape, done)
         return done
 
-    def _inline_first(self, shape: str, task: QueryTask, timeout: float, from_thread: bool = False) -> Evaluated | None:
+    def _inline_first(self, shape: str, task: QueryTask, timeout: float, from_thread: bool = False) -> Answer | None:
         """The answer from the inline lane if the lane admits the query's shape and it stayed in budget."""
         if self.inline is None or task.merge_union:  # a merged view lives in the workers only
             return None
@@ -221,7 +215,7 @@ class ServingStore(Store):
                 self._choice.failed(shape, task.copy, timeout if isinstance(error, QueryTimeout) else None)
             raise
 
-    def _learn(self, shape: str, done: Evaluated) -> None:
+    def _learn(self, shape: str, done: Answer) -> None:
         if self.inline is not None:
             self.inline.learn(inline_shape(shape), done.seconds, done.cold)
         if self._choice is not None:
@@ -233,16 +227,17 @@ class ServingStore(Store):
         if self.pool is None:
             return await super().query_serialized_async(sparql, media_type, bindings, dataset, timeout)
         key = cache_key(self.generation, sparql, media_type, bindings, dataset)
-        done = self._cache.get(key)
-        if done is None:
+        result = self._cache.get(key)
+        if result is None:
             merge = self.disk.known_no_merge(sparql, dataset)
             if merge is None:  # not known for this generation yet: an ASK over the store, off the loop
                 merge = await asyncio.to_thread(self.disk.merge_needed, sparql, dataset)
             done = await self._evaluate_async(self._task(sparql, media_type, bindings, dataset, merge), timeout)
-            self._cache.put(key, done)
-        return serialized(done)
+            result = done.result
+            self._cache.put(key, result)
+        return result
 
-    async def _evaluate_async(self, task: QueryTask, timeout: float | None) -> Evaluated:
+    async def _evaluate_async(self, task: QueryTask, timeout: float | None) -> Answer:
         timeout = timeout or self.query_timeout
         shape = blank_constants(task.sparql)
         done = self._inline_first(shape, task, timeout)
@@ -263,7 +258,7 @@ class ServingStore(Store):
         """`media_type` may list several types (comma-separated, preferred first): the first that fits is used.
         A large result from a worker comes as a stream of chunks read from its spool file."""
         merge = self.disk.merge_needed(sparql, dataset)
-        return serialized(self._evaluate(self._task(sparql, media_type, bindings, dataset, merge), timeout))
+        return self._evaluate(self._task(sparql, media_type, bindings, dataset, merge), timeout)
 
     def quads(self, graph=None) -> Iterator[Quad]:
         """Streamed from the in-memory copy while it holds the current generation (exports: at 1M quads it is read

@@ -15,16 +15,16 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
-from pyoxigraph import RdfFormat, Store as OxStore
+from pyoxigraph import Store as OxStore
 
-from ..errors import FilmgraphError
+from ..errors import BadRequest, FilmgraphError
 from ..store.evaluation import QueryTask, evaluate
 from .memory_copy import WRITE_PAUSE_SECONDS, Backoff, copy_of_checkpoint, wait_for_pause, wants_copy
 from ..store.merged import MergedViews
 
 # A request: (generation, checkpoint directory, task). A reply: ("ok", kind, media type, body, spool file or None,
 # engine seconds, copy answered from, whether it was the first query on a newly opened checkpoint) or ("error",
-# FilmgraphError subclass name, message). A request without a task only opens the checkpoint (a warm-up, which may
+# module, qualified name of the error's FilmgraphError class, message): see `error_reply` and `raised_error`. A request without a task only opens the checkpoint (a warm-up, which may
 # take seconds in memory mode): its reply is ("ready",). A checkpoint that cannot be opened (any exception:
 # pyoxigraph raises RuntimeError for a missing file) is replied ("unopened", message); the worker lives on.
 Request = tuple[int, str, QueryTask | None]
@@ -79,6 +79,28 @@ def read_frame(fd: int, frames: Frames, deadline: float | None = None) -> tuple:
             raise EOFError("the pipe was closed")
         frames.feed(chunk)
     return message
+
+
+def error_reply(error: FilmgraphError) -> tuple:
+    """The reply that carries `error` to the server: its class by module and qualified name, so that a subclass
+    defined anywhere (`push.PushMismatch`) arrives as itself, with its status, not as its name's namesake."""
+    kind = type(error)
+    return ("error", kind.__module__, kind.__qualname__, str(error))
+
+
+def raised_error(module: str, qualname: str, message: str) -> FilmgraphError:
+    """The error an error reply names, made again in the server. Only a FilmgraphError subclass of a module already
+    loaded here is made: a frame never imports a module nor makes anything else (a name that resolves to another
+    class, or to none, is a plain FilmgraphError, a 500)."""
+    found: object = sys.modules.get(module)
+    for part in qualname.split(".") if found is not None else ():
+        if part.startswith("_"):  # no way out of a class through dunders (`__init__.__globals__`)
+            found = None
+            break
+        found = getattr(found, part, None)
+    if not (isinstance(found, type) and issubclass(found, FilmgraphError)):
+        found = FilmgraphError
+    return found(message)
 
 
 def _readable(fd: int, seconds: float | None) -> bool:
@@ -169,11 +191,11 @@ def answer(store: OxStore | Copies, task: QueryTask, generation: int = 0) -> tup
     try:
         done = evaluate(copy, task)
     except FilmgraphError as error:
-        return ("error", type(error).__name__, str(error))
+        return error_reply(error)
     except (OSError, ValueError, TypeError, RuntimeError) as error:  # the engine refusing this query
-        return ("error", "BadRequest", str(error))
+        return error_reply(BadRequest(str(error)))
     except Exception as error:  # noqa: BLE001 - the process boundary: report a bug as a 500, keep the worker
-        return ("error", "FilmgraphError", f"{type(error).__name__}: {error}")
+        return error_reply(FilmgraphError(f"{type(error).__name__}: {error}"))
     seconds = time.thread_time() - started
     return ("ok", done.kind, done.media_type, done.body, done.spooled, seconds, used)
 

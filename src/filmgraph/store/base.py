@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal as TypingLiteral
 
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Triple, parse, serialize
+from pyoxigraph import (
+    BlankNode, DefaultGraph, Literal, NamedNode, Quad, QueryBoolean, QuerySolutions, Triple, parse, serialize,
+)
 
 from ..errors import UnsupportedFormat
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
@@ -21,6 +23,13 @@ from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_f
 Term = NamedNode | BlankNode | Literal | Triple
 Row = dict[str, Term]
 QueryKind = TypingLiteral["select", "ask", "construct"]
+
+
+def result_kind(result: object) -> QueryKind:
+    """The kind of pyoxigraph's answer: a query's result, or results parsed (`parse_query_results`, `parse`)."""
+    if isinstance(result, QueryBoolean):
+        return "ask"
+    return "select" if isinstance(result, QuerySolutions) else "construct"
 
 
 @dataclass
@@ -33,14 +42,42 @@ class QueryResult:
     boolean: bool | None = None
     triples: list[Triple] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, result: QueryBoolean | QuerySolutions | Iterable[Triple | Quad]) -> QueryResult:
+        """Read pyoxigraph's answer whole: a query's result (solutions, boolean, triples), or one parsed from the
+        wire (`parse_query_results`; `parse`, whose quads give their triples). The one conversion to terms."""
+        kind = result_kind(result)
+        if kind == "ask":
+            return cls("ask", boolean=bool(result))
+        if kind == "select":
+            variables = [v.value for v in result.variables]
+            rows = [{name: row[name] for name in variables if row[name] is not None} for row in result]
+            return cls("select", variables=variables, rows=rows)
+        return cls("construct", triples=[item.triple if isinstance(item, Quad) else item for item in result])
 
-@dataclass
+
+@dataclass(frozen=True)  # one object may answer many requests (the result cache)
 class SerializedResult:
-    """A query result already serialised by the engine: what the SPARQL protocol sends on the wire."""
+    """A query result already serialised by the engine: what the SPARQL protocol sends on the wire. The one shape
+    of an answer from the engine to the HTTP response. Its bytes are `body`, or, for a large result a query worker
+    wrote to a file (serving/), that file, `spooled` (then `body` is empty): `chunks` reads either."""
 
     kind: QueryKind
     media_type: str
-    body: Iterable[bytes]
+    body: bytes = field(repr=False)
+    spooled: str | None = None
+
+    def chunks(self, size: int = 2**16) -> Iterator[bytes]:
+        """The bytes; a spooled result's read from its file, which is removed afterwards (it is read once)."""
+        if self.spooled is None:
+            yield self.body
+            return
+        try:
+            with open(self.spooled, "rb") as stream:
+                while chunk := stream.read(size):
+                    yield chunk
+        finally:
+            Path(self.spooled).unlink(missing_ok=True)
 
 
 @dataclass
@@ -150,7 +187,7 @@ class Store(ABC):
         if rdf_format is None:
             raise UnsupportedFormat(f"cannot serialise one graph as {media_type}")
         triples = (q.triple for q in self.quads(graph) if graph is not None or isinstance(q.graph_name, DefaultGraph))
-        return SerializedResult("construct", rdf_format.media_type, [serialize(triples, format=rdf_format)])
+        return SerializedResult("construct", rdf_format.media_type, serialize(triples, format=rdf_format))
 
     def load_file(
         self,

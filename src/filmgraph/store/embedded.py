@@ -25,7 +25,7 @@ from ..sparql_text import is_replayable, is_small_data_update
 from .base import Dataset, QueryResult, SerializedResult, Store
 from .dataset import DuplicateWatch
 from .durability import PeriodicSync, WalSync
-from .evaluation import Evaluated, QueryTask, evaluate, result_kind, run_query
+from .evaluation import QueryTask, evaluate, evaluation_failure, run_query
 from .merged import MergedViews
 from .rdf_files import Progress, UploadLimits, check_parses, graph_format, rdf_format_of
 from .refusals import engine_refusal
@@ -41,12 +41,6 @@ def _graph_name(graph: str | None) -> NamedNode | DefaultGraph:
 
 def _as_quad(item: Quad | Triple, graph: NamedNode | DefaultGraph) -> Quad:
     return Quad(item.subject, item.predicate, item.object, graph)
-
-
-def serialized(done: Evaluated) -> SerializedResult:
-    """An engine-serialised result as the `Store` interface hands it on (a spooled one streamed from its file)."""
-    body = [done.body] if done.spooled is None else done.chunks()
-    return SerializedResult(done.kind, done.media_type, body)
 
 
 def _open_engine(path: Path) -> OxStore:
@@ -149,7 +143,7 @@ class EmbeddedStore(Store):
         with self._write_lock:
             return self._generation, self._duplicates.present(self._store)
 
-    def evaluate(self, task: QueryTask) -> Evaluated:
+    def evaluate(self, task: QueryTask) -> SerializedResult:
         """Evaluate and serialise in this process, on the merged view when the task asks for it."""
         return evaluate(self._merged.of(self._store, self._generation) if task.merge_union else self._store, task)
 
@@ -158,19 +152,15 @@ class EmbeddedStore(Store):
         merge = self.merge_needed(sparql, dataset)
         source = self._merged.of(self._store, self._generation) if merge else self._store
         result = run_query(source, sparql, bindings, dataset, merged=merge)
-        kind = result_kind(result)
-        if kind == "ask":
-            return QueryResult(kind="ask", boolean=bool(result))
-        if kind == "select":
-            variables = [v.value for v in result.variables]
-            rows = [{name: row[name] for name in variables if row[name] is not None} for row in result]
-            return QueryResult(kind="select", variables=variables, rows=rows)
-        return QueryResult(kind="construct", triples=list(result))
+        try:
+            return QueryResult.of(result)
+        except (OSError, ValueError, RuntimeError) as error:  # evaluation is lazy: the engine fails while read
+            raise evaluation_failure(error) from error
 
     def query_serialized(self, sparql, media_type, bindings=None, dataset=None, timeout=None) -> SerializedResult:
         """`media_type` may list several types (comma-separated, preferred first): the first that fits is used."""
         merge = self.merge_needed(sparql, dataset)
-        return serialized(self.evaluate(QueryTask(sparql, media_type, bindings, dataset, merge_union=merge)))
+        return self.evaluate(QueryTask(sparql, media_type, bindings, dataset, merge_union=merge))
 
     def quads(self, graph=None) -> Iterator[Quad]:
         if graph:
@@ -194,7 +184,7 @@ class EmbeddedStore(Store):
         if rdf_format is None:
             raise UnsupportedFormat(f"cannot serialise one graph as {media_type}")
         body = self._store.dump(format=rdf_format, from_graph=_graph_name(graph))
-        return SerializedResult("construct", rdf_format.media_type, [body])
+        return SerializedResult("construct", rdf_format.media_type, body)
 
     @property
     def generation(self) -> int:
@@ -208,7 +198,8 @@ class EmbeddedStore(Store):
             except SyntaxError as error:
                 raise QuerySyntaxError(str(error)) from error
 
-        self._write("the update", commit, replay=sparql if is_replayable(sparql) else None)
+        small = is_small_data_update(sparql)
+        self._write("the update", commit, replay=sparql if is_replayable(sparql) else None, small=small)
 
     async def update_async(self, sparql: str) -> None:
         """A small INSERT/DELETE DATA commits on the event loop when nothing waits on the disk: the write lock free,
@@ -299,15 +290,22 @@ class EmbeddedStore(Store):
         return read
 
     def _write(
-        self, doing: str, commit: Callable[[], None], *, atomic: bool = True, replay: str | None = None
+        self,
+        doing: str,
+        commit: Callable[[], None],
+        *,
+        atomic: bool = True,
+        replay: str | None = None,
+        small: bool = False,
     ) -> None:
         """One write under the lock: recover from an earlier storage failure, refuse to start without room on the
         disk, commit, publish. Whatever fails, the error says truly whether anything was written: an atomic
         commit that raised wrote nothing, a bulk load may have written part. `replay`: the update, when an
-        in-memory copy can apply it too (`EngineFollower.written`)."""
+        in-memory copy can apply it too (`EngineFollower.written`); `small`: a short INSERT/DELETE DATA, which
+        need not measure the free space every time (`WriteHealth.check_room`)."""
         with self._write_lock:
             self._recover(doing)
-            self._health.check_room(doing)
+            self._health.check_room(doing, small=small)
             try:
                 commit()
             except (OSError, ValueError, RuntimeError) as error:  # a client's mistake, e.g. CLEAR of a missing graph

@@ -8,24 +8,17 @@ from __future__ import annotations
 import io
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import (
-    QueryBoolean,
-    QueryResultsFormat,
-    QuerySolutions,
-    RdfFormat,
-    Store as OxStore,
-    Variable,
-)
+from pyoxigraph import QueryResultsFormat, RdfFormat, Store as OxStore, Variable
 
-from ..errors import BadRequest, NotAcceptable, NotExecutable, QuerySyntaxError, ResultTooLarge
+from ..errors import BadRequest, FilmgraphError, NotAcceptable, NotExecutable, QuerySyntaxError, ResultTooLarge
 from ..formats import PLAIN_TEXT
 from ..sparql_text import ENGINE_MAX_DEPTH, check_depth
-from .base import Dataset, QueryKind, Term
+from .base import Dataset, QueryKind, SerializedResult, Term, result_kind
 from .dataset import engine_dataset
 from .unsendable import releasing_frames
 
@@ -46,34 +39,6 @@ class QueryTask:
     spill_bytes: int = 2**20
     merge_union: bool = False  # evaluate on a merged view (store/merged.py): its default graph is the union
     copy: str = "memory"  # the copy a worker answers from, when it has both (choice.py); else the disk
-
-
-@dataclass
-class Evaluated:
-    """A serialised result: in `body`, or in the file `spooled` (then `body` is empty) when it was large.
-    `seconds`: the engine's CPU time (evaluation and serialisation), where it was measured; `copy`: the copy of
-    the graph a worker answered from (`memory` or `disk`); `cold` when that was the first query on a newly opened
-    checkpoint (its files read cold)."""
-
-    kind: QueryKind
-    media_type: str
-    body: bytes = field(repr=False)
-    spooled: str | None = None
-    seconds: float | None = None
-    copy: str | None = None
-    cold: bool = False
-
-    def chunks(self, size: int = 2**16) -> Iterator[bytes]:
-        """The bytes, read from the spool file and removing it afterwards when there is one."""
-        if self.spooled is None:
-            yield self.body
-            return
-        try:
-            with open(self.spooled, "rb") as stream:
-                while chunk := stream.read(size):
-                    yield chunk
-        finally:
-            Path(self.spooled).unlink(missing_ok=True)
 
 
 class Overrun(Exception):
@@ -110,11 +75,11 @@ class _Sink(io.RawIOBase):
             self.buffer = bytearray()
         return len(data)
 
-    def finish(self, kind: QueryKind, media_type: str) -> Evaluated:
+    def finish(self, kind: QueryKind, media_type: str) -> SerializedResult:
         if self.file is None:
-            return Evaluated(kind, media_type, bytes(self.buffer))
+            return SerializedResult(kind, media_type, bytes(self.buffer))
         self.file.close()
-        return Evaluated(kind, media_type, b"", self.file.name)
+        return SerializedResult(kind, media_type, b"", self.file.name)
 
     def discard(self) -> None:
         if self.file is not None:
@@ -140,12 +105,16 @@ def run_query(
         raise BadRequest(str(error)) from error
     except RuntimeError as error:  # well-formed, not executable: an unknown function, a binding not projected
         raise NotExecutable(str(error)) from error
+    except OSError as error:  # an ASK is evaluated at once: its SERVICE failing, say
+        raise evaluation_failure(error) from error
 
 
-def result_kind(result) -> QueryKind:
-    if isinstance(result, QueryBoolean):
-        return "ask"
-    return "select" if isinstance(result, QuerySolutions) else "construct"
+def evaluation_failure(error: Exception) -> FilmgraphError:
+    """What the engine failing while it evaluates means to the client (evaluation is lazy: it fails while the
+    result is read or written): the result limit reached, else a well-formed query it cannot carry out (409)."""
+    if isinstance(error.__cause__, ResultTooLarge) or "larger than" in str(error):
+        return ResultTooLarge(str(error))
+    return NotExecutable(f"the query failed during evaluation: {error}")
 
 
 # pyoxigraph reads text/plain as CSV for solutions, but it is offered as N-Triples for graphs (as in RDF 1.0): a
@@ -167,7 +136,7 @@ def pick_format(kind: QueryKind, media_types: str) -> QueryResultsFormat | RdfFo
 
 
 @releasing_frames  # an error leaves with the engine's solutions dropped here, whichever thread it reaches
-def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> Evaluated:
+def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> SerializedResult:
     """Evaluate and serialise. With a `deadline` (`time.thread_time()`: CPU, which the engine's evaluation in this
     thread counts towards, not the wall clock, which on a busy machine measures the neighbours), a result still
     being written then raises `Overrun`: the engine writes every 8 KB, so only a query that produces nothing for
@@ -183,9 +152,7 @@ def evaluate(store: OxStore, task: QueryTask, deadline: float | None = None) -> 
         raise
     except (OSError, ValueError, RuntimeError) as error:  # evaluation is lazy: the engine fails while writing
         sink.discard()
-        if isinstance(error.__cause__, ResultTooLarge) or "larger than" in str(error):
-            raise ResultTooLarge(str(error)) from error
-        raise NotExecutable(f"the query failed during evaluation: {error}") from error
+        raise evaluation_failure(error) from error
     except BaseException:
         sink.discard()
         raise

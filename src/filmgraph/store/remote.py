@@ -44,7 +44,7 @@ from ..formats import N_TRIPLES as N_TRIPLES_FORMAT
 from ..settings import Settings
 from ..sparql_text import query_form, where_group_start
 from .refusals import remote_refusal
-from .base import Dataset, QueryResult, SerializedResult, Store, Term
+from .base import Dataset, QueryResult, SerializedResult, Store, Term, result_kind
 from .evaluation import pick_format
 from .remote_dataset import NO_GRAPH, GraphScope, Params
 from .remote_engines import JSON_RESULTS, Engine, engine_of
@@ -87,13 +87,8 @@ def _solutions(response: httpx.Response, engine: Engine):
 def _terms(response: httpx.Response, engine: Engine) -> QueryResult:
     rdf_format = RdfFormat.from_media_type(_media_type(response))
     if rdf_format is not None:
-        return QueryResult("construct", triples=[q.triple for q in parse(response.content, format=rdf_format)])
-    parsed = _solutions(response, engine)
-    if not hasattr(parsed, "variables"):
-        return QueryResult("ask", boolean=bool(parsed))
-    variables = [v.value for v in parsed.variables]
-    rows = [{name: row[name] for name in variables if row[name] is not None} for row in parsed]
-    return QueryResult("select", variables=variables, rows=rows)
+        return QueryResult.of(parse(response.content, format=rdf_format))
+    return QueryResult.of(_solutions(response, engine))
 
 
 def _rewritten_accept(sparql: str, media_types: str) -> str:
@@ -235,14 +230,14 @@ class RemoteStore(Store):
         answered = response.headers.get("content-type", media_type)
         if RdfFormat.from_media_type(_media_type(response)):
             pick_format("construct", media_type)  # a type not asked for was our fallback: 406 as embedded
-            return SerializedResult("construct", answered, [response.content])
+            return SerializedResult("construct", answered, response.content)
         if not self.engine.fix_results:
             pick_format("select", media_type)  # the same rule as the embedded engine: text/plain never means CSV
-            return SerializedResult("select", answered, [response.content])
+            return SerializedResult("select", answered, response.content)
         solutions = self._parsed(response, _solutions)  # written again by pyoxigraph, as the embedded store does
-        kind = "select" if hasattr(solutions, "variables") else "ask"
+        kind = result_kind(solutions)
         chosen = pick_format(kind, media_type)
-        return SerializedResult(kind, chosen.media_type, [solutions.serialize(format=chosen)])
+        return SerializedResult(kind, chosen.media_type, solutions.serialize(format=chosen))
 
     def _rows(self, sparql: str, bindings: Mapping[str, Term] | None, params: Params) -> list[dict[str, Term]]:
         """Rows of a query sent with exactly these dataset parameters (the scope's own listing and probes)."""
@@ -301,11 +296,11 @@ class RemoteStore(Store):
 
     def dump_graph(self, graph: str | None, media_type: str) -> SerializedResult:
         if graph is None and not self.engine.default_graph:
-            return SerializedResult("construct", media_type, [b""])
+            return SerializedResult("construct", media_type, b"")
         response = self._graph_store("GET", graph, headers={"Accept": media_type})
         if response.status_code == 404:
-            return SerializedResult("construct", media_type, [b""])
-        return SerializedResult("construct", response.headers.get("content-type", media_type), [response.content])
+            return SerializedResult("construct", media_type, b"")
+        return SerializedResult("construct", response.headers.get("content-type", media_type), response.content)
 
     @property
     def generation(self) -> int:
