@@ -17,6 +17,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
 
 from filmgraph.serving import memory_copy
 from filmgraph.serving.checkpoints import Checkpoints
+from filmgraph.store.evaluation import QueryTask
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.inline import shape_of
@@ -253,3 +254,20 @@ def test_a_copy_closed_while_it_waits_for_a_checkpoint_lets_that_checkpoint_fini
     query.join(10)
     assert not query.is_alive(), "the checkpoint waited for the copy that waited for it"
     assert checkpoints.current[0] == 1 and copy.current(1) is None
+
+
+def test_without_the_inline_copy_the_lane_reads_the_disk_and_the_one_worker_holds_the_only_copy(tmp_path: Path):
+    store = ServingStore(tmp_path / "store", workers=1, worker_store="memory", inline_queries=True, inline_copy=False)
+    try:
+        store.add_to_graph("urn:g", [quad(n).triple for n in range(5)])
+        assert store.inline is not None and store._inline_copy is None, "no copy in the server process"
+        assert store._current_copy() is None and {q.object.value for q in store.quads("urn:g")} == {
+            f"v{n}" for n in range(5)
+        }
+        assert [check.name for check in store.health()] == ["query workers"]
+        answers = []  # after the write the worker copies the new generation in the background: disk meanwhile
+        wait_for(lambda: answers.append(store.pool.run(QueryTask(LOOKUP.format(n=3), JSON), 10)) or
+                 answers[-1].copy == "memory")  # fmt: skip
+        assert answers[-1].copy == "memory" and b'"v3"' in answers[-1].result.body, "the worker answers from its copy"
+    finally:
+        store.close()

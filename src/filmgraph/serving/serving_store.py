@@ -61,6 +61,7 @@ class ServingStore(Store):
         result_cache_size: int = 0,
         spill_bytes: int = 2**20,
         inline_queries: bool = False,
+        inline_copy: bool = True,
         min_free_bytes: int = 0,
         durability: str = "sync",
         sync_interval: float = 1.0,
@@ -69,6 +70,7 @@ class ServingStore(Store):
                                   sync_interval=sync_interval)  # fmt: skip
         self.path = self.disk.path
         self._worker_store = worker_store
+        self._copies_inline = inline_copy and worker_store != "disk"  # the server process keeps a copy of its own
         self.query_timeout = query_timeout
         self.max_result_bytes = max_result_bytes
         self.spill_bytes = spill_bytes  # larger results travel through a spool file, not the pipe
@@ -81,7 +83,7 @@ class ServingStore(Store):
         self.disk.follow(self)
         if workers:
             self._prepare_checkpoints()
-            first_copy = self._start_inline_lane(worker_store) if inline_queries else None
+            first_copy = self._start_inline_lane() if inline_queries else None
             self._start_pool(workers, worker_store, max_pending)
             if first_copy is not None:
                 first_copy.join()  # as the workers' first copies: built before the service reports ready
@@ -98,6 +100,7 @@ class ServingStore(Store):
             max_result_bytes=settings.max_result_bytes,
             result_cache_size=settings.result_cache_size,
             inline_queries=settings.inline_queries,
+            inline_copy=settings.inline_copy,
             min_free_bytes=settings.min_free_bytes,
             durability=settings.durability,
             sync_interval=settings.sync_interval,
@@ -121,14 +124,12 @@ class ServingStore(Store):
         self.pool = QueryPool(workers, self._checkpoints, worker_store, max_pending)
         self.pool.start()
 
-    def _start_inline_lane(self, worker_store: str) -> threading.Thread | None:
-        """The lane evaluates on the read-write store, or, as the workers do in `memory` and `auto` mode, on an
-        in-memory copy of it while the copy holds the current generation. Returns the thread building the first
-        copy (alongside the workers' first copies, from the same dump)."""
+    def _start_inline_lane(self) -> threading.Thread | None:
+        """The lane evaluates on the read-write store, or, as the workers do in `memory` and `auto` mode (unless
+        `inline_copy` is off), on an in-memory copy of it while the copy holds the current generation. Returns the
+        thread building the first copy (alongside the workers' first copies, from the same dump)."""
         self.inline = InlineLane(self.disk.engine)
-        if worker_store == "disk":
-            return None
-        return self._new_copy()
+        return self._new_copy() if self._copies_inline else None
 
     def _new_copy(self) -> threading.Thread | None:
         self._inline_copy = ServerCopy(self._checkpoints, self._worker_store, lambda: self.generation)
@@ -158,7 +159,7 @@ class ServingStore(Store):
     def reopened(self, engine: OxStore) -> None:
         if self.inline is not None:
             self.inline.use_store(engine)
-            if self._worker_store != "disk":
+            if self._copies_inline:
                 self._new_copy()
 
     # --- reads -----------------------------------------------------------------------------------------
