@@ -13,7 +13,7 @@ from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving import memory_copy
 from filmgraph.serving.memory_copy import ServerCopy
 
-from service_support import wait_for
+from service_support import checkpointed, wait_for
 from write_support import ask_probe, probe_update
 
 
@@ -39,12 +39,14 @@ def test_a_burst_of_writes_costs_one_copy_built_once_writes_pause(tmp_path, monk
     real = ServerCopy._attempt
 
     def counted(self):
-        builds.append(len(self._source))
-        return real(self)
+        attempt = real(self)
+        builds.append(len(attempt[1]))
+        return attempt
 
     monkeypatch.setattr(ServerCopy, "_attempt", counted)
     generation = [0]
-    copy = ServerCopy(source, "memory", lambda: generation[0], pause=0.5)
+    copy = ServerCopy(checkpointed(source, tmp_path / "c", lambda: generation[0]), "memory", lambda: generation[0],
+                      pause=0.5)  # fmt: skip
     try:
         copy.refresh().join()
         assert builds == [0]

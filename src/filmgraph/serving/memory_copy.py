@@ -1,22 +1,28 @@
 """In-memory copies of the on-disk store, for the processes that answer queries.
 
 pyoxigraph's in-memory store answers most queries 2–3× faster than its on-disk one (BENCHMARKS.md). The query
-workers copy their read-only checkpoint (worker.py); the server process copies its read-write store for the inline
-lane (`ServerCopy`). The engine builds a copy (a dump to N-Quads, then a bulk load; both release the GIL): about
-10 s and 0.45 GB per million quads. `FILMGRAPH_WORKER_STORE` decides: `disk` never copies, `memory` always does,
-`auto` (the default) for graphs of up to AUTO_MEMORY_MAX_QUADS quads.
+workers copy their read-only checkpoint (worker.py); the server process copies the same checkpoint for the inline
+lane (`ServerCopy`). The engine builds a copy from a dump to N-Quads by a bulk load (both release the GIL): about
+0.45 GB per million quads. One dump per checkpoint serves every copy of it (`copy_of_checkpoint`): the dump is
+most of a copy's time (at 1M quads ~4 s of one core, the load ~3 s), and three copies each dumping for itself spent
+three dumps' CPU. `FILMGRAPH_WORKER_STORE` decides: `disk` never copies, `memory` always does, `auto`
+(the default) for graphs of up to AUTO_MEMORY_MAX_QUADS quads.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
-import tempfile
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyoxigraph import RdfFormat, Store as OxStore
+
+from .checkpoints import Checkpoints
 
 log = logging.getLogger(__name__)
 
@@ -66,25 +72,49 @@ class Backoff:
             time.sleep(min(left, 0.5))
 
 
-def copy_into_memory(on_disk: OxStore, scratch: Path | None = None) -> OxStore:
-    """A copy of every quad of `on_disk` (a consistent snapshot) in a new in-memory store. The dump goes to a
-    directory under `scratch` (beside the store: ~200 MB per million quads, which a RAM-backed /tmp would hold in
-    memory too), else under the system's temporary directory."""
+def dump_of(checkpoint: str) -> Path:
+    """Where the dump of a checkpoint goes: beside it, named after it, so that it is removed with it
+    (checkpoints.py). ~200 MB per million quads, on the store's disk (a RAM-backed /tmp would hold it in memory)."""
+    directory = Path(checkpoint)
+    return directory.with_name(f"{directory.name}.nq")
+
+
+def copy_of_checkpoint(checkpoint: str, store: OxStore) -> OxStore:
+    """An in-memory copy of the checkpoint at `checkpoint` (opened as `store`), bulk-loaded from its dump. Whoever
+    asks first, a worker or the server process, dumps it, under a lock on a file beside it (held across processes,
+    released if its holder dies); every other copy of that generation, a respawned worker's included, only loads the
+    file. The caller holds a lease on the checkpoint (checkpoints.py): the dump stays as long as the checkpoint."""
+    dump = dump_of(checkpoint)
+    with _locked(dump.with_name(f"{dump.name}.lock")):
+        if not dump.exists():
+            partial = dump.with_name(f"{dump.name}.part")  # a dumper killed midway leaves only this: redone
+            store.dump(str(partial), format=RdfFormat.N_QUADS)
+            partial.rename(dump)
     in_memory = OxStore()
-    with tempfile.TemporaryDirectory(prefix="filmgraph-copy-", dir=scratch) as directory:
-        dump = Path(directory) / "dump.nq"
-        on_disk.dump(str(dump), format=RdfFormat.N_QUADS)
-        in_memory.bulk_load(path=str(dump), format=RdfFormat.N_QUADS)
+    in_memory.bulk_load(path=str(dump), format=RdfFormat.N_QUADS)
     return in_memory
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created if need be), for threads and processes alike: each call opens the file
+    anew, and flock locks belong to the open file."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # waits without the GIL
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 class ServerCopy:
     """The server process's in-memory copy of its read-write store, for the inline lane.
 
-    The copy is tagged with the generation read before its snapshot was taken, and `current` returns it only while
-    that is still the store's generation: after a write the lane reads the disk until a copy of the new generation
-    has been built, on a thread, one build at a time (a write during a build queues one more), once writes have
-    paused for `pause` seconds (a burst of writes costs one copy, not one each). A build that fails
+    The copy is made of the workers' checkpoint of the store as it is now (taken if a write came since, leased
+    while it is copied), from the same dump as theirs, and tagged with the checkpoint's generation; `current` returns
+    it only while that is still the store's generation: after a write the lane reads the disk until a copy of the
+    new generation has been built, on a thread, one build at a time (a write during a build queues one more), once
+    writes have paused for `pause` seconds (a burst of writes costs one copy, not one each). A build that fails
     (any exception, MemoryError included) is retried with backoff while the lane reads the disk; `state` says which
     of these is the case, for `/readyz`. Small ground writes the copy follows wait in `_pending` until it is read
     (`MAX_PENDING_WRITES`): the tag counts them, and `current` applies them before it hands the copy out.
@@ -92,14 +122,13 @@ class ServerCopy:
 
     def __init__(
         self,
-        source: OxStore,
+        checkpoints: Checkpoints,
         mode: str,
         generation: Callable[[], int],
-        scratch: Path | None = None,
         backoff: Backoff | None = None,
         pause: float = WRITE_PAUSE_SECONDS,
     ) -> None:
-        self._source, self._mode, self._generation, self._scratch = source, mode, generation, scratch
+        self._checkpoints, self._mode, self._generation = checkpoints, mode, generation
         self._pause, self._waits = pause, 0.0  # how long writes must pause before this build starts
         self._last_refresh = 0.0
         self._copy: tuple[int, OxStore] | None = None  # the generation it holds once `_pending` is applied
@@ -194,8 +223,7 @@ class ServerCopy:
             wait_for_pause(lambda: self._last_refresh, self._waits, lambda: self._closed)
             with self._lock:
                 self._again = False  # the writes so far are in the copy about to be taken
-            generation = self._generation()  # read before the snapshot: a later write only makes the copy stale
-            built, failed = self._attempt()
+            generation, built, failed = self._attempt()
             with self._lock:
                 if built is not None and not (self._closed or self._again):  # else it is already stale
                     self._copy, self._pending = (generation, built), []
@@ -206,14 +234,21 @@ class ServerCopy:
             if retry:  # a write meanwhile retries at once (the next attempt copies it too); `close` stops the wait
                 self._backoff.sleep(lambda: self._closed or self._again)
 
-    def _attempt(self) -> tuple[OxStore | None, bool]:
-        """(the copy or None, whether the attempt failed). Any exception: this thread must not die of one."""
+    def _attempt(self) -> tuple[int, OxStore | None, bool]:
+        """(the generation copied, the copy or None, whether the attempt failed). Any exception: this thread must
+        not die of one."""
         try:
-            built = copy_into_memory(self._source, self._scratch) if wants_copy(self._source, self._mode) else None
+            with self._checkpoints.leased(give_up=lambda: self._closed) as held:
+                if held is None:  # closed meanwhile, by a thread reopening the store that holds the checkpoints
+                    return -1, None, False
+                generation, checkpoint = held
+                disk = OxStore.read_only(checkpoint)
+                built = copy_of_checkpoint(checkpoint, disk) if wants_copy(disk, self._mode) else None
+                del disk  # before the lease goes: the checkpoint may be removed then
         except Exception as error:  # noqa: BLE001 - e.g. MemoryError, no room for the dump: the lane reads the disk
             self.last_error = f"{type(error).__name__}: {error}"
             log.warning("no in-memory copy for the inline lane yet (retrying): %s", self.last_error)
-            return None, True
+            return -1, None, True
         self.last_error = None
         self._backoff.reset()
-        return built, False
+        return generation, built, False

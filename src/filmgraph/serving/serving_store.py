@@ -105,32 +105,33 @@ class ServingStore(Store):
 
     # --- worker pool and checkpoints -------------------------------------------------------------------
     def _prepare_checkpoints(self) -> None:
-        """An empty directory beside the store for checkpoints, spooled results and the dumps copies are made of."""
+        """An empty directory beside the store for checkpoints (and the dumps copies are made of) and spooled
+        results, and the first checkpoint, which every first copy is made of."""
         if self.path is None:
             raise ValueError("query workers need an on-disk store (they read its checkpoints)")
         shutil.rmtree(self._checkpoints_root, ignore_errors=True)
         (self._checkpoints_root / "spool").mkdir(parents=True)
         self._spool = str(self._checkpoints_root / "spool")
+        self._checkpoints = Checkpoints(self._checkpoints_root, self.disk.snapshot_source, lambda: self.generation)
+        self._checkpoints.publish(self.disk.engine, self.generation)
 
     def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
         from .pool import QueryPool  # noqa: PLC0415 - processes only once workers are asked for
 
-        self._checkpoints = Checkpoints(self._checkpoints_root, self.disk.snapshot_source, lambda: self.generation)
-        self._checkpoints.publish(self.disk.engine, self.generation)
         self.pool = QueryPool(workers, self._checkpoints, worker_store, max_pending)
         self.pool.start()
 
     def _start_inline_lane(self, worker_store: str) -> threading.Thread | None:
         """The lane evaluates on the read-write store, or, as the workers do in `memory` and `auto` mode, on an
         in-memory copy of it while the copy holds the current generation. Returns the thread building the first
-        copy (alongside the workers' first copies)."""
+        copy (alongside the workers' first copies, from the same dump)."""
         self.inline = InlineLane(self.disk.engine)
         if worker_store == "disk":
             return None
-        return self._new_copy(self.disk.engine)
+        return self._new_copy()
 
-    def _new_copy(self, engine: OxStore) -> threading.Thread | None:
-        self._inline_copy = ServerCopy(engine, self._worker_store, lambda: self.generation, self._checkpoints_root)
+    def _new_copy(self) -> threading.Thread | None:
+        self._inline_copy = ServerCopy(self._checkpoints, self._worker_store, lambda: self.generation)
         return self._inline_copy.refresh()
 
     @property
@@ -158,7 +159,7 @@ class ServingStore(Store):
         if self.inline is not None:
             self.inline.use_store(engine)
             if self._worker_store != "disk":
-                self._new_copy(engine)
+                self._new_copy()
 
     # --- reads -----------------------------------------------------------------------------------------
     def _task(self, sparql, media_types, bindings, dataset, merge: bool = False) -> QueryTask:
