@@ -10,13 +10,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import httpx
 import pyoxigraph
 
+from filmgraph.serving.checkpoints import Checkpoints
 from filmgraph.store.remote import Endpoints, RemoteStore
 
 BIN = Path(sys.executable).parent
@@ -38,6 +39,12 @@ def store_directory(data: Path, directory: Path) -> Path:
     del disk
     gc.collect()
     return directory
+
+
+def checkpointed(store: pyoxigraph.Store, root: Path, generation: Callable[[], int]) -> Checkpoints:
+    """Checkpoints under `root` of an on-disk `store` whose generation `generation()` tells, as the serving store's
+    are: what a `ServerCopy` copies."""
+    return Checkpoints(root, lambda: nullcontext((store, generation())), generation)
 
 
 def wait_for(condition, seconds: float = 10.0) -> None:

@@ -213,6 +213,52 @@ def test_every_spelling_of_an_owned_graph_is_found(writable_service, update, gra
     assert _state(store) == before
 
 
+# The fast path (sparql_text.ground_data_graphs) reads the common `INSERT DATA { GRAPH <g> { … } }` by regex; for
+# anything else it declines (None) and the token reader answers. Where it answers, it must agree with the reader.
+_O = INFERRED_GRAPH
+@pytest.mark.parametrize(
+    ("update", "fast"),
+    [
+        (f"INSERT DATA {{ GRAPH <{USER}> {{ <urn:a> <urn:b> '1'^^<urn:t> }} }}", {USER}),
+        (f"INSERT DATA {{ GRAPH <{USER}> {{ <urn:a> <urn:b> \"}} GRAPH <{_O}> {{\" }} }}", {USER}),
+        (f"INSERT DATA {{ GRAPH <{USER}> {{ <urn:a> <urn:b> 'x\\' }} GRAPH <{_O}> {{ \\'' }} }}", {USER}),
+        (f'INSERT DATA {{ GRAPH <{USER}> {{ <urn:a> <urn:b> """x" }} GRAPH <{_O}> {{ "y""" }} }}', None),
+        (f"INSERT DATA {{ GRAPH <{USER}> {{ <urn:a> <urn:b> <urn:c> }} # }} GRAPH <{_O}> {{\n }}", None),
+        (f"INSERT DATA {{ # GRAPH <{_O}> {{\n <urn:a> <urn:b> <urn:c> }}", None),
+        (f"PREFIX g: <{GRAPH}> INSERT DATA {{ GRAPH g:inferred {{ <urn:a> <urn:b> 'x' }} }}", None),
+        (f"INSERT DATA {{ GRAPH <{USER}> {{ <urn:a> a <urn:C> }} GRAPH <{_O}> {{ <urn:a> <urn:b> 1.5 }} "
+         f"<urn:a> <urn:b> 'default'@en }}", {USER, _O, None}),
+        (f"insert data {{ graph<{USER}>{{<urn:a><urn:b>true}} }} ; DELETE DATA {{ GRAPH <{_O}> {{ <urn:a> <urn:b> -2 }} }} ;",
+         {USER, _O}),
+        (f"INSERT DATA {{ GRAPH <urn:it's#x> {{ <urn:a> <urn:b> 'GRAPH' }} }}", {"urn:it's#x"}),
+        (f"INSERT DATA {{ GRAPH <{GRAPH}\\u0069nferred> {{ <urn:a> <urn:b> 'x' }} }}", None),
+        (f"INSERT DATA {{ GRAPH <{USER}> {{ <urn:a> <urn:b> _:x }} }}", None),
+        (f"INSERT DATA {{ GRAPH <{USER}> {{ <urn:a> <urn:b> <urn:c> }} }} ; DROP GRAPH <{_O}>", None),
+    ],
+    ids=["one-graph", "string-holding-GRAPH", "escaped-quotes", "long-string", "comment-after", "comment-inside",
+         "prefixed-name", "several-graphs-and-default", "two-operations", "quote-and-hash-in-iri", "uchar-in-iri",
+         "blank-node", "not-only-data"],
+)
+def test_the_fast_path_reads_the_common_ground_shape_as_the_token_reader_does(update, fast, monkeypatch):
+    from filmgraph import update_targets
+    from filmgraph.sparql_text import ground_data_graphs
+
+    assert ground_data_graphs(update) == (None if fast is None else frozenset(fast))
+    fast_answer = written_graphs(update).graphs
+    monkeypatch.setattr(update_targets, "ground_data_graphs", lambda update: None)
+    assert written_graphs(update).graphs == fast_answer, "the token reader reads it the same"
+
+
+def test_an_owned_graph_among_several_graph_blocks_is_refused_on_the_fast_path(writable_service):
+    client, store = writable_service
+    before = _state(store)
+    update = (f"INSERT DATA {{ GRAPH <{USER}> {{ <urn:a> <urn:b> 'GRAPH <{USER}> {{' }} "
+              f"GRAPH <{INFERRED_GRAPH}> {{ <urn:a> <urn:b> 'x' }} }}")
+    _refused(client.post("/sparql", content=update, headers={**AUTH, "Content-Type": "application/sparql-update"}),
+             INFERRED_GRAPH)
+    assert _state(store) == before, "a rejected update leaves the store exactly as it was"
+
+
 def test_the_remote_backend_applies_the_same_rule(remote_store):
     client = TestClient(create_app(Settings(backend="remote", token=TOKEN), remote_store))
     before = remote_store.count()

@@ -130,3 +130,64 @@ def test_one_sync_covers_every_write_committed_before_it(tmp_path, monkeypatch):
         assert len(synced) == count, "already covered: no second sync"
     finally:
         store.close()
+
+
+def _stack_recorder(app) -> list[str]:
+    """The paths of the requests that went through FastAPI's middleware stack (built on the first request)."""
+    stack, seen = app.build_middleware_stack(), []
+
+    async def recording(scope, receive, send):
+        seen.append(f"{scope['method']} {scope['path']}")
+        await stack(scope, receive, send)
+
+    app.middleware_stack = recording
+    return seen
+
+
+def test_protocol_requests_are_answered_ahead_of_the_middleware_stack_and_the_rest_go_through_it(tmp_path):
+    store = EmbeddedStore(tmp_path / "store", durability="process")
+    app = create_app(Settings(store=store.path, token="t", cors_origins=["https://yasgui.example"]), store)
+    client = TestClient(app)
+    through_stack = _stack_recorder(app)
+    auth = {"Authorization": "Bearer t", "Content-Type": "application/sparql-update"}
+    try:
+        assert client.post("/sparql", content=probe_update(1), headers=auth).status_code == 204
+        assert client.post("/sparql", data={"query": ask_probe(1)}).json()["boolean"] is True
+        assert client.get("/sparql", params={"query": ask_probe(1)}).json()["boolean"] is True
+        unauthorised = client.post("/sparql", content=probe_update(2), headers={"Content-Type": auth["Content-Type"]})
+        assert unauthorised.status_code == 401 and unauthorised.headers["content-type"] == "application/problem+json"
+        assert "www-authenticate" in unauthorised.headers
+        assert through_stack == [], "answered by SparqlEntry"
+
+        cors = client.get("/sparql", params={"query": ask_probe(1)}, headers={"Origin": "https://yasgui.example"})
+        assert cors.headers["access-control-allow-origin"] == "https://yasgui.example" and cors.json()["boolean"]
+        head = client.head("/sparql", params={"query": ask_probe(1)})
+        assert head.status_code == 200 and head.content == b""
+        assert client.get("/sparql").status_code == 200  # the Service Description: a FastAPI route
+        assert through_stack == ["GET /sparql", "HEAD /sparql", "GET /sparql"]
+    finally:
+        store.close()
+
+
+def test_an_unexpected_error_ahead_of_the_stack_is_the_same_plain_500_as_through_it(tmp_path, monkeypatch):
+    store = EmbeddedStore(tmp_path / "store", durability="process")
+    app = create_app(Settings(store=store.path, token="t", cors_origins=["https://yasgui.example"]), store)
+    client = TestClient(app, raise_server_exceptions=False)
+    through_stack = _stack_recorder(app)
+
+    async def broken(sparql: str) -> None:
+        raise RuntimeError("a bug, not the client's mistake")
+
+    monkeypatch.setattr(store, "update_async", broken)
+    auth = {"Authorization": "Bearer t", "Content-Type": "application/sparql-update"}
+    try:
+        ahead = client.post("/sparql", content=probe_update(1), headers=auth)
+        through = client.post("/sparql", content=probe_update(1), headers={**auth, "Origin": "https://yasgui.example"})
+        assert through_stack == ["POST /sparql"]
+        assert (ahead.status_code, ahead.text, ahead.headers["content-type"]) == (
+            through.status_code, through.text, through.headers["content-type"]) == (
+            500, "Internal Server Error", "text/plain; charset=utf-8")
+        with pytest.raises(RuntimeError, match="a bug"):  # raised on, for the server's log
+            TestClient(app).post("/sparql", content=probe_update(1), headers=auth)
+    finally:
+        store.close()

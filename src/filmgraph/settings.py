@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     inline_queries: bool = Field(
         default=True, description="Answer queries of shapes the workers found cheap in the server process itself"
     )
+    inline_copy: bool = Field(
+        default=True,
+        description="In memory and auto modes, keep an in-memory copy in the server process for the inline lane and "
+        "exports; false: they read the disk (one copy fewer; with workers=1 the service holds one copy in all)",
+    )
 
     # backend: embedded (default) or a remote SPARQL 1.1 endpoint
     backend: str = Field(default="embedded", pattern="^(embedded|remote)$")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from .errors import QuerySyntaxError
+from .sparql_text import ground_data_graphs
 
 DEFAULT = None  # the default graph, as in the Store interface
 
@@ -78,6 +79,9 @@ def _tokens(update: str) -> list[_Token]:
 
 def written_graphs(update: str) -> WrittenGraphs:
     """Every graph `update` may write; a text that is not shaped like an update is a 400, never a 500."""
+    ground = ground_data_graphs(update)  # the common small write, told by a regex
+    if ground is not None:
+        return WrittenGraphs(set(ground))
     try:
         return _Reader(_tokens(update)).read()
     except QuerySyntaxError as error:

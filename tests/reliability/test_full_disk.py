@@ -200,3 +200,34 @@ def test_the_clients_mistakes_stay_4xx_and_the_disks_are_not(tmp_path: Path) -> 
     assert not is_storage_failure(ConnectionRefusedError(111, "Connection refused"))  # a LOAD's, not the disk's
     assert is_storage_failure(OSError(28, "No space left on device"))
     store.close()
+
+
+def test_small_writes_measure_the_free_space_now_and_then_and_every_time_near_the_limit(tmp_path, monkeypatch):
+    store = EmbeddedStore(tmp_path / "store", min_free_bytes=2**20)
+    free, measured = [2**40], []
+
+    def free_bytes() -> int:
+        measured.append(free[0])
+        return free[0]
+
+    monkeypatch.setattr(store._health, "free_bytes", free_bytes)
+    small = "INSERT DATA {{ GRAPH <urn:g> {{ <urn:s{}> <urn:p> 'o' }} }}"
+    for n in range(50):
+        store.update(small.format(n))
+    assert 1 <= len(measured) < 10, "far from the limit, small writes trust a recent measurement"
+    measured.clear()
+    store.add_to_graph("urn:h", _triples("urn:a"))
+    assert len(measured) == 1, "a write that is not a small INSERT/DELETE DATA always measures"
+    free[0] = 2**21  # 1 MiB above the limit: close
+    store.add_to_graph("urn:h", _triples("urn:b"))
+    measured.clear()
+    for n in range(5):
+        store.update(small.format(100 + n))
+    assert len(measured) == 5, "near the limit every write measures"
+    free[0] = 2**19
+    generation = store.generation
+    with pytest.raises(StorageFull) as refused:
+        store.update(small.format(200))
+    assert refused.value.written is False and store.generation == generation
+    assert not store.query("ASK { GRAPH <urn:g> { <urn:s200> <urn:p> 'o' } }").boolean
+    store.close()

@@ -19,7 +19,7 @@ from filmgraph.serving.checkpoints import Checkpoints
 from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.memory_copy import Backoff, ServerCopy
 
-from service_support import wait_for
+from service_support import checkpointed, wait_for
 
 ASK_A = "ASK { <urn:a> ?p ?o }"
 
@@ -98,9 +98,9 @@ def failing(times: int, real):
 
 
 def test_the_inline_copy_survives_memory_errors_and_retries(tmp_path, monkeypatch):
-    monkeypatch.setattr(memory_copy, "copy_into_memory", failing(2, memory_copy.copy_into_memory))
+    monkeypatch.setattr(memory_copy, "copy_of_checkpoint", failing(2, memory_copy.copy_of_checkpoint))
     source = small_store(tmp_path / "store")
-    copy = ServerCopy(source, "memory", lambda: 7, backoff=Backoff(first=0.3))
+    copy = ServerCopy(checkpointed(source, tmp_path / "c", lambda: 7), "memory", lambda: 7, backoff=Backoff(first=0.3))
     try:
         copy.refresh()
         wait_for(lambda: copy.state == "failed-retrying", 5)
@@ -113,7 +113,7 @@ def test_the_inline_copy_survives_memory_errors_and_retries(tmp_path, monkeypatc
 
 def test_a_workers_copy_survives_a_memory_error_and_retries(tmp_path, monkeypatch):
     small_store(tmp_path / "c").flush()
-    monkeypatch.setattr(worker, "copy_into_memory", failing(1, memory_copy.copy_into_memory))
-    copies = worker.Copies(OxStore.read_only(str(tmp_path / "c")))
+    monkeypatch.setattr(worker, "copy_of_checkpoint", failing(1, memory_copy.copy_of_checkpoint))
+    copies = worker.Copies(OxStore.read_only(str(tmp_path / "c")), str(tmp_path / "c"))
     worker._build_memory_copy(copies, "memory", backoff=Backoff(first=0.01))
     assert copies.memory is not None and len(copies.memory) == 20

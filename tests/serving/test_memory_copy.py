@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import tempfile
+import multiprocessing
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,12 +16,14 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store as OxStore
 
 from filmgraph.serving import memory_copy
+from filmgraph.serving.checkpoints import Checkpoints
+from filmgraph.store.evaluation import QueryTask
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.serving.serving_store import ServingStore
 from filmgraph.serving.inline import shape_of
 from filmgraph.serving.memory_copy import ServerCopy, at_most
 
-from service_support import wait_for
+from service_support import checkpointed, wait_for
 
 JSON = "application/sparql-results+json"
 LOOKUP = "SELECT ?o WHERE {{ <http://example.org/e{n}> ?p ?o }}"
@@ -51,10 +54,10 @@ def test_at_most_counts_the_default_and_the_named_graphs():
     assert at_most(store, 3) and not at_most(store, 2)
 
 
-def test_a_copy_is_used_only_while_it_holds_the_current_generation():
-    source, generation = OxStore(), [0]
+def test_a_copy_is_used_only_while_it_holds_the_current_generation(tmp_path: Path):
+    source, generation = OxStore(str(tmp_path / "store")), [0]
     source.extend(quad(n) for n in range(100))
-    copies = ServerCopy(source, "memory", lambda: generation[0])
+    copies = ServerCopy(checkpointed(source, tmp_path / "c", lambda: generation[0]), "memory", lambda: generation[0])
     copies.refresh()
     wait_for(lambda: copies.current(0) is not None)
     assert len(copies.current(0)) == 100
@@ -68,11 +71,11 @@ def test_a_copy_is_used_only_while_it_holds_the_current_generation():
     assert len(copies.current(1)) == 101
 
 
-def test_auto_mode_leaves_a_large_graph_on_disk(monkeypatch):
+def test_auto_mode_leaves_a_large_graph_on_disk(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(memory_copy, "AUTO_MEMORY_MAX_QUADS", 9)
-    source = OxStore()
+    source = OxStore(str(tmp_path / "store"))
     source.extend(quad(n) for n in range(10))
-    copies = ServerCopy(source, "auto", lambda: 0)
+    copies = ServerCopy(checkpointed(source, tmp_path / "c", lambda: 0), "auto", lambda: 0)
     copies.refresh()
     wait_for(lambda: not copies._building)
     assert copies.current(0) is None
@@ -156,16 +159,115 @@ def test_closing_waits_for_a_build_under_way_so_the_store_can_be_reopened(tmp_pa
     reopened.close()
 
 
-def test_the_dump_a_copy_is_made_from_goes_to_the_scratch_directory_and_is_removed(tmp_path: Path, monkeypatch):
-    made, real = [], tempfile.TemporaryDirectory
+def checkpoints_of(tmp_path: Path, quads: int = 10) -> tuple[Checkpoints, OxStore]:
+    """Checkpoints of a store of `quads` quads, gen-1 published, and the store."""
+    source = OxStore(str(tmp_path / "store"))
+    source.extend(quad(n) for n in range(quads))
+    checkpoints = Checkpoints(tmp_path / "checkpoints")
+    checkpoints.publish(source, 1)
+    return checkpoints, source
 
-    def recording(*args, **kwargs):
-        made.append(kwargs.get("dir"))
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(memory_copy.tempfile, "TemporaryDirectory", recording)
-    source = OxStore()
+def checkpoint_of(tmp_path: Path, quads: int = 10) -> str:
+    """The directory of a checkpoint (gen-1) of a store of `quads` quads."""
+    return checkpoints_of(tmp_path, quads)[0].current[1]
+
+
+def test_a_checkpoint_is_dumped_once_beside_it_and_every_copy_loads_that_dump(tmp_path: Path, monkeypatch):
+    checkpoint = checkpoint_of(tmp_path)
+    dumped: list[str] = []
+    real = OxStore.dump
+
+    class Counting:  # pyoxigraph's Store cannot be patched: a stand-in for the checkpoint's handle
+        def dump(self, path, format):
+            dumped.append(path)
+            real(OxStore.read_only(checkpoint), path, format=format)
+
+    copies = [memory_copy.copy_of_checkpoint(checkpoint, Counting()) for _ in range(3)]
+    assert [len(copy) for copy in copies] == [10, 10, 10] and len(dumped) == 1
+    assert memory_copy.dump_of(checkpoint) == Path(checkpoint).with_name("gen-1.nq")
+    assert memory_copy.dump_of(checkpoint).exists(), "kept for the next copy of this generation (a respawn)"
+
+
+def _copy_in_a_process(checkpoint: str, record: str) -> None:
+    """A child's copy: records in `record` whether it dumped, and how many quads it loaded."""
+    real = OxStore.read_only(checkpoint)
+
+    class Recording:
+        def dump(self, path, format):
+            with open(record, "a") as out:
+                out.write("dumped\n")
+            time.sleep(0.3)  # long enough for the others to come while it dumps
+            real.dump(path, format=format)
+
+    copy = memory_copy.copy_of_checkpoint(checkpoint, Recording())
+    with open(record, "a") as out:
+        out.write(f"loaded {len(copy)}\n")
+
+
+def test_processes_copying_one_checkpoint_at_once_share_one_dump(tmp_path: Path):
+    checkpoint = checkpoint_of(tmp_path, quads=1_000)
+    record = tmp_path / "record"
+    context = multiprocessing.get_context("fork")  # the children run this module's stand-in
+    children = [context.Process(target=_copy_in_a_process, args=(checkpoint, str(record))) for _ in range(3)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    assert [child.exitcode for child in children] == [0, 0, 0]
+    lines = record.read_text().splitlines()
+    assert lines.count("dumped") == 1 and lines.count("loaded 1000") == 3, lines
+
+
+def test_a_dump_goes_with_its_checkpoint_and_one_left_half_written_is_redone(tmp_path: Path):
+    checkpoints, source = checkpoints_of(tmp_path)
+    checkpoint = checkpoints.current[1]
+    dump = memory_copy.dump_of(checkpoint)
+    dump.with_name(dump.name + ".part").write_text("<urn:cut> <urn:off")  # a dumper killed midway
+    assert len(memory_copy.copy_of_checkpoint(checkpoint, OxStore.read_only(checkpoint))) == 10
+    root = Path(checkpoint).parent
+    assert sorted(p.name for p in root.iterdir()) == ["gen-1", "gen-1.nq", "gen-1.nq.lock"]
+    checkpoints.publish(source, 2)  # gen-1 is neither current nor leased: it goes
+    assert sorted(p.name for p in root.iterdir()) == ["gen-2"], "the checkpoint's dump and lock went with it"
+
+
+def test_a_copy_closed_while_it_waits_for_a_checkpoint_lets_that_checkpoint_finish(tmp_path: Path):
+    """A query's checkpoint that meets a storage failure reopens the store, which closes the copy first and waits
+    for its build; the build, waiting for that very checkpoint, must give up (it waited forever: /readyz hung)."""
+    source, generation = OxStore(str(tmp_path / "store")), [1]
     source.extend(quad(n) for n in range(10))
-    copy = memory_copy.copy_into_memory(source, tmp_path)
-    assert made == [tmp_path] and len(copy) == 10
-    assert list(tmp_path.iterdir()) == [], "the dump is deleted once loaded"
+    closing = threading.Event()
+
+    @contextmanager
+    def reopening() -> Iterator[tuple[OxStore, int]]:
+        closing.set()
+        time.sleep(0.3)  # the copy's build meanwhile waits for this checkpoint
+        copy.close()
+        yield source, generation[0]
+
+    checkpoints = Checkpoints(tmp_path / "checkpoints", reopening, lambda: generation[0])
+    copy = ServerCopy(checkpoints, "memory", lambda: generation[0])
+    query = threading.Thread(target=checkpoints.catch_up, daemon=True)
+    query.start()
+    closing.wait(5)
+    copy.refresh()
+    query.join(10)
+    assert not query.is_alive(), "the checkpoint waited for the copy that waited for it"
+    assert checkpoints.current[0] == 1 and copy.current(1) is None
+
+
+def test_without_the_inline_copy_the_lane_reads_the_disk_and_the_one_worker_holds_the_only_copy(tmp_path: Path):
+    store = ServingStore(tmp_path / "store", workers=1, worker_store="memory", inline_queries=True, inline_copy=False)
+    try:
+        store.add_to_graph("urn:g", [quad(n).triple for n in range(5)])
+        assert store.inline is not None and store._inline_copy is None, "no copy in the server process"
+        assert store._current_copy() is None and {q.object.value for q in store.quads("urn:g")} == {
+            f"v{n}" for n in range(5)
+        }
+        assert [check.name for check in store.health()] == ["query workers"]
+        answers = []  # after the write the worker copies the new generation in the background: disk meanwhile
+        wait_for(lambda: answers.append(store.pool.run(QueryTask(LOOKUP.format(n=3), JSON), 10)) or
+                 answers[-1].copy == "memory")  # fmt: skip
+        assert answers[-1].copy == "memory" and b'"v3"' in answers[-1].result.body, "the worker answers from its copy"
+    finally:
+        store.close()

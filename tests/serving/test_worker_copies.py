@@ -3,6 +3,8 @@ built at start, or in the background after a write so that no query waits for it
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -58,7 +60,7 @@ def test_after_a_write_the_copy_is_built_in_the_background_while_the_disk_answer
 
 
 def test_a_retired_generation_gets_no_memory_copy(tmp_path):
-    copies = worker.Copies(OxStore.read_only(checkpoint(tmp_path / "c")))
+    copies = worker.Copies(OxStore.read_only(checkpoint(tmp_path / "c")), str(tmp_path / "c"))
     copies.retired = True
     worker._build_memory_copy(copies, "memory")
     assert copies.memory is None
@@ -73,5 +75,56 @@ def test_a_memory_mode_store_reads_its_own_writes_at_once(tmp_path, mode):
             store.add_to_graph("urn:g", [triple])
             rows = store.query("SELECT ?o WHERE { <urn:a> <urn:p> ?o }").rows
             assert Literal(f"write {n}") in [row["o"] for row in rows]
+    finally:
+        store.close()
+
+
+def written_bytes(pid: int) -> int:
+    """What a process has passed to write() so far (/proc: a worker's dump is the only large write it makes)."""
+    fields = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
+    return int(fields["wchar"])
+
+
+def test_one_dump_per_generation_serves_the_server_process_and_every_worker(tmp_path, monkeypatch):
+    directory = tmp_path / "store"
+    checkpoint(directory, triples=30_000)  # a dump of ~2 MB
+    server_dumps: list[str] = []
+
+    class Recorded:  # the server process's handle on a checkpoint, recording its dumps
+        def __init__(self, real: OxStore) -> None:
+            self._real = real
+
+        def dump(self, path, format):
+            server_dumps.append(path)
+            self._real.dump(path, format=format)
+
+        def query(self, sparql):
+            return self._real.query(sparql)
+
+    class Stores:  # pyoxigraph's Store, as memory_copy.py sees it in this process
+        def __new__(cls, *args, **kwargs):
+            return OxStore(*args, **kwargs)
+
+        @staticmethod
+        def read_only(path):
+            return Recorded(OxStore.read_only(path))
+
+    monkeypatch.setattr(memory_copy, "OxStore", Stores)
+    store = ServingStore(directory, workers=2, worker_store="memory", inline_queries=True)
+    try:
+        assert store._inline_copy.current(store.generation) is not None, "every first copy is built before serving"
+        dump = memory_copy.dump_of(store.pool.checkpoints.current[1])
+        size = dump.stat().st_size
+        assert size > 1_000_000
+        dumped_by = {pid: written_bytes(pid) > size // 2 for pid in store.pool.pids()}
+        assert len(server_dumps) + sum(dumped_by.values()) == 1, (server_dumps, dumped_by)
+
+        victim = store.pool.pids()[0]
+        os.kill(victim, signal.SIGKILL)  # its successor copies the same generation: from the dump, without one
+        wait_for(lambda: victim not in store.pool.pids() and store.pool.state()["alive"] == 2, 30)
+        (successor,) = set(store.pool.pids()) - set(dumped_by)
+        assert store.query("ASK { <http://example.org/e7> ?p ?o }").boolean is True
+        assert written_bytes(successor) < size // 2, "a respawned worker loads the generation's dump"
+        assert dump.stat().st_size == size and len(server_dumps) <= 1
     finally:
         store.close()

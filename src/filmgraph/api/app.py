@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import Receive, Scope, Send
 
 from .. import __version__
 from ..settings import Settings, get_settings
@@ -15,12 +16,24 @@ from . import (
 from .head import HeadAsGetMiddleware
 from .openapi import install_openapi
 from .problems import install_problem_handlers
-from .sparql import SparqlProtocolMiddleware
+from .sparql import SparqlEntry, SparqlProtocolMiddleware
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None, lifespan=None) -> FastAPI:
+class FilmgraphApp(FastAPI):
+    """FastAPI, with the SPARQL protocol's GET and POST answered ahead of the middleware stack (`SparqlEntry`)."""
+
+    sparql_entry: SparqlEntry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.sparql_entry.takes(scope):
+            await self.sparql_entry(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None, lifespan=None) -> FilmgraphApp:
     settings = settings or get_settings()
-    app = FastAPI(
+    app = FilmgraphApp(
         lifespan=lifespan,
         title="filmgraph",
         version=__version__,
@@ -33,6 +46,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, lif
     )
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings)
+    app.sparql_entry = SparqlEntry(app, settings)
     install_problem_handlers(app)
     install_openapi(app)
     # Routers are included here, one per resource (sparql, graph store, entities, queries, pages, export).
@@ -51,7 +65,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, lif
     app.include_router(workbench.router)
     app.include_router(docs_pages.router)
     docs_pages.install_static(app)
-    app.add_middleware(SparqlProtocolMiddleware)  # innermost middleware: behind HEAD and CORS handling
+    app.add_middleware(SparqlProtocolMiddleware)  # innermost: what SparqlEntry leaves (HEAD, CORS requests)
     app.add_middleware(reconcile.AnyOrigin)  # the Reconciliation API asks CORS of every one of its endpoints
     app.add_middleware(HeadAsGetMiddleware, own_head_paths=frozenset({"/graph-store"}))
     if settings.cors_origins:  # a browser UI (e.g. YASGUI) on another origin may query the endpoint

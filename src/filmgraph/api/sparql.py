@@ -2,9 +2,11 @@
 POST sparql-update), and the Service Description when GET carries no query.
 
 The route only reads the request and negotiates; evaluation, limits and serialisation belong to the store, so
-the same code serves the embedded and the remote backend. `SparqlProtocolMiddleware` answers GET and POST on
-`/sparql` before FastAPI's routing and dependency layers, which cost more than a cheap query itself; the FastAPI
-routes below document the endpoint in OpenAPI and answer whatever the middleware passes on.
+the same code serves the embedded and the remote backend. GET and POST on `/sparql` are answered straight from
+ASGI, before FastAPI's routing and dependency layers, which cost more than a cheap query itself: by `SparqlEntry`
+ahead of the whole middleware stack when none of its layers would change the answer, else by
+`SparqlProtocolMiddleware` inside it; the FastAPI routes below document the endpoint in OpenAPI and answer what
+both pass on.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, StreamingResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pyoxigraph import NamedNode
 
 from ..errors import (
@@ -107,7 +109,8 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
 
 async def read_operation(request: Request, settings: Settings) -> Operation:
     """The operation of a GET or POST request, per the SPARQL 1.1 Protocol's three POST encodings."""
-    params = parse_qs(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    query_string = request.scope["query_string"]  # empty for nearly every POST: parse_qs costs ~2 µs even so
+    params = parse_qs(query_string.decode("latin-1"), keep_blank_values=True) if query_string else {}
     if request.method == "POST":
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = decode_utf8(await read_body(request, settings.max_query_length * 4))
@@ -185,6 +188,8 @@ def _check_update_data(update: str, settings: Settings) -> None:
     XML screen and the caps (send files through the Graph Store protocol)."""
     if may_contain_keyword(update, "load"):
         raise Forbidden("LOAD is refused on this endpoint; PUT or POST the data to /graph-store instead")
+    if len(update) * 4 <= settings.max_literal_bytes:
+        return  # no literal can be longer than the whole text's UTF-8 (at most 4 bytes a character)
     longest = longest_string(update)
     if longest > settings.max_literal_bytes:
         raise UploadTooLarge(
@@ -255,32 +260,71 @@ async def sparql_other_methods(request: Request) -> Response:
     raise MethodNotAllowed(f"{request.method} is not allowed on /sparql", ALLOWED_METHODS)
 
 
-class SparqlProtocolMiddleware:
-    """Answers queries and updates at `/sparql` straight from ASGI, errors as the same problem JSON as elsewhere.
+def answers_protocol(scope: Scope) -> bool:
+    """Whether the protocol code answers this request: POST to /sparql, or a GET that carries a query or an update.
     A GET without a query (the Service Description) and other methods go on to the FastAPI routes."""
+    if scope["type"] != "http" or scope["path"] != "/sparql":
+        return False
+    if scope["method"] == "POST":
+        return True
+    parameters = scope["query_string"].split(b"&")
+    return scope["method"] == "GET" and any(p.startswith((b"query=", b"update=")) for p in parameters)
 
-    PATH = "/sparql"
+
+async def answer_protocol(scope: Scope, receive: Receive, send: Send, state) -> None:
+    """Answer a protocol request straight from ASGI, errors as the same problem JSON as elsewhere."""
+    request = Request(scope, receive)
+    try:
+        response = await _protocol(request, state.store, state.settings)
+    except FilmgraphError as error:
+        response = filmgraph_problem(error)
+    await response(scope, receive, send)
+
+
+class SparqlProtocolMiddleware:
+    """The protocol behind the HEAD and CORS middlewares, for the requests `SparqlEntry` leaves to the stack."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._answers(scope):
+        if answers_protocol(scope):
+            await answer_protocol(scope, receive, send, scope["app"].state)
+        else:
             await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        state = scope["app"].state
-        try:
-            response = await _protocol(request, state.store, state.settings)
-        except FilmgraphError as error:
-            response = filmgraph_problem(error)
-        await response(scope, receive, send)
 
-    def _answers(self, scope: Scope) -> bool:
-        """POST to /sparql, or a GET that carries a query or an update."""
-        if scope["type"] != "http" or scope["path"] != self.PATH:
+
+class SparqlEntry:
+    """The protocol ahead of the whole middleware stack, for the requests none of its layers would change: not
+    HEAD (`answers_protocol` takes GET and POST only), no `Origin` header while CORS is configured, telemetry off.
+    The stack's layers (Starlette's error middleware, FastAPI's telemetry and body-limit layers, HEAD, CORS, the
+    Reconciliation API's CORS) cost as much as a small write's own checks (py-spy on the server).
+
+    What the stack's outermost layer, Starlette's `ServerErrorMiddleware`, gives is kept: an unexpected exception is
+    answered with the same plain-text 500 if nothing was sent yet, and raised on for the server's log."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.enabled = not settings.telemetry
+        self.cors = bool(settings.cors_origins)
+
+    def takes(self, scope: Scope) -> bool:
+        if not (self.enabled and answers_protocol(scope)):
             return False
-        if scope["method"] == "POST":
-            return True
-        parameters = scope["query_string"].split(b"&")
-        return scope["method"] == "GET" and any(p.startswith((b"query=", b"update=")) for p in parameters)
+        return not self.cors or all(name != b"origin" for name, _ in scope["headers"])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self.app  # as Starlette sets it, for what reads `request.app`
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await answer_protocol(scope, receive, sending, self.app.state)
+        except Exception:
+            if not started:
+                await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
+            raise

@@ -6,13 +6,15 @@ not yet marked its worker: under load with writes the workers opened deleted dir
 No such file … .sst`) and died. Now a worker takes a lease on the current checkpoint, atomically with reading which
 one is current, before anything is sent to it, and gives it back only when it moves to a newer one or dies. A
 directory is removed once it is neither current nor leased; it can never be leased again (only the current one is
-handed out), so the removal cannot race.
+handed out), so the removal cannot race. Files named after a checkpoint beside it (`gen-N.nq`, the dump its
+in-memory copies are loaded from, memory_copy.py) go with it.
 
 Checkpoints are taken when a worker needs one, not after every write. A checkpoint flushes RocksDB's memtables to
 new SST files (~10 ms, measured), which made every small write cost that much; now a write only moves `latest` on,
 and the first query that needs a worker after it takes one checkpoint for every write since (`catch_up`, one at a
 time: queries arriving meanwhile wait for that one). Writes only, or reads answered by the inline lane (which reads
-the read-write store itself), take none. The checkpoint is taken beside the writes, not under their lock: it took
+the read-write store itself), take none, except the one the server process's in-memory copy is made of once writes
+pause (memory_copy.py). The checkpoint is taken beside the writes, not under their lock: it took
 10–50 ms on this machine, and writes waited for it.
 """
 
@@ -21,8 +23,8 @@ from __future__ import annotations
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from pyoxigraph import Store as OxStore
@@ -54,21 +56,28 @@ class Checkpoints:
         current = self._current
         return self._latest is not None and (current is None or current[0] < self._latest())
 
-    def catch_up(self) -> None:
+    def catch_up(self, give_up: Callable[[], bool] | None = None) -> bool:
         """Take a checkpoint of the store as it is now, unless one of its generation exists: a burst of writes
-        costs one checkpoint, taken by the first query that needs it (milliseconds: RocksDB flushes first)."""
+        costs one checkpoint, taken by the first query that needs it (milliseconds: RocksDB flushes first).
+        A caller that can `give_up` stops waiting for another thread's checkpoint once it says so (False): that
+        thread may be reopening the store and waiting for this one to end (the server process's copy)."""
         if self._source is None or not self.behind():
-            return
-        with self._catching_up:
-            if not self.behind():
-                return  # taken while this thread waited
-            with self._source() as (store, generation):
-                self.publish(store, generation)
+            return True
+        while not self._catching_up.acquire(timeout=0.1 if give_up else -1):
+            if give_up():
+                return False
+        try:
+            if self.behind():  # else taken while this thread waited
+                with self._source() as (store, generation):
+                    self.publish(store, generation)
+        finally:
+            self._catching_up.release()
+        return True
 
     def publish(self, store: OxStore, generation: int) -> None:
         """Snapshot `store` as `generation` (RocksDB hard links: cheap) and make it the one handed out from now on."""
         target = self.root / f"gen-{generation}"
-        shutil.rmtree(target, ignore_errors=True)  # left by an earlier run
+        _remove(self.root, {generation})  # left by an earlier run, with its dump
         self.root.mkdir(parents=True, exist_ok=True)
         store.backup(str(target))
         with self._lock:
@@ -84,6 +93,19 @@ class Checkpoints:
                 raise RuntimeError("no checkpoint has been published")
             self._leases[self._current[0]] += 1
             return self._current
+
+    @contextmanager
+    def leased(self, give_up: Callable[[], bool] | None = None) -> Iterator[Checkpoint | None]:
+        """The checkpoint of the store as it is now (taken if a write came since), leased while the caller reads it;
+        None if the caller gave up waiting for it (`catch_up`)."""
+        if not self.catch_up(give_up):
+            yield None
+            return
+        checkpoint = self.lease()
+        try:
+            yield checkpoint
+        finally:
+            self.release(checkpoint[0])
 
     def release(self, generation: int) -> None:
         with self._lock:
@@ -107,6 +129,9 @@ class Checkpoints:
 
 
 def _remove(root: Path, generations: set[int]) -> None:
-    """Unlinks only (the files are hard links of the store's), outside the lock: milliseconds."""
+    """Unlinks only (the files are hard links of the store's, or the files named after a checkpoint beside it: its
+    dump, memory_copy.py), outside the lock: milliseconds."""
     for generation in generations:
         shutil.rmtree(root / f"gen-{generation}", ignore_errors=True)
+        for beside in root.glob(f"gen-{generation}.*"):
+            beside.unlink(missing_ok=True)

@@ -60,6 +60,7 @@ class ServingStore(Store):
         result_cache_size: int = 0,
         spill_bytes: int = 2**20,
         inline_queries: bool = False,
+        inline_copy: bool = True,
         min_free_bytes: int = 0,
         durability: str = "sync",
         sync_interval: float = 1.0,
@@ -68,6 +69,7 @@ class ServingStore(Store):
                                   sync_interval=sync_interval)  # fmt: skip
         self.path = self.disk.path
         self._worker_store = worker_store
+        self._copies_inline = inline_copy and worker_store != "disk"  # the server process keeps a copy of its own
         self.query_timeout = query_timeout
         self.max_result_bytes = max_result_bytes
         self.spill_bytes = spill_bytes  # larger results travel through a spool file, not the pipe
@@ -80,7 +82,7 @@ class ServingStore(Store):
         self.disk.follow(self)
         if workers:
             self._prepare_checkpoints()
-            first_copy = self._start_inline_lane(worker_store) if inline_queries else None
+            first_copy = self._start_inline_lane() if inline_queries else None
             self._start_pool(workers, worker_store, max_pending)
             if first_copy is not None:
                 first_copy.join()  # as the workers' first copies: built before the service reports ready
@@ -97,6 +99,7 @@ class ServingStore(Store):
             max_result_bytes=settings.max_result_bytes,
             result_cache_size=settings.result_cache_size,
             inline_queries=settings.inline_queries,
+            inline_copy=settings.inline_copy,
             min_free_bytes=settings.min_free_bytes,
             durability=settings.durability,
             sync_interval=settings.sync_interval,
@@ -104,32 +107,31 @@ class ServingStore(Store):
 
     # --- worker pool and checkpoints -------------------------------------------------------------------
     def _prepare_checkpoints(self) -> None:
-        """An empty directory beside the store for checkpoints, spooled results and the dumps copies are made of."""
+        """An empty directory beside the store for checkpoints (and the dumps copies are made of) and spooled
+        results, and the first checkpoint, which every first copy is made of."""
         if self.path is None:
             raise ValueError("query workers need an on-disk store (they read its checkpoints)")
         shutil.rmtree(self._checkpoints_root, ignore_errors=True)
         (self._checkpoints_root / "spool").mkdir(parents=True)
         self._spool = str(self._checkpoints_root / "spool")
+        self._checkpoints = Checkpoints(self._checkpoints_root, self.disk.snapshot_source, lambda: self.generation)
+        self._checkpoints.publish(self.disk.engine, self.generation)
 
     def _start_pool(self, workers: int, worker_store: str, max_pending: int) -> None:
         from .pool import QueryPool  # noqa: PLC0415 - processes only once workers are asked for
 
-        self._checkpoints = Checkpoints(self._checkpoints_root, self.disk.snapshot_source, lambda: self.generation)
-        self._checkpoints.publish(self.disk.engine, self.generation)
         self.pool = QueryPool(workers, self._checkpoints, worker_store, max_pending)
         self.pool.start()
 
-    def _start_inline_lane(self, worker_store: str) -> threading.Thread | None:
-        """The lane evaluates on the read-write store, or, as the workers do in `memory` and `auto` mode, on an
-        in-memory copy of it while the copy holds the current generation. Returns the thread building the first
-        copy (alongside the workers' first copies)."""
+    def _start_inline_lane(self) -> threading.Thread | None:
+        """The lane evaluates on the read-write store, or, as the workers do in `memory` and `auto` mode (unless
+        `inline_copy` is off), on an in-memory copy of it while the copy holds the current generation. Returns the
+        thread building the first copy (alongside the workers' first copies, from the same dump)."""
         self.inline = InlineLane(self.disk.engine)
-        if worker_store == "disk":
-            return None
-        return self._new_copy(self.disk.engine)
+        return self._new_copy() if self._copies_inline else None
 
-    def _new_copy(self, engine: OxStore) -> threading.Thread | None:
-        self._inline_copy = ServerCopy(engine, self._worker_store, lambda: self.generation, self._checkpoints_root)
+    def _new_copy(self) -> threading.Thread | None:
+        self._inline_copy = ServerCopy(self._checkpoints, self._worker_store, lambda: self.generation)
         return self._inline_copy.refresh()
 
     @property
@@ -156,8 +158,8 @@ class ServingStore(Store):
     def reopened(self, engine: OxStore) -> None:
         if self.inline is not None:
             self.inline.use_store(engine)
-            if self._worker_store != "disk":
-                self._new_copy(engine)
+            if self._copies_inline:
+                self._new_copy()
 
     # --- reads -----------------------------------------------------------------------------------------
     def _task(self, sparql, media_types, bindings, dataset, merge: bool = False) -> QueryTask:

@@ -14,14 +14,13 @@ import sys
 import threading
 import time
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 from pyoxigraph import Store as OxStore
 
 from ..errors import BadRequest, FilmgraphError
 from ..store.evaluation import QueryTask, evaluate
 from .choice import Copy
-from .memory_copy import WRITE_PAUSE_SECONDS, Backoff, copy_into_memory, wait_for_pause, wants_copy
+from .memory_copy import WRITE_PAUSE_SECONDS, Backoff, copy_of_checkpoint, wait_for_pause, wants_copy
 from ..store.merged import MergedViews
 
 # A request: (generation, checkpoint directory, task, the copy to answer from: `memory` or `disk`, see `Copies`).
@@ -113,12 +112,12 @@ def _readable(fd: int, seconds: float | None) -> bool:
 
 
 class Copies:
-    """A worker's copies of one generation: the read-only checkpoint, and (memory and auto modes) an in-memory copy
-    once built. The server says which answers a query (the request's copy, from choice.py); until the copy exists,
-    the disk does."""
+    """A worker's copies of one generation: the read-only checkpoint (opened from the directory `checkpoint`), and
+    (memory and auto modes) an in-memory copy once built. The server says which answers a query (the request's
+    copy, from choice.py); until the copy exists, the disk does."""
 
-    def __init__(self, disk: OxStore, memory: OxStore | None = None) -> None:
-        self.disk, self.memory = disk, memory
+    def __init__(self, disk: OxStore, checkpoint: str, memory: OxStore | None = None) -> None:
+        self.disk, self.checkpoint, self.memory = disk, checkpoint, memory
         self.retired = False  # set when the worker has moved on to a newer generation
 
     def attach_memory(self, memory: OxStore) -> None:
@@ -144,38 +143,36 @@ def open_checkpoint(checkpoint: str, mode: str, *, background: bool = False) -> 
     on_disk = OxStore.read_only(checkpoint)
     if mode == "disk":
         return on_disk
-    copies = Copies(on_disk)
-    scratch = Path(checkpoint).parent  # the checkpoints directory, beside the store
-    if background or not _try_memory_copy(copies, mode, scratch):
+    copies = Copies(on_disk, checkpoint)
+    if background or not _try_memory_copy(copies, mode):
         threading.Thread(
-            target=_build_memory_copy, args=(copies, mode, scratch, None, WRITE_PAUSE_SECONDS if background else 0.0),
+            target=_build_memory_copy, args=(copies, mode, None, WRITE_PAUSE_SECONDS if background else 0.0),
             daemon=True, name="memory-copy",
         ).start()
     return copies
 
 
-def _build_memory_copy(
-    copies: Copies, mode: str, scratch: Path | None = None, backoff: Backoff | None = None, pause: float = 0.0
-) -> None:
+def _build_memory_copy(copies: Copies, mode: str, backoff: Backoff | None = None, pause: float = 0.0) -> None:
     """Build the copy, retrying with backoff until it is built or the worker has moved to a newer generation. A
     copy after a write waits `pause` seconds first: in a burst of writes the worker moves on before (and copies
     nothing), and answers from the checkpoint on disk meanwhile."""
     backoff = backoff or Backoff()
     opened = time.monotonic()
     wait_for_pause(lambda: opened, pause, lambda: copies.retired)
-    while not copies.retired and not _try_memory_copy(copies, mode, scratch):
+    while not copies.retired and not _try_memory_copy(copies, mode):
         backoff.sleep(lambda: copies.retired)
 
 
-def _try_memory_copy(copies: Copies, mode: str, scratch: Path | None) -> bool:
-    """One attempt; False when it failed (and is worth retrying). Any failure, MemoryError included: a thread
-    that died of one used to leave the worker on the disk for good."""
+def _try_memory_copy(copies: Copies, mode: str) -> bool:
+    """One attempt, from the checkpoint's shared dump (memory_copy.py); False when it failed (and is worth
+    retrying). Any failure, MemoryError included: a thread that died of one used to leave the worker on the disk for
+    good."""
     with _BUILDING:
         if copies.retired:
             return True  # a newer generation came before this copy could start: nothing left to do
         try:
             if wants_copy(copies.disk, mode):
-                copies.attach_memory(copy_into_memory(copies.disk, scratch))
+                copies.attach_memory(copy_of_checkpoint(copies.checkpoint, copies.disk))
         except Exception as error:  # noqa: BLE001 - the copy is an optimisation: the disk answers meanwhile
             if not copies.retired:  # a retired checkpoint may be removed under us: that is no failure
                 print(f"filmgraph worker: no in-memory copy yet ({type(error).__name__}: {error})", file=sys.stderr)

@@ -102,7 +102,8 @@ class PeriodicSync:
         self._thread.start()
 
     def written(self) -> None:
-        self._dirty.set()
+        if not self._dirty.is_set():  # set already: the sync to come starts after this commit, and covers it
+            self._dirty.set()
 
     def _run(self) -> None:
         while not self._closed.is_set():

@@ -198,7 +198,8 @@ class EmbeddedStore(Store):
             except SyntaxError as error:
                 raise QuerySyntaxError(str(error)) from error
 
-        self._write("the update", commit, replay=sparql if is_replayable(sparql) else None)
+        small = is_small_data_update(sparql)
+        self._write("the update", commit, replay=sparql if is_replayable(sparql) else None, small=small)
 
     async def update_async(self, sparql: str) -> None:
         """A small INSERT/DELETE DATA commits on the event loop when nothing waits on the disk: the write lock free,
@@ -289,15 +290,22 @@ class EmbeddedStore(Store):
         return read
 
     def _write(
-        self, doing: str, commit: Callable[[], None], *, atomic: bool = True, replay: str | None = None
+        self,
+        doing: str,
+        commit: Callable[[], None],
+        *,
+        atomic: bool = True,
+        replay: str | None = None,
+        small: bool = False,
     ) -> None:
         """One write under the lock: recover from an earlier storage failure, refuse to start without room on the
         disk, commit, publish. Whatever fails, the error says truly whether anything was written: an atomic
         commit that raised wrote nothing, a bulk load may have written part. `replay`: the update, when an
-        in-memory copy can apply it too (`EngineFollower.written`)."""
+        in-memory copy can apply it too (`EngineFollower.written`); `small`: a short INSERT/DELETE DATA, which
+        need not measure the free space every time (`WriteHealth.check_room`)."""
         with self._write_lock:
             self._recover(doing)
-            self._health.check_room(doing)
+            self._health.check_room(doing, small=small)
             try:
                 commit()
             except (OSError, ValueError, RuntimeError) as error:  # a client's mistake, e.g. CLEAR of a missing graph
