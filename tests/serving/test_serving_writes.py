@@ -63,62 +63,62 @@ def test_a_burst_of_writes_costs_one_copy_built_once_writes_pause(tmp_path, monk
         copy.close()
 
 
-def test_small_ground_writes_keep_the_inline_copy_current_and_others_make_it_wait(tmp_path):
+@pytest.fixture
+def followed(tmp_path):
+    """A serving store whose server process holds an in-memory copy that follows its small writes, once built."""
     store = ServingStore(tmp_path / "store", workers=1, inline_queries=True, worker_store="memory")
     try:
-        for n in range(5):
-            store.update(probe_update(n))
-            copy = store._current_copy()
-            assert copy is not None, "applied to the copy as well: still current"
-            assert copy.query(ask_probe(n)) and len(copy) == len(store.disk.engine)
-        store.update("INSERT DATA { <urn:s> <urn:p> [ <urn:q> 1 ] }")  # a blank node: another label in a copy
-        assert store._current_copy() is None, "not replayed: the lane reads the disk until the copy is rebuilt"
         wait_for(lambda: store._current_copy() is not None, 30)
-        assert len(store._current_copy()) == len(store.disk.engine) == 7
+        yield store
     finally:
         store.close()
 
 
-def test_the_copy_applies_the_writes_it_follows_when_it_is_next_read_in_one_update(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=1, inline_queries=True, worker_store="memory")
-    try:
-        wait_for(lambda: store._current_copy() is not None, 30)
-        follower, engine = store._inline_copy, store._inline_copy._copy[1]
-        for n in range(3):
-            store.update(probe_update(n))
-        assert len(follower._pending) == 3 and len(engine) == 0, "no write has paid for the copy yet"
+def test_small_ground_writes_keep_the_inline_copy_current_and_others_make_it_wait(followed):
+    store = followed
+    for n in range(5):
+        store.update(probe_update(n))
         copy = store._current_copy()
-        assert copy is engine and follower._pending == [] and len(copy) == len(store.disk.engine) == 3
-        assert all(copy.query(ask_probe(n)) for n in range(3)), "read-after-write on the copy"
-        for n in range(3, 3 + memory_copy.MAX_PENDING_WRITES):
-            store.update(probe_update(n))
-        assert follower._pending == [] and len(engine) == 3 + memory_copy.MAX_PENDING_WRITES, "a long burst applies"
-        store.update("INSERT DATA { <urn:a> <urn:b> 'ends with a semicolon' } ;")
-        store.update("INSERT DATA { <urn:a> <urn:b> 'ends in a comment' } # ;")
-        store.update("INSERT DATA { <urn:a> <urn:b> 'last' }")
-        assert store._current_copy() is engine, "joined into one update that parses: no rebuild"
-        assert len(engine) == len(store.disk.engine)
-    finally:
-        store.close()
+        assert copy is not None, "applied to the copy as well: still current"
+        assert copy.query(ask_probe(n)) and len(copy) == len(store.disk.engine)
+    store.update("INSERT DATA { <urn:s> <urn:p> [ <urn:q> 1 ] }")  # a blank node: another label in a copy
+    assert store._current_copy() is None, "not replayed: the lane reads the disk until the copy is rebuilt"
+    wait_for(lambda: store._current_copy() is not None, 30)
+    assert len(store._current_copy()) == len(store.disk.engine) == 7
 
 
-def test_writes_the_copy_cannot_apply_drop_it_until_it_is_rebuilt(tmp_path):
-    store = ServingStore(tmp_path / "store", workers=1, inline_queries=True, worker_store="memory")
-    try:
-        wait_for(lambda: store._current_copy() is not None, 30)
-        store.update(probe_update(1))
-        follower = store._inline_copy
+def test_the_copy_applies_the_writes_it_follows_when_it_is_next_read_in_one_update(followed):
+    store = followed
+    follower, engine = store._inline_copy, store._inline_copy._copy[1]
+    for n in range(3):
+        store.update(probe_update(n))
+    assert len(follower._pending) == 3 and len(engine) == 0, "no write has paid for the copy yet"
+    copy = store._current_copy()
+    assert copy is engine and follower._pending == [] and len(copy) == len(store.disk.engine) == 3
+    assert all(copy.query(ask_probe(n)) for n in range(3)), "read-after-write on the copy"
+    for n in range(3, 3 + memory_copy.MAX_PENDING_WRITES):
+        store.update(probe_update(n))
+    assert follower._pending == [] and len(engine) == 3 + memory_copy.MAX_PENDING_WRITES, "a long burst applies"
+    store.update("INSERT DATA { <urn:a> <urn:b> 'ends with a semicolon' } ;")
+    store.update("INSERT DATA { <urn:a> <urn:b> 'ends in a comment' } # ;")
+    store.update("INSERT DATA { <urn:a> <urn:b> 'last' }")
+    assert store._current_copy() is engine, "joined into one update that parses: no rebuild"
+    assert len(engine) == len(store.disk.engine)
 
-        class Refusing:
-            def update(self, sparql: str) -> None:
-                raise RuntimeError("the copy refuses")
 
-        follower._copy = (store.generation, Refusing())
-        assert store._current_copy() is None, "never read a copy that may differ from the store"
-        wait_for(lambda: store._current_copy() is not None, 30)
-        assert store._current_copy().query(ask_probe(1)) and len(store._current_copy()) == 1
-    finally:
-        store.close()
+def test_writes_the_copy_cannot_apply_drop_it_until_it_is_rebuilt(followed):
+    store = followed
+    store.update(probe_update(1))
+    follower = store._inline_copy
+
+    class Refusing:
+        def update(self, sparql: str) -> None:
+            raise RuntimeError("the copy refuses")
+
+    follower._copy = (store.generation, Refusing())
+    assert store._current_copy() is None, "never read a copy that may differ from the store"
+    wait_for(lambda: store._current_copy() is not None, 30)
+    assert store._current_copy().query(ask_probe(1)) and len(store._current_copy()) == 1
 
 
 @pytest.mark.parametrize(
