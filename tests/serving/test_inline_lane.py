@@ -176,9 +176,10 @@ def test_the_shape_regex_blanks_exactly_what_the_plain_alternation_does():
 
 
 @pytest.mark.parametrize("shape_words", ["GROUP BY ?s", "ORDER BY ?s"])
-def test_a_blocking_shape_is_admitted_after_fast_answers_and_barred_for_good_after_one_slow_inline_run(shape_words):
+def test_a_blocking_shape_is_admitted_after_fast_answers_and_sent_back_by_a_slow_inline_run(shape_words):
     """Issue 21: cheap ORDER BY / GROUP BY shapes paid the hop to a worker every time. They run inline once the
-    workers answered them fast; the deadline cannot stop them, so one slow inline run bars the shape for good."""
+    workers answered them fast; an inline run slower than that sends the shape back to the workers until they have
+    answered it fast again (it was barred for good, and cheap ORDER BY shapes paid the hop for good)."""
     lane = InlineLane(small_graph(), admit_after=2, fast_seconds=1e-7)  # any real run is slower than that
     query = f"SELECT ?s WHERE {{ ?s ?p ?o }} {shape_words}"
     shape = shape_of(query)
@@ -188,7 +189,21 @@ def test_a_blocking_shape_is_admitted_after_fast_answers_and_barred_for_good_aft
     assert lane.admits(shape)
     done = lane.run(shape, task(query), timeout=30)
     assert done is not None and done.seconds > lane.fast_seconds and b'example.org/e1"' in done.result.body
-    assert not lane.admits(shape)
+    assert not lane.admits(shape), "back to the workers after a slow run"
+    lane.learn(shape, 0.0)
+    lane.learn(shape, 0.0)
+    assert lane.admits(shape), "admitted again after fast answers"
+
+
+@pytest.mark.parametrize("shape_words", ["GROUP BY ?s", "ORDER BY ?s"])
+def test_a_blocking_shape_is_barred_for_good_after_one_inline_run_past_the_budget(shape_words):
+    """The budget cannot stop a blocking shape (nothing is written before its end): one run past it bars it."""
+    lane = InlineLane(small_graph(), admit_after=2, fast_seconds=1e-7, budget_seconds=2e-7)
+    query = f"SELECT ?s WHERE {{ ?s ?p ?o }} {shape_words}"
+    shape = shape_of(query)
+    lane.learn(shape, 0.0)
+    lane.learn(shape, 0.0)
+    assert lane.run(shape, task(query), timeout=30) is None  # stopped at its first write, past the budget
     for _ in range(5):
         lane.learn(shape, 0.0)
     assert not lane.admits(shape), "barred for good, however fast the workers answer it again"
