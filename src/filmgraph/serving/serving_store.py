@@ -81,11 +81,16 @@ class ServingStore(Store):
         self._choice = CopyChoice() if workers and worker_store != "disk" else None  # which copy a worker reads
         self.disk.follow(self)
         if workers:
+            # Whether a triple is in several graphs, asked once now beside the first copies: reads after small
+            # writes then carry it over them in microseconds (store/dataset.py) instead of asking the store whole.
+            duplicates = threading.Thread(target=self.disk.learn_duplicates, daemon=True, name="duplicates")
+            duplicates.start()
             self._prepare_checkpoints()
             first_copy = self._start_inline_lane() if inline_queries else None
             self._start_pool(workers, worker_store, max_pending)
-            if first_copy is not None:
-                first_copy.join()  # as the workers' first copies: built before the service reports ready
+            for ready in (first_copy, duplicates):
+                if ready is not None:
+                    ready.join()  # as the workers' first copies: before the service reports ready
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServingStore:
@@ -226,8 +231,8 @@ class ServingStore(Store):
         key = cache_key(self.generation, sparql, media_type, bindings, dataset)
         result = self._cache.get(key)
         if result is None:
-            merge = self.disk.known_no_merge(sparql, dataset)
-            if merge is None:  # not known for this generation yet: an ASK over the store, off the loop
+            merge = self.disk.merge_needed(sparql, dataset, quick=True)  # known, or carried over a few small writes
+            if merge is None:  # an ASK over the store, or a busy write lock: off the loop
                 merge = await asyncio.to_thread(self.disk.merge_needed, sparql, dataset)
             done = await self._evaluate_async(self._task(sparql, media_type, bindings, dataset, merge), timeout)
             result = done.result
