@@ -147,9 +147,12 @@ class ServingStore(Store):
     # --- what the embedded store tells of its engine (`EngineFollower`) -----------------------------------
     def written(self, replay: str | None, generation: int) -> None:
         """The in-memory copy applies a small ground INSERT/DELETE DATA too, else is rebuilt once writes pause
-        (memory_copy.py): until then reads use the read-write store or a new checkpoint, never a stale copy."""
+        (memory_copy.py): until then reads use the read-write store or a new checkpoint, never a stale copy. The
+        workers hear of the generation: none copies a checkpoint a write has left behind."""
         if self._inline_copy is not None:
             self._inline_copy.follow(replay, generation)
+        if self.pool is not None:
+            self.pool.written(generation)
 
     def releasing(self) -> None:
         """The inline lane and its copy let go of the old handle first, since RocksDB frees its lock only when no
