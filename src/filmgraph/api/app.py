@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .. import __version__
@@ -23,6 +24,14 @@ class FilmgraphApp(FastAPI):
     """FastAPI, with the SPARQL protocol's GET and POST answered ahead of the middleware stack (`SparqlEntry`)."""
 
     sparql_entry: SparqlEntry
+
+    def takes_now(self, scope: Scope) -> bool:
+        return self.sparql_entry.takes(scope)
+
+    def answer_now(self, scope: Scope, body: bytes) -> Response | None:
+        """The answer to a request whose body is all there, if it can be given without an ASGI task (read by
+        `connections.GuardedHttpToolsProtocol`); None: run the app."""
+        return self.sparql_entry.answer_now(scope, body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.sparql_entry.takes(scope):

@@ -21,6 +21,14 @@ its answer in Python cost more than the write it carried, issue 14) plus three t
 The parser's callbacks say which part of a request is being read (`_reading`); after each chunk of data `_track`
 starts, keeps or stops the deadline of that part. A request that arrives in one chunk, as nearly all do, never
 arms a timer.
+
+It also answers **at once** what the app can answer at once (`AnswersNow`: a SPARQL query the store has cached or
+the inline lane knows to be cheap, a small INSERT DATA committed on the loop): such a request waits, with no ASGI
+task, until its body is in, and is answered from the parser's callback in one write. An ASGI request costs a
+task, its scope's wrappers, Starlette's request and response objects and several turns of the event loop: about
+as much Python as the write itself (issue 14). What the app declines, or a request that may not wait for its body
+(over `HIGH_WATER_LIMIT`, chunked, `Expect: 100-continue`), starts its ASGI task as uvicorn would. Off while the
+access log is on: uvicorn's `send` writes it.
 """
 
 from __future__ import annotations
@@ -29,10 +37,13 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.types import Scope
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from .problems import PROBLEM_MEDIA_TYPE
@@ -67,6 +78,24 @@ class ConnectionLimits:
 HEADERS, BODY = "headers", "body"  # the parts of a request a deadline times
 
 
+class AnswersNow(Protocol):
+    """An app that can answer some requests without an ASGI task (`FilmgraphApp`)."""
+
+    def takes_now(self, scope: Scope) -> bool:
+        """Whether to hold the request until its body is in, for `answer_now`: a cheap test of the scope."""
+
+    def answer_now(self, scope: Scope, body: bytes) -> Response | None:
+        """The answer, if it can be given at once; None: run the app."""
+
+
+def _answering_now(app: Any) -> AnswersNow | None:
+    """The app under uvicorn's wrappers (its proxy-headers middleware), if it answers at once. Skipping them is
+    safe: they change the scope's client and scheme, which no answer given at once depends on."""
+    while app is not None and not hasattr(app, "answer_now"):
+        app = getattr(app, "app", None)
+    return app
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with read deadlines, a header cap and a connection cap."""
 
@@ -76,6 +105,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.header_timeout, self.body_timeout = limits.header_timeout, limits.body_timeout
         self.min_body_rate, self.max_connections = limits.min_body_rate, limits.max_connections
         self.max_header_bytes = limits.max_header_bytes
+        self._now = None if self.access_log else _answering_now(self.app)
+        self._held: RequestResponseCycle | None = None  # a request held for `answer_now` until its body is in
         self.app = self._capped(self.app)
         self._deadline: asyncio.TimerHandle | None = None
         self._reading: str | None = None  # the part the parser is in (its callbacks say): HEADERS, BODY or None
@@ -128,6 +159,68 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._reading = None
+        if self._held is not None and not self._held.more_body:
+            self._answer_held()
+
+    # --- answers given at once ------------------------------------------------------------------------------------
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app) -> None:
+        if app is self.app and self._may_hold(cycle):
+            self._held = cycle
+            if not cycle.more_body:  # a pipelined request, read whole while the one before it was answered
+                self._answer_held()
+            return
+        super()._start_asgi_task(cycle, app)
+
+    def _may_hold(self, cycle: RequestResponseCycle) -> bool:
+        """A request that can wait for its body without a task: small (uvicorn stops reading beyond
+        HIGH_WATER_LIMIT, for the app to read), not chunked, no 100-continue to send first."""
+        if self._now is None or cycle.waiting_for_100_continue or not self._now.takes_now(cycle.scope):
+            return False
+        length = 0
+        for name, value in cycle.scope["headers"]:
+            if name == b"content-length":
+                length = int(value) if value.isdigit() else HIGH_WATER_LIMIT
+            elif name == b"transfer-encoding":
+                return False
+        return length < HIGH_WATER_LIMIT
+
+    def _answer_held(self) -> None:
+        cycle, self._held = self._held, None
+        if cycle.disconnected or self.transport.is_closing():
+            return
+        if not self._make_room():  # the capped app answers 503
+            super()._start_asgi_task(cycle, self.app)
+            return
+        try:
+            response = self._now.answer_now(cycle.scope, bytes(cycle.body))
+        except Exception as error:  # noqa: BLE001 - as uvicorn answers an app's exception: logged, a plain 500
+            self.logger.error("Exception in ASGI application\n", exc_info=error)
+            super()._start_asgi_task(cycle, _internal_error)
+            return
+        if response is None:
+            super()._start_asgi_task(cycle, self.app)
+        elif isinstance(response, StreamingResponse) or self.flow.write_paused:
+            super()._start_asgi_task(cycle, response)  # a Starlette response is an ASGI app: its task streams it
+        else:
+            self._write_now(cycle, response)
+
+    def _write_now(self, cycle: RequestResponseCycle, response: Response) -> None:
+        """The answer in one write, framed as uvicorn's `send` frames it (its default headers, then the
+        response's; `connection: close` when the connection ends), and the cycle completed as `send` completes it."""
+        content = [STATUS_LINE[response.status_code]]
+        for name, value in (*self.server_state.default_headers, *response.raw_headers):
+            if name == b"connection" and b"close" in value.lower():
+                cycle.keep_alive = False
+            content += [name, b": ", value, b"\r\n"]
+        if not cycle.keep_alive:
+            content.append(b"connection: close\r\n")
+        content += [b"\r\n", response.body]
+        self.transport.write(b"".join(content))
+        cycle.response_started = cycle.response_complete = True
+        cycle.message_event.set()
+        if not cycle.keep_alive:
+            self.transport.close()
+        self.on_response_complete()
 
     # --- deadlines ------------------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -137,6 +230,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._held = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -199,6 +293,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.logger.info("a request body arrived too slowly: connection closed")
         self._phase = None
         self.transport.close()
+
+
+async def _internal_error(scope, receive, send) -> None:
+    """Starlette's answer to an unexpected exception, for one raised while answering at once."""
+    await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
 
 
 async def _send_busy(send) -> None:

@@ -36,7 +36,7 @@ from ..settings import Settings
 from ..sparql_text import check_depth, is_small_data_update, longest_string, may_contain_keyword
 from ..store import Dataset, Store
 from ..store.refusals import update_syntax_error
-from ..store.base import DEFAULT_GRAPH_IRI, UNION_GRAPH_IRI
+from ..store.base import DEFAULT_GRAPH_IRI, UNION_GRAPH_IRI, SerializedResult
 from .auth import check_write_token
 from .deps import request_base_url
 from .federation import ServicePolicy, check_service
@@ -107,20 +107,32 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+OPERATION_KEY = "filmgraph.operation"  # in the scope: the operation `answer_now` read but could not answer at once
+
+
 async def read_operation(request: Request, settings: Settings) -> Operation:
     """The operation of a GET or POST request, per the SPARQL 1.1 Protocol's three POST encodings."""
+    operation = request.scope.pop(OPERATION_KEY, None)
+    if operation is not None:
+        return operation
+    body = await read_body(request, settings.max_query_length * 4) if request.method == "POST" else b""
+    return operation_of(request, body, settings)
+
+
+def operation_of(request: Request, body: bytes, settings: Settings) -> Operation:
+    """The operation of a request whose body has been read."""
     query_string = request.scope["query_string"]  # empty for nearly every POST: parse_qs costs ~2 µs even so
     params = parse_qs(query_string.decode("latin-1"), keep_blank_values=True) if query_string else {}
     if request.method == "POST":
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = decode_utf8(await read_body(request, settings.max_query_length * 4))
+        text = decode_utf8(body)
         if media_type == FORM:
-            for name, values in parse_qs(body, keep_blank_values=True).items():
+            for name, values in parse_qs(text, keep_blank_values=True).items():
                 params.setdefault(name, []).extend(values)
         elif media_type == SPARQL_QUERY:
-            params["query"] = [body]
+            params["query"] = [text]
         elif media_type == SPARQL_UPDATE:
-            params["update"] = [body]
+            params["update"] = [text]
         else:
             raise UnsupportedMediaType(
                 f"POST /sparql takes {FORM}, {SPARQL_QUERY} or {SPARQL_UPDATE}, not {media_type or 'no type'}"
@@ -140,6 +152,43 @@ async def read_operation(request: Request, settings: Settings) -> Operation:
     return operation
 
 
+def answer_now(request: Request, body: bytes, store: Store, settings: Settings) -> Response | None:
+    """The answer to a request whose body is all there, when it can be given at once, on the event loop, with no
+    ASGI task (`connections.GuardedHttpToolsProtocol`): a query the store answers now (a cached result, a shape
+    the inline lane knows), a small INSERT/DELETE DATA it commits now. The checks and answers are those of the
+    routes below, in the same order. None when the request needs more (a worker, a thread, the disk's sync): the
+    operation read is left in the scope for the ASGI path, which then answers it."""
+    if len(body) > settings.max_query_length * 4:
+        return None  # `read_body`'s 413
+    operation = operation_of(request, body, settings)
+    policy = ServicePolicy.from_settings(settings)
+    response = None
+    if policy.allowed:
+        pass  # a query that may use SERVICE is parsed by rdflib, in a thread
+    elif operation.query is not None:
+        response = _query_now(request, store, policy, operation)
+    elif operation.update is not None and is_small_data_update(operation.update):
+        response = _update_now(request, store, settings, policy, operation)
+    if response is None:
+        request.scope[OPERATION_KEY] = operation
+    return response
+
+
+def _query_now(request: Request, store: Store, policy: ServicePolicy, operation: Operation) -> Response | None:
+    check_service(operation.query, policy, update=False)
+    chosen = negotiate(request.headers.get("accept"), operation.format)
+    result = store.query_serialized_now(operation.query, chosen.preference(), None, operation.dataset)
+    return None if result is None else _query_response(result)
+
+
+def _update_now(request, store: Store, settings: Settings, policy: ServicePolicy, operation) -> Response | None:
+    _check_update_request(request, settings, operation)
+    check_service(operation.update, policy, update=True)
+    _refuse_owned_update(operation.update, store)
+    _check_update_data(operation.update, settings)
+    return Response(status_code=204) if store.update_now(operation.update) else None
+
+
 async def _check_service(text: str, settings: Settings, *, update: bool) -> None:
     """The SERVICE policy; off the event loop, since a query that may use SERVICE is parsed by rdflib."""
     policy = ServicePolicy.from_settings(settings)
@@ -153,15 +202,23 @@ async def _answer_query(request: Request, store: Store, settings: Settings, oper
     await _check_service(operation.query, settings, update=False)
     chosen = negotiate(request.headers.get("accept"), operation.format)
     result = await store.query_serialized_async(operation.query, chosen.preference(), None, operation.dataset)
+    return _query_response(result)
+
+
+def _query_response(result: SerializedResult) -> Response:
     if result.spooled is None:  # small: one piece
         return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
     return StreamingResponse(result.chunks(), media_type=result.media_type, headers={"Vary": "Accept"})
 
 
-async def _apply_update(request: Request, store: Store, settings: Settings, operation: Operation) -> Response:
+def _check_update_request(request: Request, settings: Settings, operation: Operation) -> None:
     check_write_token(request.headers.get("authorization"), settings.token)
     if operation.dataset is not None and (operation.dataset.default_graphs or operation.dataset.named_graphs):
         raise BadRequest("default-graph-uri / named-graph-uri apply to queries, not updates")
+
+
+async def _apply_update(request: Request, store: Store, settings: Settings, operation: Operation) -> Response:
+    _check_update_request(request, settings, operation)
     await _check_service(operation.update, settings, update=True)
     if is_small_data_update(operation.update):
         _refuse_owned_update(operation.update, store)  # microseconds: a thread hop costs more
@@ -312,6 +369,17 @@ class SparqlEntry:
         if not (self.enabled and answers_protocol(scope)):
             return False
         return not self.cors or all(name != b"origin" for name, _ in scope["headers"])
+
+    def answer_now(self, scope: Scope, body: bytes) -> Response | None:
+        """`answer_now` of a request this entry takes, errors as problem JSON; None: it needs the ASGI path."""
+        if not self.takes(scope):
+            return None
+        scope["app"] = self.app
+        state = self.app.state
+        try:
+            return answer_now(Request(scope), body, state.store, state.settings)
+        except FilmgraphError as error:
+            return filmgraph_problem(error)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self.app  # as Starlette sets it, for what reads `request.app`

@@ -41,7 +41,7 @@ from .choice import Copy
 from ..store.base import SerializedResult
 from ..store.evaluation import QueryTask
 from .answer import Answer
-from .worker import CHUNK, Frames, read_frame, write_frame
+from .worker import CHUNK, BrokenFrame, Frames, read_frame, write_frame
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["filmgraph.serving.worker"])
@@ -162,13 +162,16 @@ def _on_reply_readable(chosen: _Worker) -> None:
         return
     except OSError:
         chunk = b""
-    if not chunk:  # the worker is gone: stop watching, fail the query in flight (it is replaced)
-        _unwatch(chosen)
+    try:
+        if not chunk:
+            raise EOFError("the worker closed its pipe")
+        chosen.frames.feed(chunk)
+        message = chosen.frames.pop()
+    except (EOFError, BrokenFrame) as error:  # the worker is gone, or no longer trusted: stop watching, fail the
+        _unwatch(chosen)  # query in flight (its dispatcher replaces the worker)
         if chosen.reply is not None and not chosen.reply.done():
-            chosen.reply.set_exception(EOFError("the worker closed its pipe"))
+            chosen.reply.set_exception(error)
         return
-    chosen.frames.feed(chunk)
-    message = chosen.frames.pop()
     if message is not None and chosen.reply is not None and not chosen.reply.done():
         chosen.reply.set_result(message)
 
@@ -274,7 +277,7 @@ class QueryPool:
         for each in sent:
             try:
                 self._finish_warm_up(each, time.monotonic() + WARM_UP_SECONDS)
-            except (EOFError, OSError, TimeoutError, FilmgraphError) as error:
+            except (EOFError, OSError, TimeoutError, FilmgraphError) as error:  # BrokenFrame among them
                 self.last_start_error = f"{type(error).__name__}: {error}"
                 self._kill(each)
                 continue
@@ -452,7 +455,7 @@ class QueryPool:
         except (EOFError, OSError, TimeoutError) as error:
             self._replace(chosen)
             raise BackendUnavailable(f"a query worker died while loading ({error}); it was restarted") from None
-        except FilmgraphError:
+        except FilmgraphError:  # a BrokenFrame too
             self._replace(chosen)
             raise
 
@@ -614,6 +617,9 @@ class QueryPool:
             except TimeoutError:
                 self._replace(chosen)
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from None
+        except BrokenFrame:
+            self._replace(chosen)
+            raise
         except (EOFError, OSError) as error:
             self._replace(chosen)
             raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None
@@ -698,6 +704,9 @@ class QueryPool:
             if answer is _STOPPED:
                 self._kill(chosen)  # the server stops: its work stops too
                 raise ShuttingDown(_STOPPING)
+        except BrokenFrame:
+            self._replace(chosen)
+            raise
         except (EOFError, OSError) as error:
             self._replace(chosen)
             raise BackendUnavailable(f"a query worker died ({error or 'no reply'}); it was restarted") from None

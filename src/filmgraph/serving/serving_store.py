@@ -226,23 +226,45 @@ class ServingStore(Store):
         if self._choice is not None:
             self._choice.record(shape, done.copy, done.seconds)
 
+    def query_serialized_now(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
+        """A cache hit, or the inline lane's answer to a shape it knows to be cheap: on the event loop itself."""
+        if self.pool is None:
+            return None
+        key = cache_key(self.generation, sparql, media_type, bindings, dataset)
+        return self._answer_now(key, sparql, media_type, bindings, dataset, timeout)
+
+    def _answer_now(self, key, sparql, media_type, bindings, dataset, timeout) -> SerializedResult | None:
+        result = self._cache.get(key)
+        if result is not None:
+            return result
+        merge = self.disk.merge_needed(sparql, dataset, quick=True)  # known, or carried over a few small writes
+        if merge is None:  # an ASK over the store, or a busy write lock: not on the loop
+            return None
+        task = self._task(sparql, media_type, bindings, dataset, merge)
+        done = self._inline_first(blank_constants(sparql), task, timeout or self.query_timeout)
+        if done is None:
+            return None
+        self._cache.put(key, done.result)
+        return done.result
+
     async def query_serialized_async(self, sparql, media_type, bindings=None, dataset=None, timeout=None):
-        """Cache hits, and queries of a shape the inline lane knows to be cheap, are answered on the event loop
-        itself; the others go to a free worker without a thread hop."""
+        """What `query_serialized_now` cannot answer goes to a free worker, without a thread hop."""
         if self.pool is None:
             return await super().query_serialized_async(sparql, media_type, bindings, dataset, timeout)
         key = cache_key(self.generation, sparql, media_type, bindings, dataset)
-        result = self._cache.get(key)
+        result = self._answer_now(key, sparql, media_type, bindings, dataset, timeout)
         if result is None:
             merge = self.disk.merge_needed(sparql, dataset, quick=True)  # known, or carried over a few small writes
             if merge is None:  # an ASK over the store, or a busy write lock: off the loop
                 merge = await asyncio.to_thread(self.disk.merge_needed, sparql, dataset)
-            done = await self._evaluate_async(self._task(sparql, media_type, bindings, dataset, merge), timeout)
-            result = done.result
+            task = self._task(sparql, media_type, bindings, dataset, merge)
+            result = (await self._evaluate_async(task, timeout)).result
             self._cache.put(key, result)
         return result
 
     async def _evaluate_async(self, task: QueryTask, timeout: float | None) -> Answer:
+        """The inline lane's answer if it takes the query now (a shape `_answer_now` could not try: the merge
+        was not known yet), else a worker's."""
         timeout = timeout or self.query_timeout
         shape = blank_constants(task.sparql)
         done = self._inline_first(shape, task, timeout)
@@ -316,6 +338,9 @@ class ServingStore(Store):
 
     async def update_async(self, sparql: str) -> None:
         await self.disk.update_async(sparql)
+
+    def update_now(self, sparql: str) -> bool:
+        return self.disk.update_now(sparql)
 
     def replace_graph(self, graph, quads_or_triples) -> None:
         self.disk.replace_graph(graph, quads_or_triples)

@@ -1,11 +1,13 @@
 """The query worker process: answers queries from a read-only checkpoint of the store.
 
 pyoxigraph cannot cancel a running query, so each query runs here; the pool kills the whole process when the
-query outlives its timeout, which really stops the CPU work. Replies are plain tuples of bytes and strings.
+query outlives its timeout, which really stops the CPU work. Replies are plain tuples of bytes and strings, and
+the server reads them as nothing else (`plain_values`).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import select
@@ -13,11 +15,13 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import NoReturn
 
 from pyoxigraph import Store as OxStore
 
-from ..errors import BadRequest, FilmgraphError
+from ..errors import BackendUnavailable, BadRequest, FilmgraphError
 from ..store.evaluation import QueryTask, evaluate
 from .choice import Copy
 from .memory_copy import WRITE_PAUSE_SECONDS, Backoff, copy_of_checkpoint, wait_for_pause, wants_copy
@@ -44,24 +48,55 @@ def write_frame(fd: int, message: tuple) -> None:
         view = view[os.write(fd, view) :]
 
 
-class Frames:
-    """Reassembles frames from chunks read off a pipe."""
+class BrokenFrame(BackendUnavailable):
+    """A reply the server will not read: no pickle of a tuple, or one naming a class or function. The worker that
+    sent it is no longer trusted: the pool kills and replaces it, as one that died, and the query gets a 502."""
 
-    def __init__(self) -> None:
+
+class _PlainValues(pickle.Unpickler):
+    """Reads a reply, which holds plain values only (strings, bytes, numbers, booleans, None, in tuples: the
+    replies above `Request`). Plain `pickle.loads` imports and calls whatever a frame names (`os.system`), so a
+    worker subverted through the engine could run code in the server: here every name is refused, before anything
+    is made."""
+
+    def find_class(self, module: str, name: str) -> NoReturn:
+        raise pickle.UnpicklingError(f"it names {module}.{name}: refused")
+
+
+def plain_values(data: bytes) -> tuple:
+    """A reply frame's tuple; BrokenFrame for a frame that names anything, does not decode, or holds no tuple."""
+    try:
+        message = _PlainValues(io.BytesIO(data)).load()
+    except Exception as error:  # noqa: BLE001 - whatever a corrupt pickle raises (EOFError, ValueError, ...)
+        problem = str(error) or type(error).__name__
+    else:
+        if isinstance(message, tuple):
+            return message
+        problem = f"a {type(message).__name__}, not a tuple"
+    raise BrokenFrame(f"a query worker's reply cannot be read ({problem}); the worker is replaced")
+
+
+class Frames:
+    """Reassembles frames from chunks read off a pipe, read back by `loads`: by default a reply's plain values
+    (`plain_values`); the worker reads its requests, which carry classes, with `pickle.loads`."""
+
+    def __init__(self, loads: Callable[[bytes], tuple] = plain_values) -> None:
         self._data = bytearray()
+        self._loads = loads
 
     def feed(self, chunk: bytes) -> None:
         self._data += chunk
 
     def pop(self) -> tuple | None:
-        """The next complete message (always a tuple), or None while it is still incomplete."""
+        """The next complete message (always a tuple), or None while it is still incomplete. A frame that cannot
+        be read stays, so nothing more is read from that pipe: its worker is replaced."""
         if len(self._data) < _HEADER.size:
             return None
         (size,) = _HEADER.unpack_from(self._data)
         end = _HEADER.size + size
         if len(self._data) < end:
             return None
-        message = pickle.loads(self._data[_HEADER.size : end])
+        message = self._loads(bytes(memoryview(self._data)[_HEADER.size : end]))  # one copy: BytesIO shares it
         del self._data[:end]
         return message
 
@@ -243,7 +278,9 @@ def serve(requests: Connection, replies: Connection, mode: str, store_generation
     store's, shared by the pool (`StoreWrites`)."""
     writes = StoreWrites(store_generation) if store_generation is not None else None
     generation, store, cold = -1, None, False
-    inbox, outbox, frames = requests.fileno(), replies.fileno(), Frames()
+    # Requests carry classes (QueryTask, Dataset, pyoxigraph terms), and only the server, this process's parent,
+    # holds the other end of their pipe: they are read with plain pickle
+    inbox, outbox, frames = requests.fileno(), replies.fileno(), Frames(pickle.loads)
     while True:
         try:
             request: Request = read_frame(inbox, frames)

@@ -145,6 +145,18 @@ class Store(ABC):
         """`query_serialized` for async callers (the SPARQL route); by default in a thread, so the loop never blocks."""
         return await asyncio.to_thread(self.query_serialized, sparql, media_type, bindings, dataset, timeout)
 
+    def query_serialized_now(
+        self,
+        sparql: str,
+        media_type: str,
+        bindings: Mapping[str, Term] | None = None,
+        dataset: Dataset | None = None,
+        timeout: float | None = None,
+    ) -> SerializedResult | None:
+        """The answer if it can be had at once on the caller's thread, which may be the event loop (a cached result,
+        a query known to be cheap): no wait for a worker, a thread or the disk. None when it cannot; by default."""
+        return None
+
     @abstractmethod
     def update(self, sparql: str) -> None:
         """Apply a SPARQL Update atomically: on any error the store is left as it was."""
@@ -152,6 +164,12 @@ class Store(ABC):
     async def update_async(self, sparql: str) -> None:
         """`update` for async callers (the SPARQL route); by default in a thread, so the loop never blocks."""
         await asyncio.to_thread(self.update, sparql)
+
+    def update_now(self, sparql: str) -> bool:
+        """Apply the update at once on the caller's thread, which may be the event loop, if it costs no wait (a
+        small INSERT/DELETE DATA, nothing to sync, the write lock free); False, having done nothing, when it
+        cannot. By default it cannot."""
+        return False
 
     @abstractmethod
     def replace_graph(self, graph: str | None, quads_or_triples: Iterable[Quad | Triple]) -> None:

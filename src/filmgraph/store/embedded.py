@@ -210,16 +210,20 @@ class EmbeddedStore(Store):
         self._write("the update", commit, replay=sparql if is_replayable(sparql) else None, small=small)
 
     async def update_async(self, sparql: str) -> None:
-        """A small INSERT/DELETE DATA commits on the event loop when nothing waits on the disk: the write lock free,
-        no recovery due, and no sync in the request (`durability=process`: a sync may wait on a busy disk for
-        milliseconds, with every request of the loop behind it). Everything else goes to a thread."""
-        if not self._commits_inline(sparql) or not self._write_lock.acquire(blocking=False):
+        if not self.update_now(sparql):
             await super().update_async(sparql)
-            return
+
+    def update_now(self, sparql: str) -> bool:
+        """A small INSERT/DELETE DATA commits on the caller's thread (the event loop) when nothing waits on the
+        disk: the write lock free, no recovery due, and no sync in the request (`durability=process`: a sync may
+        wait on a busy disk for milliseconds, with every request of the loop behind it)."""
+        if not self._commits_inline(sparql) or not self._write_lock.acquire(blocking=False):
+            return False
         try:
             self.update(sparql)
         finally:
             self._write_lock.release()
+        return True
 
     def _commits_inline(self, sparql: str) -> bool:
         syncs_now = self._wal is not None and self._periodic_sync is None
