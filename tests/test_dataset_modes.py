@@ -6,6 +6,7 @@ serving/test_worker_merge.py."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -155,6 +156,72 @@ def test_small_writes_carry_the_duplicate_answer_over_without_asking_the_store(m
     counted(3, 2, False)
     store.update('INSERT { GRAPH <urn:g4> { ?s ?p ?o } } WHERE { GRAPH <urn:g3> { ?s ?p ?o } }')  # not ground
     counted(3, 3, True)
+    store.close()
+
+
+def counting_whole_asks(monkeypatch) -> list[int]:
+    asked: list[int] = []
+    whole = dataset.holds_duplicate_triples
+    monkeypatch.setattr(dataset, "holds_duplicate_triples", lambda engine: asked.append(1) or whole(engine))
+    return asked
+
+
+def small_write(n: int) -> str:
+    return f'INSERT DATA {{ GRAPH <urn:w> {{ <urn:s{n}> <urn:p> "{n}" }} }}'
+
+
+def test_a_quick_question_carries_the_answer_over_a_few_small_writes_and_leaves_the_rest_to_a_thread(monkeypatch):
+    """The event loop's question (`quick`): answered when known or carried over at most MAX_QUICK_WRITES small
+    writes (lookups, microseconds), never by the ASK over the store whole nor by waiting for the write lock."""
+    asked = counting_whole_asks(monkeypatch)
+    store = EmbeddedStore(None)
+    store.update(small_write(0))
+    assert store.merge_needed(COUNT, None, quick=True) is None and asked == [], "the first question: not quick"
+    store.learn_duplicates()
+    assert asked == [1] and store.merge_needed(COUNT, None, quick=True) is False
+    store.update(small_write(1))
+    assert store.merge_needed(COUNT, None, quick=True) is False, "carried over one small write"
+    for n in range(dataset.MAX_QUICK_WRITES + 1):
+        store.update(small_write(n + 2))
+    assert store.merge_needed(COUNT, None, quick=True) is None, "too many lookups for the event loop"
+    assert store.merge_needed(COUNT, None) is False and asked == [1], "carried over, off the loop"
+
+    store.update(small_write(100))
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:  # a write in a thread, as a large update's
+        with store._write_lock:
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    held.wait(5)
+    try:
+        assert store.merge_needed(COUNT, None, quick=True) is None, "a busy write lock: never waited for"
+    finally:
+        release.set()
+        holder.join(5)
+    store.update('INSERT { GRAPH <urn:x> { ?s ?p ?o } } WHERE { GRAPH <urn:w> { ?s ?p ?o } }')  # not ground
+    assert store.merge_needed(COUNT, None, quick=True) is None and asked == [1], "the store whole: not quick"
+    assert store.merge_needed(COUNT, None) is True and asked == [1, 1]
+    store.close()
+
+
+def test_the_answer_carries_over_more_than_a_thousand_small_writes(monkeypatch):
+    """Until issue 14 the watch forgot the small writes after 1,000 of them and asked the store whole (0.35 s at
+    100k quads): the write benchmark's 1,000 sequential writes made the first mixed read pay it. The bound is now
+    the writes' text (a million characters, ~20 µs of lookups per 150)."""
+    asked = counting_whole_asks(monkeypatch)
+    store = EmbeddedStore(None)
+    store.learn_duplicates()
+    for n in range(1500):
+        store.update(small_write(n))
+    assert store.merge_needed(COUNT, None) is False and asked == [1]
+    monkeypatch.setattr(dataset, "MAX_REMEMBERED_CHARACTERS", 10 * len(small_write(0)))
+    for n in range(11):
+        store.update(small_write(n))
+    assert store.merge_needed(COUNT, None) is False and asked == [1, 1], "past the bound: the store whole"
     store.close()
 
 

@@ -3,8 +3,11 @@ built at start, or in the background after a write so that no query waits for it
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -126,5 +129,58 @@ def test_one_dump_per_generation_serves_the_server_process_and_every_worker(tmp_
         assert store.query("ASK { <http://example.org/e7> ?p ?o }").boolean is True
         assert written_bytes(successor) < size // 2, "a respawned worker loads the generation's dump"
         assert dump.stat().st_size == size and len(server_dumps) <= 1
+    finally:
+        store.close()
+
+
+def store_writes(generation: int) -> tuple[object, worker.StoreWrites]:
+    """The store's generation as the pool shares it with its workers, and a worker's view of it."""
+    shared = multiprocessing.RawValue("q", generation)
+    return shared, worker.StoreWrites(shared)
+
+
+def test_a_checkpoint_a_write_has_left_behind_is_not_copied(tmp_path):
+    """While the inline lane answers every read, a worker is asked nothing after its last query; it used to copy
+    that checkpoint a second later anyway, a copy stale before it was built (issue 14: each worker spent a dump and
+    a load on one in the mixed benchmark)."""
+    directory = checkpoint(tmp_path / "c")
+    _, writes = store_writes(8)
+    behind = worker.Copies(OxStore.read_only(directory), directory, generation=7)
+    worker._build_memory_copy(behind, "memory", writes=writes)
+    assert behind.memory is None and not memory_copy.dump_of(directory).exists()
+    current = worker.Copies(OxStore.read_only(directory), directory, generation=8)
+    worker._build_memory_copy(current, "memory", writes=writes)
+    assert current.memory is not None and len(current.memory) == 50
+
+
+def test_a_copy_after_a_write_waits_until_writes_pause(tmp_path):
+    directory = checkpoint(tmp_path / "c")
+    shared, writes = store_writes(3)
+    copies = worker.Copies(OxStore.read_only(directory), directory, generation=3)
+    builder = threading.Thread(target=worker._build_memory_copy, args=(copies, "memory", None, 0.6, writes))
+    builder.start()
+    time.sleep(0.4)
+    shared.value = 4  # a write (this worker's checkpoint is behind it now): the pause starts again
+    builder.join(5)
+    assert not builder.is_alive() and copies.memory is None, "stale once writes paused: not copied"
+
+
+def test_a_worker_copies_no_checkpoint_the_store_has_moved_past(tmp_path):
+    """Through the pool: a worker that answered a read after a write (and so opened that generation's checkpoint)
+    copies it once writes pause, unless another write came meanwhile; its next query moves it on."""
+    store = ServingStore(tmp_path / "store", workers=1, worker_store="memory")
+    try:
+        triple = Triple(NamedNode("urn:a"), NamedNode("urn:p"), Literal("one"))
+        store.add_to_graph("urn:g", [triple])
+        assert store.query("ASK { <urn:a> <urn:p> 'one' }").boolean is True  # the worker opens generation 1
+        left_behind = store.pool.checkpoints.current[1]
+        store.add_to_graph("urn:g", [Triple(NamedNode("urn:b"), NamedNode("urn:p"), Literal("two"))])
+        time.sleep(memory_copy.WRITE_PAUSE_SECONDS + 1.0)
+        assert not memory_copy.dump_of(left_behind).exists(), "no copy of a checkpoint already behind the store"
+
+        assert store.query("ASK { <urn:b> <urn:p> 'two' }").boolean is True  # moves the worker to generation 2
+        current = store.pool.checkpoints.current[1]
+        wait_for(lambda: memory_copy.dump_of(current).exists(), memory_copy.WRITE_PAUSE_SECONDS + 10)
+        assert memory_copy.dump_of(current).exists(), "writes paused on the store's own generation: copied"
     finally:
         store.close()

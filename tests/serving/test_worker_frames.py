@@ -36,7 +36,7 @@ class _Calls:
         return self.function, self.arguments
 
 
-def serve_naming_a_class(requests, replies, mode: str) -> None:
+def serve_naming_a_class(requests, replies, mode: str, store_generation=None) -> None:
     """A query worker that answers a query carrying NAMES_A_CLASS with a frame that, loaded by plain pickle, would
     run `touch <the path after it>` in the server; every other request as a worker does."""
     real = worker.answer
@@ -48,14 +48,14 @@ def serve_naming_a_class(requests, replies, mode: str) -> None:
         return real(store, task, generation, copy)
 
     worker.answer = answer  # in the worker process only (forked from the forkserver, which imported it afresh)
-    worker.serve(requests, replies, mode)
+    worker.serve(requests, replies, mode, store_generation)
 
 
-def serve_ready_naming_a_class(requests, replies, mode: str) -> None:
+def serve_ready_naming_a_class(requests, replies, mode: str, store_generation=None) -> None:
     """A query worker whose every "ready" (the reply to a warm-up) also names os.system."""
     real = worker.write_frame
     worker.write_frame = lambda fd, message: real(fd, ("ready", os.system) if message == ("ready",) else message)
-    worker.serve(requests, replies, mode)
+    worker.serve(requests, replies, mode, store_generation)
 
 
 def _read_back(data: bytes) -> tuple:

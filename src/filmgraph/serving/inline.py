@@ -17,9 +17,12 @@ certain to stay cheap, and every way out is bounded:
   still being written then stops the engine (`Overrun`); the query goes to a worker after all, and its shape never
   runs inline again. CPU, not wall time: at a load average of 10 on 2 cores (the write benchmark), a lookup's
   wall time passed 50 ms while it was only waiting for a core, and barred cheap shapes for good, sending every
-  read after a write to a worker, which needs a checkpoint (BENCHMARKS.md). An inline run that takes more than
-  `fast_seconds` of CPU sends its shape back to the workers until they
-  have again answered it fast `admit_after` times in a row.
+  read after a write to a worker, which needs a checkpoint (BENCHMARKS.md). A shape goes back to the workers,
+  until they have again answered it fast `admit_after` times in a row, when one inline run takes more than
+  SEND_BACK_AT times `fast_seconds` of CPU, or when its inline runs take more than `fast_seconds` on average (a
+  mean weighted towards the latest MEAN_RUNS): one run over `fast_seconds` used to send it back, and at a load
+  average of 6 a few runs per thousand of a 0.1 ms lookup took 0.5–0.6 ms, each sending its shape to the
+  workers, where every read after a write paid a checkpoint and a reopen until it came back (issue 14).
 - The one case left, a query that runs past the query timeout without writing anything, only a process exit can
   stop: the watchdog thread then ends the server process, and `filmgraph serve`'s supervisor starts a new one.
 """
@@ -80,8 +83,22 @@ def exit_process(shape: str) -> None:
     os._exit(RUNAWAY_EXIT)
 
 
-_NEW, _BARRED = (0, 0), (-1, -1)
+# Per shape: (runs in a row under fast_seconds, under thread_fast_seconds) of the workers' answers, then the mean
+# CPU seconds of its inline runs measured against each bar (None until one ran since it was admitted).
+_NEW, _BARRED = (0, 0, None, None), (-1, -1, None, None)
 COLD_ALLOWANCE = 4  # a worker's first query on a new checkpoint reads its files cold (measured: 6–10× a warm one)
+SEND_BACK_AT = 4  # an inline run over this many times its lane's bar sends its shape back to the workers at once
+MEAN_RUNS = 8  # the inline runs' mean weighs each new run by 1 / MEAN_RUNS
+
+
+def _step(streak: int, mean: float | None, seconds: float, bar: float, count: bool) -> tuple[int, float | None]:
+    """One lane's (streak, inline mean) after a run of `seconds`: a worker's answer (`count`) or an inline run."""
+    if count:
+        return (streak + 1 if seconds <= bar else 0), mean
+    mean = seconds if mean is None else mean + (seconds - mean) / MEAN_RUNS
+    if seconds > SEND_BACK_AT * bar or mean > bar:
+        return 0, None  # back to the workers, and a fresh mean once they have admitted it again
+    return streak, mean
 
 
 class InlineLane:
@@ -105,8 +122,8 @@ class InlineLane:
         # higher (entity cards run shapes of 1–5 ms), so its lookups need no worker while runaways hold them all.
         self.thread_fast_seconds, self.thread_budget_seconds = thread_fast_seconds, thread_budget_seconds
         self.max_shapes = max_shapes
-        # shape -> runs in a row under (fast_seconds, thread_fast_seconds); _BARRED once it overran a budget
-        self._fast_runs: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        # shape -> (runs in a row, inline mean) per bar, see _NEW; _BARRED once it overran a budget
+        self._fast_runs: OrderedDict[str, tuple[int, int, float | None, float | None]] = OrderedDict()
         self._on_runaway = on_runaway
         # (shape, monotonic deadline) of the inline run under way, per thread: the event loop's, and REST routes'
         # threads, which evaluate their lookups here too (no worker needed: they are answered while runaway
@@ -158,25 +175,26 @@ class InlineLane:
         if seconds > budget and is_blocking(shape):
             self._bar(shape, "a blocking shape ran past the budget inline")
         else:
-            self._observe(shape, seconds, count=False)  # a slow inline run sends its shape back to the workers
+            self._observe(shape, seconds, count=False)  # a much slower run, or a slow mean, sends it back
         return Answer(result, seconds)
 
     def _observe(self, shape: str, seconds: float, count: bool) -> None:
-        """Reset each lane's streak that `seconds` breaks; with `count`, lengthen those it keeps."""
+        """With `count` (a worker's answer), lengthen each lane's streak that `seconds` keeps and reset those it
+        breaks; else (an inline run) reset those it breaks for good: one run over SEND_BACK_AT times the bar, or
+        the inline runs' mean over it."""
         with self._lock:
             runs = self._fast_runs.get(shape, _NEW)
             if runs == _BARRED:
                 return
-            step = int(count)
-            loop = runs[0] + step if seconds <= self.fast_seconds else 0
-            thread = runs[1] + step if seconds <= self.thread_fast_seconds else 0
-        self._remember(shape, (loop, thread))
+            loop, loop_mean = _step(runs[0], runs[2], seconds, self.fast_seconds, count)
+            thread, thread_mean = _step(runs[1], runs[3], seconds, self.thread_fast_seconds, count)
+        self._remember(shape, (loop, thread, loop_mean, thread_mean))
 
     def _bar(self, shape: str, why: str) -> None:
         log.info("query shape no longer runs inline (%s): %s", why, shape)
         self._remember(shape, _BARRED)
 
-    def _remember(self, shape: str, runs: tuple[int, int]) -> None:
+    def _remember(self, shape: str, runs: tuple[int, int, float | None, float | None]) -> None:
         with self._lock:
             self._fast_runs[shape] = runs
             self._fast_runs.move_to_end(shape)

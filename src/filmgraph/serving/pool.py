@@ -228,6 +228,9 @@ class QueryPool:
     def __init__(self, size: int, checkpoints: Checkpoints, mode: str = "disk", max_pending: int = 64) -> None:
         self.size, self.mode, self.max_pending = size, mode, max_pending
         self.checkpoints = checkpoints
+        # The store's generation, shared with the workers: a worker copies its checkpoint into memory only while no
+        # write has left it behind (worker.py, `StoreWrites`).
+        self._store_generation = _CONTEXT.RawValue("q", -1)
         self._idle: deque[_Worker] = deque()
         self._waiters: deque[_ThreadWaiter | _LoopWaiter] = deque()
         self._workers: set[_Worker] = set()
@@ -392,7 +395,8 @@ class QueryPool:
         inbox, requests = _CONTEXT.Pipe(duplex=False)
         replies, outbox = _CONTEXT.Pipe(duplex=False)
         process = _CONTEXT.Process(
-            target=worker.serve, args=(inbox, outbox, self.mode), daemon=True, name="filmgraph-query"
+            target=worker.serve, args=(inbox, outbox, self.mode, self._store_generation), daemon=True,
+            name="filmgraph-query",
         )
         try:
             process.start()
@@ -502,6 +506,10 @@ class QueryPool:
             os.close(self._wake_read)
 
     # --- state -----------------------------------------------------------------------------------------
+    def written(self, generation: int) -> None:
+        """A write made `generation` (the workers' copy builders read it: worker.py, `StoreWrites`)."""
+        self._store_generation.value = generation
+
     def generations_in_use(self) -> set[int]:
         with self._lock:
             return {w.generation for w in self._workers if w.generation >= 0}

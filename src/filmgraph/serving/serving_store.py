@@ -81,11 +81,16 @@ class ServingStore(Store):
         self._choice = CopyChoice() if workers and worker_store != "disk" else None  # which copy a worker reads
         self.disk.follow(self)
         if workers:
+            # Whether a triple is in several graphs, asked once now beside the first copies: reads after small
+            # writes then carry it over them in microseconds (store/dataset.py) instead of asking the store whole.
+            duplicates = threading.Thread(target=self.disk.learn_duplicates, daemon=True, name="duplicates")
+            duplicates.start()
             self._prepare_checkpoints()
             first_copy = self._start_inline_lane() if inline_queries else None
             self._start_pool(workers, worker_store, max_pending)
-            if first_copy is not None:
-                first_copy.join()  # as the workers' first copies: built before the service reports ready
+            for ready in (first_copy, duplicates):
+                if ready is not None:
+                    ready.join()  # as the workers' first copies: before the service reports ready
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServingStore:
@@ -142,9 +147,12 @@ class ServingStore(Store):
     # --- what the embedded store tells of its engine (`EngineFollower`) -----------------------------------
     def written(self, replay: str | None, generation: int) -> None:
         """The in-memory copy applies a small ground INSERT/DELETE DATA too, else is rebuilt once writes pause
-        (memory_copy.py): until then reads use the read-write store or a new checkpoint, never a stale copy."""
+        (memory_copy.py): until then reads use the read-write store or a new checkpoint, never a stale copy. The
+        workers hear of the generation: none copies a checkpoint a write has left behind."""
         if self._inline_copy is not None:
             self._inline_copy.follow(replay, generation)
+        if self.pool is not None:
+            self.pool.written(generation)
 
     def releasing(self) -> None:
         """The inline lane and its copy let go of the old handle first, since RocksDB frees its lock only when no
@@ -229,8 +237,8 @@ class ServingStore(Store):
         result = self._cache.get(key)
         if result is not None:
             return result
-        merge = self.disk.known_no_merge(sparql, dataset)
-        if merge is None:  # not known for this generation yet: an ASK over the store, not on the loop
+        merge = self.disk.merge_needed(sparql, dataset, quick=True)  # known, or carried over a few small writes
+        if merge is None:  # an ASK over the store, or a busy write lock: not on the loop
             return None
         task = self._task(sparql, media_type, bindings, dataset, merge)
         done = self._inline_first(blank_constants(sparql), task, timeout or self.query_timeout)
@@ -246,8 +254,8 @@ class ServingStore(Store):
         key = cache_key(self.generation, sparql, media_type, bindings, dataset)
         result = self._answer_now(key, sparql, media_type, bindings, dataset, timeout)
         if result is None:
-            merge = self.disk.known_no_merge(sparql, dataset)
-            if merge is None:  # an ASK over the store, off the loop
+            merge = self.disk.merge_needed(sparql, dataset, quick=True)  # known, or carried over a few small writes
+            if merge is None:  # an ASK over the store, or a busy write lock: off the loop
                 merge = await asyncio.to_thread(self.disk.merge_needed, sparql, dataset)
             task = self._task(sparql, media_type, bindings, dataset, merge)
             result = (await self._evaluate_async(task, timeout)).result

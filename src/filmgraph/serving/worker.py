@@ -146,13 +146,34 @@ def _readable(fd: int, seconds: float | None) -> bool:
     return bool(poller.poll(None if seconds is None else max(0.0, seconds) * 1000))
 
 
+class StoreWrites:
+    """The store's generation as the pool publishes it (shared memory, `QueryPool.written`), for a copy built after a
+    write: it waits until writes have paused, and is not built at all once a write has left its checkpoint behind.
+    While the inline lane answers every read, a worker is asked nothing after its last query: its copy of that
+    checkpoint, built a second later, was stale already (in the mixed benchmark each worker spent a dump and a load,
+    ~0.6 s of CPU at 100k quads, on such a copy), and its next query moves it to a newer checkpoint anyway."""
+
+    def __init__(self, shared) -> None:
+        self._shared = shared  # a RawValue("q")
+        self._seen, self._at = shared.value, time.monotonic()
+
+    def last_write(self) -> float:
+        """When this worker last saw the generation move (monotonic: the same clock as the server's)."""
+        if (now := self._shared.value) != self._seen:
+            self._seen, self._at = now, time.monotonic()
+        return self._at
+
+    def newer_than(self, generation: int) -> bool:
+        return self._shared.value > generation
+
+
 class Copies:
     """A worker's copies of one generation: the read-only checkpoint (opened from the directory `checkpoint`), and
     (memory and auto modes) an in-memory copy once built. The server says which answers a query (the request's
     copy, from choice.py); until the copy exists, the disk does."""
 
-    def __init__(self, disk: OxStore, checkpoint: str, memory: OxStore | None = None) -> None:
-        self.disk, self.checkpoint, self.memory = disk, checkpoint, memory
+    def __init__(self, disk: OxStore, checkpoint: str, memory: OxStore | None = None, generation: int = -1) -> None:
+        self.disk, self.checkpoint, self.memory, self.generation = disk, checkpoint, memory, generation
         self.retired = False  # set when the worker has moved on to a newer generation
 
     def attach_memory(self, memory: OxStore) -> None:
@@ -169,31 +190,45 @@ class Copies:
 _BUILDING = threading.Lock()  # one in-memory copy built at a time in a worker: bounded memory during bursts of writes
 
 
-def open_checkpoint(checkpoint: str, mode: str, *, background: bool = False) -> OxStore | Copies:
-    """Open a checkpoint read-only. In `memory` mode, and in `auto` mode for a small enough graph (see
-    memory_copy.py), also copy it into memory (faster on most queries, seconds to build at 1M quads), keeping both
-    for the server to choose from (choice.py). With `background`, the copy is built on a thread while the worker answers from
-    disk, so a write never makes queries wait for it. A copy that fails is retried on a thread, with backoff, while
-    the disk answers."""
+def open_checkpoint(
+    checkpoint: str,
+    mode: str,
+    *,
+    background: bool = False,
+    generation: int = -1,
+    writes: StoreWrites | None = None,
+) -> OxStore | Copies:
+    """Open a checkpoint (of `generation`) read-only. In `memory` mode, and in `auto` mode for a small enough graph
+    (see memory_copy.py), also copy it into memory (faster on most queries, seconds to build at 1M quads), keeping
+    both for the server to choose from (choice.py). With `background`, the copy is built on a thread while the
+    worker answers from disk, so a write never makes queries wait for it, once `writes` have paused (and not if one
+    has left the checkpoint behind). A copy that fails is retried on a thread, with backoff, while the disk
+    answers."""
     on_disk = OxStore.read_only(checkpoint)
     if mode == "disk":
         return on_disk
-    copies = Copies(on_disk, checkpoint)
+    copies = Copies(on_disk, checkpoint, generation=generation)
     if background or not _try_memory_copy(copies, mode):
         threading.Thread(
-            target=_build_memory_copy, args=(copies, mode, None, WRITE_PAUSE_SECONDS if background else 0.0),
+            target=_build_memory_copy, args=(copies, mode, None, WRITE_PAUSE_SECONDS if background else 0.0, writes),
             daemon=True, name="memory-copy",
         ).start()
     return copies
 
 
-def _build_memory_copy(copies: Copies, mode: str, backoff: Backoff | None = None, pause: float = 0.0) -> None:
+def _build_memory_copy(
+    copies: Copies, mode: str, backoff: Backoff | None = None, pause: float = 0.0, writes: StoreWrites | None = None
+) -> None:
     """Build the copy, retrying with backoff until it is built or the worker has moved to a newer generation. A
-    copy after a write waits `pause` seconds first: in a burst of writes the worker moves on before (and copies
-    nothing), and answers from the checkpoint on disk meanwhile."""
+    copy after a write waits `pause` seconds first, from the checkpoint's opening or the latest write the worker
+    heard of (`writes`), whichever is later: in a burst of writes the worker moves on before (and copies nothing),
+    and answers from the checkpoint on disk meanwhile. A checkpoint a write has left behind is not copied."""
     backoff = backoff or Backoff()
     opened = time.monotonic()
-    wait_for_pause(lambda: opened, pause, lambda: copies.retired)
+    since = (lambda: opened) if writes is None else (lambda: max(opened, writes.last_write()))
+    wait_for_pause(since, pause, lambda: copies.retired)
+    if writes is not None and writes.newer_than(copies.generation):
+        return  # stale before it is built: the worker's next query moves it on, and its copy is built then
     while not copies.retired and not _try_memory_copy(copies, mode):
         backoff.sleep(lambda: copies.retired)
 
@@ -238,8 +273,10 @@ def answer(store: OxStore | Copies, task: QueryTask, generation: int = 0, copy: 
     return ("ok", done.kind, done.media_type, done.body, done.spooled, seconds, used)
 
 
-def serve(requests: Connection, replies: Connection, mode: str) -> None:
-    """The worker's loop: reopen the checkpoint when the generation changes, then answer."""
+def serve(requests: Connection, replies: Connection, mode: str, store_generation=None) -> None:
+    """The worker's loop: reopen the checkpoint when the generation changes, then answer. `store_generation`: the
+    store's, shared by the pool (`StoreWrites`)."""
+    writes = StoreWrites(store_generation) if store_generation is not None else None
     generation, store, cold = -1, None, False
     # Requests carry classes (QueryTask, Dataset, pyoxigraph terms), and only the server, this process's parent,
     # holds the other end of their pipe: they are read with plain pickle
@@ -257,7 +294,8 @@ def serve(requests: Connection, replies: Connection, mode: str) -> None:
             store, generation = None, -1
             _MERGED.forget()
             try:
-                store, generation = open_checkpoint(checkpoint, mode, background=not first), wanted
+                opened = open_checkpoint(checkpoint, mode, background=not first, generation=wanted, writes=writes)
+                store, generation = opened, wanted
             except Exception as error:  # noqa: BLE001 - report, never die: the pool retries with the current one
                 write_frame(outbox, ("unopened", f"cannot open checkpoint {wanted}: {type(error).__name__}: {error}"))
                 continue

@@ -8,7 +8,9 @@ runs on a merged view (store/merged.py) when, and only when, the store holds suc
 does is known per generation: after small ground writes (`is_replayable`) from what they wrote, a few lookups;
 after any other write one ASK over the store (0.35 s at 100k quads, about 1 s at 1M), asked only when a
 duplicate-sensitive union query comes. Before, that ASK followed every write: with reads mixed into small writes,
-each read after a write paid it (BENCHMARKS.md, "## Writes").
+each read after a write paid it (BENCHMARKS.md, "## Writes"). The serving store asks once at start
+(`learn_duplicates`), and its event loop carries the answer over a few small writes itself (`quick`): handed to a
+thread, the question cost each read after a write a GIL hand-off, more than the lookups (issue 14).
 
 `DuplicateWatch` is not a `PerVersion` value (store/derived.py): its answer is carried over from one generation to
 the next by the writes in between, and asked for under the store's write lock with the generation read there, where
@@ -133,8 +135,12 @@ def holds_duplicate_triples(store: OxStore) -> bool:
     return bool(store.query(_DUPLICATE_TRIPLE))
 
 
-# Small writes remembered between two questions; beyond that the ASK is cheaper than the lookups.
-MAX_REMEMBERED_WRITES = 1000
+# The small writes remembered between two questions, by the length of their text: carrying the answer over them
+# costs a parse and a lookup per written triple (~20 µs for an update of one triple, ~150 characters), so a million
+# characters cost ~0.15 s, less than the ASK over the store whole from 100k quads up (0.35 s at 100k, ~1 s at 1M).
+MAX_REMEMBERED_CHARACTERS = 1_000_000
+# At most this many carried over by a quick question (the event loop's, `merge_needed(quick=True)`): ~20 µs each.
+MAX_QUICK_WRITES = 16
 
 
 class DuplicateWatch:
@@ -149,6 +155,7 @@ class DuplicateWatch:
         self._lock = threading.Lock()
         self._generation, self._present = -1, False
         self._since: list[str] | None = []  # the replayable updates committed since `_generation`; None: others too
+        self._since_characters = 0
 
     def known_no_merge(self, sparql: str, dataset: Dataset | None, generation: int) -> bool | None:
         """Whether to merge, when that is known without asking the store; None when it must be asked."""
@@ -161,34 +168,65 @@ class DuplicateWatch:
         return False if solutions_ignore_duplicates(sparql) else None
 
     def merge_needed(
-        self, sparql: str, dataset: Dataset | None, generation: int, ask: Callable[[], tuple[int, bool]]
-    ) -> bool:
-        """`ask` returns (the store's generation, whether it holds a triple in several graphs): `present` under the
-        store's write lock."""
+        self,
+        sparql: str,
+        dataset: Dataset | None,
+        generation: int,
+        ask: Callable[[bool], tuple[int, bool] | None],
+        quick: bool = False,
+    ) -> bool | None:
+        """`ask(quick)` returns (the store's generation, whether it holds a triple in several graphs): `present`
+        under the store's write lock. `quick` (the event loop): only an answer known or carried over a few small
+        writes, without waiting for a lock; None when it would cost more (the caller asks again off the loop)."""
         known = self.known_no_merge(sparql, dataset, generation)
         if known is not None:
             return known
-        with self._lock:
+        if quick and not self.carries_quickly():
+            return None
+        return self.learn(generation, ask, quick)
+
+    def learn(self, generation: int, ask: Callable[[bool], tuple[int, bool] | None], quick: bool = False) -> bool | None:
+        """Whether the store holds a triple in several graphs, asked unless known for `generation` already (the
+        serving store asks at start, so that no read pays the ASK over the store whole later)."""
+        if not self._lock.acquire(blocking=not quick):
+            return None
+        try:
             if self._generation < generation:
-                self._generation, self._present = ask()
+                answer = ask(quick)
+                if answer is None:  # quick, and the write lock was busy or the store must be asked whole
+                    return None
+                self._generation, self._present = answer
             return self._present
+        finally:
+            self._lock.release()
+
+    def carries_quickly(self) -> bool:
+        """Whether the answer known carries over the writes since in microseconds (MAX_QUICK_WRITES lookups)."""
+        since = self._since
+        return since is not None and self._generation >= 0 and len(since) <= MAX_QUICK_WRITES
 
     def written(self, replay: str | None) -> None:
         """A write committed a new generation (called under the store's write lock); `replay`: the update, when it
         is a small ground INSERT/DELETE DATA (`is_replayable`)."""
         if self._since is not None:
-            if replay is None or len(self._since) >= MAX_REMEMBERED_WRITES:
+            if replay is None or self._since_characters + len(replay) > MAX_REMEMBERED_CHARACTERS:
                 self._since = None
             else:
                 self._since.append(replay)
+                self._since_characters += len(replay)
 
-    def present(self, store: OxStore) -> bool:
+    def present(self, store: OxStore, quick: bool = False) -> bool | None:
         """Whether `store` holds a triple in several graphs now (under its write lock, for `ask`): from the answer
-        of the generation last asked about and the writes since, when they tell, else from the store whole."""
+        of the generation last asked about and the writes since, when they tell, else from the store whole; None
+        if `quick` and that would take more than a few lookups."""
+        if quick and not self.carries_quickly():
+            return None
         present = self._carried_over(store)
         if present is None:
+            if quick:
+                return None
             present = holds_duplicate_triples(store)
-        self._since = []  # only once answered: a failed answer leaves the next question to the store whole
+        self._since, self._since_characters = [], 0  # only once answered: a failed answer leaves it to the store whole
         return present
 
     def _carried_over(self, store: OxStore) -> bool | None:
