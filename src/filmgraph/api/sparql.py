@@ -67,6 +67,7 @@ class Operation:
     update: str | None = None
     dataset: Dataset | None = None
     format: str | None = None
+    checked: bool = False  # an update whose checks `answer_now` ran already, left for the ASGI path to commit
 
 
 def _graph_iris(values: list[str], parameter: str) -> list[str]:
@@ -186,6 +187,7 @@ def _update_now(request, store: Store, settings: Settings, policy: ServicePolicy
     check_service(operation.update, policy, update=True)
     _refuse_owned_update(operation.update, store)
     _check_update_data(operation.update, settings)
+    operation.checked = True
     return Response(status_code=204) if store.update_now(operation.update) else None
 
 
@@ -218,6 +220,13 @@ def _check_update_request(request: Request, settings: Settings, operation: Opera
 
 
 async def _apply_update(request: Request, store: Store, settings: Settings, operation: Operation) -> Response:
+    if not operation.checked:  # with durability=sync, `answer_now` checked it and left the commit and its sync
+        await _check_update(request, store, settings, operation)
+    await store.update_async(operation.update)
+    return Response(status_code=204)
+
+
+async def _check_update(request: Request, store: Store, settings: Settings, operation: Operation) -> None:
     _check_update_request(request, settings, operation)
     await _check_service(operation.update, settings, update=True)
     if is_small_data_update(operation.update):
@@ -225,8 +234,6 @@ async def _apply_update(request: Request, store: Store, settings: Settings, oper
     else:
         await run_in_threadpool(_refuse_owned_update, operation.update, store)  # 409 names the graph
     _check_update_data(operation.update, settings)
-    await store.update_async(operation.update)
-    return Response(status_code=204)
 
 
 def _refuse_owned_update(update: str, store: Store) -> None:
